@@ -1,0 +1,261 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/scoring"
+	"github.com/cashflow-underwriting/underwriter/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const personaDir = "../testdata/personas"
+
+// fixture is one linked application: the sandbox over real HTTP, a fresh Postgres database
+// and the activities wired as the worker wires them.
+type fixture struct {
+	acts     *activities.Activities
+	store    *store.Store
+	appID    string
+	session  string
+	accounts []string
+	env      *testsuite.TestActivityEnvironment
+	baseURL  string
+}
+
+func newFixture(t *testing.T, persona string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	sb, err := fcsandbox.New(fcsandbox.Config{PersonaDir: personaDir, RefreshDelay: 50 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+
+	st := store.New(pgtest.Pool(t))
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: "sk_test_activities", APIBase: srv.URL}, testLogger())
+	f := &fixture{acts: &activities.Activities{Stripe: sc, Store: st, BuildVersion: "test"}, store: st, appID: "app-" + persona, baseURL: srv.URL}
+
+	cus, err := sc.Customers.New(&stripe.CustomerParams{})
+	require.NoError(t, err)
+	sess, err := sc.FinancialConnectionsSessions.New(&stripe.FinancialConnectionsSessionParams{
+		AccountHolder: &stripe.FinancialConnectionsSessionAccountHolderParams{Type: stripe.String("customer"), Customer: stripe.String(cus.ID)},
+		Permissions:   stripe.StringSlice([]string{"balances", "transactions"}),
+		Prefetch:      stripe.StringSlice([]string{"balances", "transactions"}),
+	})
+	require.NoError(t, err)
+	_, _, err = st.CreateApplication(ctx, store.Application{
+		ID: f.appID, RequestHash: "h", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd", WorkflowID: "underwrite/" + f.appID,
+	})
+	require.NoError(t, err)
+	require.NoError(t, st.SetApplicationStripeIDs(ctx, f.appID, cus.ID, sess.ID))
+	f.session = sess.ID
+	f.accounts, err = fcsandbox.CompleteLink(ctx, http.DefaultClient, srv.URL, sess.ClientSecret, persona)
+	require.NoError(t, err)
+
+	var s testsuite.WorkflowTestSuite
+	f.env = s.NewTestActivityEnvironment()
+	f.env.RegisterActivity(f.acts)
+	return f
+}
+
+func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestLinkRefreshSyncSnapshotScoreRecord(t *testing.T) {
+	f := newFixture(t, "high_income_two_accounts")
+	ctx := context.Background()
+
+	v, err := f.env.ExecuteActivity(f.acts.LinkedAccounts, activities.LinkedAccountsInput{ApplicationID: f.appID, SessionID: f.session})
+	require.NoError(t, err)
+	var linked activities.LinkedAccountsResult
+	require.NoError(t, v.Get(&linked))
+	require.ElementsMatch(t, f.accounts, linked.AccountIDs)
+	require.Len(t, linked.AccountIDs, 2)
+	stored, err := f.store.ListAccounts(ctx, f.appID)
+	require.NoError(t, err)
+	require.Len(t, stored, 2)
+
+	// Refresh: pending at once, the same key again asks nothing new, then succeeded.
+	in := activities.RefreshInput{ApplicationID: f.appID, AccountIDs: linked.AccountIDs, IdempotencyKey: "underwrite/" + f.appID + "/refresh/1"}
+	v, err = f.env.ExecuteActivity(f.acts.RequestRefresh, in)
+	require.NoError(t, err)
+	var first activities.RefreshState
+	require.NoError(t, v.Get(&first))
+	for _, s := range first.Accounts {
+		require.Equal(t, activities.RefreshPending, s.TransactionRefreshStatus)
+		require.False(t, s.Done())
+	}
+	v, err = f.env.ExecuteActivity(f.acts.RequestRefresh, in)
+	require.NoError(t, err)
+	var again activities.RefreshState
+	require.NoError(t, v.Get(&again))
+	for i, s := range again.Accounts {
+		require.Equal(t, first.Accounts[i].TransactionRefreshID, s.TransactionRefreshID, "a pending refresh is not requested twice")
+	}
+	require.Eventually(t, func() bool {
+		v, err := f.env.ExecuteActivity(f.acts.RefreshStatus, activities.RefreshStatusInput(linked))
+		require.NoError(t, err)
+		var st activities.RefreshState
+		require.NoError(t, v.Get(&st))
+		for _, s := range st.Accounts {
+			if !s.Done() || s.Failed() {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Second, 20*time.Millisecond)
+
+	// Sync each account twice: the second pass stores nothing new.
+	total := 0
+	for _, id := range linked.AccountIDs {
+		var res activities.SyncResult
+		v, err = f.env.ExecuteActivity(f.acts.SyncTransactions, activities.SyncInput{ApplicationID: f.appID, AccountID: id})
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&res))
+		require.Positive(t, res.Stored)
+		require.NotEmpty(t, res.RefreshID)
+		total += res.Stored
+		v, err = f.env.ExecuteActivity(f.acts.SyncTransactions, activities.SyncInput{ApplicationID: f.appID, AccountID: id})
+		require.NoError(t, err)
+		var res2 activities.SyncResult
+		require.NoError(t, v.Get(&res2))
+		require.Equal(t, res.Stored, res2.Stored)
+		require.Zero(t, res2.Upserted, "an incremental sync after no change stores nothing")
+		_, err = f.env.ExecuteActivity(f.acts.StoreBalance, activities.BalanceInput{ApplicationID: f.appID, AccountID: id})
+		require.NoError(t, err)
+	}
+
+	v, err = f.env.ExecuteActivity(f.acts.FreezeSnapshot, activities.SnapshotInput{ApplicationID: f.appID})
+	require.NoError(t, err)
+	var snap activities.SnapshotRef
+	require.NoError(t, v.Get(&snap))
+	require.Equal(t, total, snap.Transactions)
+	require.Equal(t, 2, snap.Accounts)
+	v, err = f.env.ExecuteActivity(f.acts.FreezeSnapshot, activities.SnapshotInput{ApplicationID: f.appID})
+	require.NoError(t, err)
+	var snap2 activities.SnapshotRef
+	require.NoError(t, v.Get(&snap2))
+	require.Equal(t, snap, snap2, "freezing unchanged data gives the same snapshot")
+
+	// Scoring the snapshot equals scoring the ledger it froze.
+	v, err = f.env.ExecuteActivity(f.acts.Score, activities.ScoreInput{
+		ApplicationID: f.appID, SnapshotID: snap.ID, Loan: scoring.Loan{AmountMinor: 1500000, TermMonths: 24},
+	})
+	require.NoError(t, err)
+	var scored activities.ScoreResult
+	require.NoError(t, v.Get(&scored))
+	row, err := f.store.GetSnapshot(ctx, snap.ID)
+	require.NoError(t, err)
+	ledger, err := scoring.ParseLedgerFile(row.Ledger)
+	require.NoError(t, err)
+	direct, err := scoring.Underwrite(ledger, row.AsOf, scoring.Loan{AmountMinor: 1500000, TermMonths: 24}, scoring.Operational{})
+	require.NoError(t, err)
+	require.Equal(t, direct.Outcome, scored.Decision.Outcome)
+	require.Equal(t, direct.Score, scored.Decision.Score)
+	require.Equal(t, "approve", scored.Decision.Outcome)
+
+	rec := activities.RecordInput{ApplicationID: f.appID, WorkflowID: "underwrite/" + f.appID, RunID: "run-1",
+		Outcome: scored.Decision.Outcome, Score: &scored, Snapshot: &snap}
+	v, err = f.env.ExecuteActivity(f.acts.RecordDecision, rec)
+	require.NoError(t, err)
+	var r1 activities.RecordResult
+	require.NoError(t, v.Get(&r1))
+	require.True(t, r1.Created)
+	rec.RunID = "run-2"
+	v, err = f.env.ExecuteActivity(f.acts.RecordDecision, rec)
+	require.NoError(t, err)
+	var r2 activities.RecordResult
+	require.NoError(t, v.Get(&r2))
+	require.False(t, r2.Created, "the second write finds the first decision")
+	n, err := f.store.CountDecisions(ctx, f.appID)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	d, err := f.store.GetDecision(ctx, f.appID)
+	require.NoError(t, err)
+	require.Equal(t, "run-1", d.RunID)
+}
+
+// TestSyncResumesFromHeartbeat runs a sync whose earlier attempt stored the first page and
+// heartbeated its cursor: the retry reads on from there and the total is still exact.
+func TestSyncResumesFromHeartbeat(t *testing.T) {
+	f := newFixture(t, "steady_salaried")
+	ctx := context.Background()
+	id := f.accounts[0]
+	_, err := f.env.ExecuteActivity(f.acts.LinkedAccounts, activities.LinkedAccountsInput{ApplicationID: f.appID, SessionID: f.session})
+	require.NoError(t, err)
+
+	// The full count, from a plain sync in a second database-free pass over the API.
+	p := &stripe.FinancialConnectionsTransactionListParams{Account: stripe.String(id)}
+	p.Limit = stripe.Int64(100)
+	it := f.acts.Stripe.FinancialConnectionsTransactions.List(p)
+	var all []string
+	for it.Next() {
+		all = append(all, it.FinancialConnectionsTransaction().ID)
+	}
+	require.NoError(t, it.Err())
+	require.Greater(t, len(all), 200, "the persona needs several pages")
+
+	// An earlier attempt stored page one and heartbeated its last id.
+	p1 := &stripe.FinancialConnectionsTransactionListParams{Account: stripe.String(id)}
+	p1.Limit = stripe.Int64(100)
+	p1.Single = true
+	it = f.acts.Stripe.FinancialConnectionsTransactions.List(p1)
+	var page []store.Transaction
+	for it.Next() {
+		tx := it.FinancialConnectionsTransaction()
+		page = append(page, store.Transaction{ID: tx.ID, AccountID: id, AmountMinor: tx.Amount, Currency: string(tx.Currency),
+			Status: string(tx.Status), TransactedAt: time.Unix(tx.TransactedAt, 0), TransactionRefresh: tx.TransactionRefresh,
+			StripeUpdatedAt: time.Unix(tx.Updated, 0)})
+	}
+	_, err = f.store.UpsertTransactions(ctx, page)
+	require.NoError(t, err)
+	f.env.SetHeartbeatDetails(struct {
+		After, Target, StartingAfter string
+		Pages                        int
+		Upserted                     int64
+	}{Target: "", StartingAfter: page[len(page)-1].ID, Pages: 1, Upserted: int64(len(page))})
+
+	v, err := f.env.ExecuteActivity(f.acts.SyncTransactions, activities.SyncInput{ApplicationID: f.appID, AccountID: id})
+	require.NoError(t, err)
+	var res activities.SyncResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, len(all), res.Stored)
+	require.Equal(t, int64(len(all)), res.Upserted, "the resumed attempt continues the count, it does not restart it")
+	require.GreaterOrEqual(t, res.Pages, 3)
+}
+
+func TestStripeErrorsAreClassified(t *testing.T) {
+	f := newFixture(t, "thin_file")
+	_, err := f.env.ExecuteActivity(f.acts.RefreshStatus, activities.RefreshStatusInput{AccountIDs: []string{"fca_doesnotexist"}})
+	require.Error(t, err)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "%v", err)
+	require.Equal(t, activities.ErrTypeResourceMissing, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+
+	// A live key is refused by the sandbox as Stripe refuses a wrong key: never retried.
+	bad := *f.acts
+	bad.Stripe = wiring.NewStripe(wiring.StripeConfig{SecretKey: "sk_live_wrong", APIBase: f.baseURL}, testLogger())
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(&bad)
+	_, err = env.ExecuteActivity(bad.RefreshStatus, activities.RefreshStatusInput{AccountIDs: f.accounts})
+	require.True(t, errors.As(err, &appErr), "%v", err)
+	require.Equal(t, activities.ErrTypeAuthentication, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+}

@@ -1,0 +1,228 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cashflow-underwriting/underwriter/scoring"
+	"github.com/cashflow-underwriting/underwriter/store"
+)
+
+// The snapshot document is a ledger file (DESIGN.md, "Ledger files"): Stripe's objects as
+// API version 2023-10-16 returns them, limited to the fields scoring reads. The same bytes
+// are hashed, stored and scored, so replays and re-scores read exactly what the decision
+// read, and `underwriter features --ledger` reads an exported snapshot unchanged.
+type ledgerDoc struct {
+	Accounts []ledgerAccount `json:"accounts"`
+}
+
+type ledgerAccount struct {
+	Account      ledgerAccountObject `json:"account"`
+	Transactions []ledgerTransaction `json:"transactions"`
+}
+
+type ledgerAccountObject struct {
+	ID              string         `json:"id"`
+	Object          string         `json:"object"`
+	Category        string         `json:"category"`
+	Subcategory     string         `json:"subcategory"`
+	Status          string         `json:"status"`
+	InstitutionName string         `json:"institution_name"`
+	Balance         *ledgerBalance `json:"balance"`
+}
+
+type ledgerBalance struct {
+	AsOf    int64            `json:"as_of"`
+	Type    string           `json:"type"`
+	Current map[string]int64 `json:"current"`
+	Cash    *ledgerCash      `json:"cash,omitempty"`
+}
+
+type ledgerCash struct {
+	Available map[string]int64 `json:"available"`
+}
+
+type ledgerTransaction struct {
+	ID                 string            `json:"id"`
+	Object             string            `json:"object"`
+	Account            string            `json:"account"`
+	Amount             int64             `json:"amount"`
+	Currency           string            `json:"currency"`
+	Description        string            `json:"description"`
+	Status             string            `json:"status"`
+	StatusTransitions  statusTransitions `json:"status_transitions"`
+	TransactedAt       int64             `json:"transacted_at"`
+	TransactionRefresh string            `json:"transaction_refresh"`
+	Updated            int64             `json:"updated"`
+}
+
+type statusTransitions struct {
+	PostedAt *int64 `json:"posted_at"`
+	VoidAt   *int64 `json:"void_at"`
+}
+
+// FreezeSnapshot writes an immutable snapshot of the application's accounts, latest
+// balances and transactions, identified by the SHA-256 of its document. Freezing the same
+// data twice returns the same snapshot.
+func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (SnapshotRef, error) {
+	accounts, err := a.Store.ListAccounts(ctx, in.ApplicationID)
+	if err != nil {
+		return SnapshotRef{}, fmt.Errorf("list accounts of %s: %w", in.ApplicationID, err)
+	}
+	var doc ledgerDoc
+	var asOf time.Time
+	txnCount := 0
+	for _, acct := range accounts {
+		la := ledgerAccount{Account: ledgerAccountObject{
+			ID: acct.ID, Object: "financial_connections.account", Category: acct.Category,
+			Subcategory: acct.Subcategory, Status: acct.Status, InstitutionName: acct.InstitutionName,
+		}, Transactions: []ledgerTransaction{}}
+		bal, err := a.Store.LatestBalance(ctx, acct.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return SnapshotRef{}, fmt.Errorf("read balance of %s: %w", acct.ID, err)
+		default:
+			// The stored balance is already in the project's sign convention, which is
+			// Stripe's; SignedAmount is the identity both ways.
+			lb := &ledgerBalance{AsOf: bal.AsOf.Unix(), Type: bal.Type, Current: map[string]int64{bal.Currency: bal.CurrentMinor}}
+			if bal.AvailableMinor != nil {
+				lb.Cash = &ledgerCash{Available: map[string]int64{bal.Currency: *bal.AvailableMinor}}
+			}
+			la.Account.Balance = lb
+			if bal.AsOf.After(asOf) {
+				asOf = bal.AsOf
+			}
+		}
+		txns, err := a.Store.ListTransactions(ctx, acct.ID)
+		if err != nil {
+			return SnapshotRef{}, fmt.Errorf("read transactions of %s: %w", acct.ID, err)
+		}
+		for _, t := range txns {
+			lt := ledgerTransaction{
+				ID: t.ID, Object: "financial_connections.transaction", Account: t.AccountID,
+				Amount: t.AmountMinor, Currency: t.Currency, Description: t.Description, Status: t.Status,
+				TransactedAt: t.TransactedAt.Unix(), TransactionRefresh: t.TransactionRefresh,
+				Updated: t.StripeUpdatedAt.Unix(),
+			}
+			if t.PostedAt != nil {
+				v := t.PostedAt.Unix()
+				lt.StatusTransitions.PostedAt = &v
+			}
+			if t.VoidAt != nil {
+				v := t.VoidAt.Unix()
+				lt.StatusTransitions.VoidAt = &v
+			}
+			la.Transactions = append(la.Transactions, lt)
+		}
+		txnCount += len(txns)
+		doc.Accounts = append(doc.Accounts, la)
+	}
+	if asOf.IsZero() {
+		asOf = a.now().Truncate(time.Second)
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return SnapshotRef{}, fmt.Errorf("encode snapshot of %s: %w", in.ApplicationID, err)
+	}
+	sum := sha256.Sum256(body)
+	snap, err := a.Store.InsertSnapshot(ctx, store.Snapshot{
+		ApplicationID: in.ApplicationID,
+		AsOf:          asOf,
+		ContentHash:   "sha256:" + hex.EncodeToString(sum[:]),
+		Ledger:        body,
+		TxnCount:      txnCount,
+		AccountCount:  len(accounts),
+	})
+	if err != nil {
+		return SnapshotRef{}, fmt.Errorf("store snapshot of %s: %w", in.ApplicationID, err)
+	}
+	a.log().InfoContext(ctx, "snapshot frozen", "application_id", in.ApplicationID, "snapshot_id", snap.ID,
+		"content_hash", snap.ContentHash, "txn_count", txnCount)
+	return SnapshotRef{ID: snap.ID, ContentHash: snap.ContentHash, AsOf: snap.AsOf, Transactions: snap.TxnCount, Accounts: snap.AccountCount}, nil
+}
+
+// Score computes the features of a snapshot and decides with the current scorecard and
+// policy. It reads only the snapshot, never Stripe, so re-running it gives the same answer.
+func (a *Activities) Score(ctx context.Context, in ScoreInput) (ScoreResult, error) {
+	snap, err := a.Store.GetSnapshot(ctx, in.SnapshotID)
+	if err != nil {
+		return ScoreResult{}, fmt.Errorf("read snapshot %d: %w", in.SnapshotID, err)
+	}
+	ledger, err := scoring.ParseLedgerFile(snap.Ledger)
+	if err != nil {
+		return ScoreResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("parse snapshot %d: %v", in.SnapshotID, err), ErrTypeBadData, err)
+	}
+	cutoff := snap.AsOf.UTC()
+	dec, err := scoring.Underwrite(ledger, cutoff, in.Loan, in.Operational)
+	if err != nil {
+		return ScoreResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("score snapshot %d: %v", in.SnapshotID, err), ErrTypeBadData, err)
+	}
+	a.log().InfoContext(ctx, "scored", "application_id", in.ApplicationID, "snapshot_id", in.SnapshotID,
+		"outcome", dec.Outcome, "score", dec.Score)
+	day := time.Date(cutoff.Year(), cutoff.Month(), cutoff.Day(), 0, 0, 0, 0, time.UTC)
+	return ScoreResult{Decision: dec, Cutoff: day}, nil
+}
+
+// RecordDecision writes the application's one decision. A second call (an activity retry,
+// a replayed workflow) finds the first row and writes nothing.
+func (a *Activities) RecordDecision(ctx context.Context, in RecordInput) (RecordResult, error) {
+	d := store.Decision{
+		ApplicationID: in.ApplicationID,
+		WorkflowID:    in.WorkflowID,
+		RunID:         in.RunID,
+		Outcome:       in.Outcome,
+		DecidedAt:     a.now(),
+		BuildVersion:  a.BuildVersion,
+		Reasons:       json.RawMessage("[]"),
+		Rules:         json.RawMessage("[]"),
+		Features:      json.RawMessage("{}"),
+	}
+	if in.Score != nil {
+		dec := in.Score.Decision
+		score, pd := dec.Score, dec.PD
+		d.Score, d.PD = &score, &pd
+		var err error
+		if d.Reasons, err = json.Marshal(nonNil(dec.Reasons)); err != nil {
+			return RecordResult{}, fmt.Errorf("encode reasons: %w", err)
+		}
+		if d.Rules, err = json.Marshal(nonNil(dec.Rules)); err != nil {
+			return RecordResult{}, fmt.Errorf("encode rules: %w", err)
+		}
+		if d.Features, err = json.Marshal(dec.Features); err != nil {
+			return RecordResult{}, fmt.Errorf("encode features: %w", err)
+		}
+		d.ModelVersion, d.PolicyVersion, d.FeatureSetVersion = dec.ModelVersion, dec.PolicyVersion, dec.FeatureSetVersion
+		cutoff := in.Score.Cutoff
+		d.Cutoff = &cutoff
+	}
+	if in.Snapshot != nil {
+		id, hash, asOf := in.Snapshot.ID, in.Snapshot.ContentHash, in.Snapshot.AsOf
+		d.SnapshotID, d.ContentHash, d.AsOf = &id, &hash, &asOf
+	}
+	stored, created, err := a.Store.RecordDecision(ctx, d)
+	if err != nil {
+		return RecordResult{}, fmt.Errorf("record decision for %s: %w", in.ApplicationID, err)
+	}
+	if err := a.Store.SetApplicationStage(ctx, in.ApplicationID, "decided"); err != nil {
+		return RecordResult{}, fmt.Errorf("mark %s decided: %w", in.ApplicationID, err)
+	}
+	a.log().InfoContext(ctx, "decision recorded", "application_id", in.ApplicationID, "outcome", stored.Outcome, "created", created)
+	return RecordResult{Created: created, DecidedAt: stored.DecidedAt}, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,166 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/cashflow-underwriting/underwriter/scoring"
+)
+
+// Error types of non-retryable application errors. Workflows match them with
+// temporal.ApplicationError.Type().
+const (
+	// ErrTypeInvalidRequest is a Stripe 400 other than the cases below: a bug or bad input.
+	ErrTypeInvalidRequest = "StripeInvalidRequest"
+	// ErrTypeResourceMissing is a Stripe resource_missing (404).
+	ErrTypeResourceMissing = "StripeResourceMissing"
+	// ErrTypeAccountInactive is financial_connections_account_inactive.
+	ErrTypeAccountInactive = "AccountInactive"
+	// ErrTypeAuthentication is a Stripe 401/403: the key is wrong, retrying cannot help.
+	ErrTypeAuthentication = "StripeAuthentication"
+	// ErrTypeBadData is data that cannot be scored (for example a mixed-currency ledger).
+	ErrTypeBadData = "BadData"
+)
+
+// Refresh features and session permissions as Stripe spells them. Refresh takes the
+// singular "balance", a session's permissions and prefetch take the plural "balances".
+const (
+	FeatureTransactions   = "transactions"
+	FeatureBalance        = "balance"
+	PermissionBalances    = "balances"
+	PermissionTransaction = "transactions"
+)
+
+// Refresh statuses (Stripe's transaction_refresh.status / balance_refresh.status).
+const (
+	RefreshPending   = "pending"
+	RefreshSucceeded = "succeeded"
+	RefreshFailed    = "failed"
+)
+
+// LinkedAccountsInput names the Financial Connections session whose accounts to read.
+type LinkedAccountsInput struct {
+	ApplicationID string
+	SessionID     string
+}
+
+// LinkedAccountsResult lists the accounts the applicant linked (empty while they have not).
+type LinkedAccountsResult struct {
+	AccountIDs []string
+}
+
+// RefreshInput asks for a transactions and balance refresh of every account.
+type RefreshInput struct {
+	ApplicationID string
+	AccountIDs    []string
+	// IdempotencyKey is the workflow's deterministic key for this refresh round; the
+	// account id is appended per request.
+	IdempotencyKey string
+}
+
+// RefreshStatusInput names the accounts whose refresh state to read.
+type RefreshStatusInput struct {
+	AccountIDs []string
+}
+
+// AccountState is the refresh-relevant state of one account as Stripe reports it.
+type AccountState struct {
+	AccountID                string
+	Status                   string // active, inactive, disconnected
+	TransactionRefreshID     string
+	TransactionRefreshStatus string
+	BalanceRefreshStatus     string
+	// NextRefreshAvailableAt is zero when Stripe reports null.
+	NextRefreshAvailableAt time.Time
+}
+
+// Done reports whether neither refresh of the account is still pending.
+func (s AccountState) Done() bool {
+	return s.TransactionRefreshStatus != RefreshPending && s.BalanceRefreshStatus != RefreshPending
+}
+
+// Failed reports whether a refresh of the account ended in failure or was never possible.
+func (s AccountState) Failed() bool {
+	return s.TransactionRefreshStatus == RefreshFailed || s.BalanceRefreshStatus == RefreshFailed ||
+		s.TransactionRefreshStatus == "" || s.BalanceRefreshStatus == ""
+}
+
+// RefreshState is the state of every account of an application.
+type RefreshState struct {
+	Accounts []AccountState
+}
+
+// SyncInput names one account to sync into Postgres.
+type SyncInput struct {
+	ApplicationID string
+	AccountID     string
+}
+
+// SyncResult reports what a sync stored. Transactions themselves stay in Postgres.
+type SyncResult struct {
+	AccountID string
+	Pages     int
+	Upserted  int64
+	Stored    int
+	// RefreshID is the transaction refresh the stored data is complete up to; the next
+	// sync passes it as transaction_refresh[after].
+	RefreshID string
+}
+
+// BalanceInput names one account whose balance to store.
+type BalanceInput struct {
+	ApplicationID string
+	AccountID     string
+}
+
+// BalanceResult reports the stored balance's time, zero when Stripe had none.
+type BalanceResult struct {
+	AccountID string
+	AsOf      time.Time
+	Present   bool
+}
+
+// SnapshotInput freezes the application's accounts, balances and transactions.
+type SnapshotInput struct {
+	ApplicationID string
+}
+
+// SnapshotRef identifies an immutable snapshot.
+type SnapshotRef struct {
+	ID           int64
+	ContentHash  string
+	AsOf         time.Time
+	Transactions int
+	Accounts     int
+}
+
+// ScoreInput scores one snapshot for one loan request.
+type ScoreInput struct {
+	ApplicationID string
+	SnapshotID    int64
+	Loan          scoring.Loan
+	Operational   scoring.Operational
+}
+
+// ScoreResult is the scoring decision and the cutoff day it was computed at.
+type ScoreResult struct {
+	Decision scoring.Decision
+	// Cutoff is the as-of day of the features (UTC midnight).
+	Cutoff time.Time
+}
+
+// RecordInput is a decision to write. Score is nil for outcomes that were not scored
+// (expired).
+type RecordInput struct {
+	ApplicationID string
+	WorkflowID    string
+	RunID         string
+	Outcome       string
+	Score         *ScoreResult
+	Snapshot      *SnapshotRef
+}
+
+// RecordResult reports whether this call wrote the decision or found it already written.
+type RecordResult struct {
+	Created   bool
+	DecidedAt time.Time
+}

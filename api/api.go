@@ -1,0 +1,101 @@
+// Package api is underwriter's HTTP interface: loan backends create applications and read
+// decisions, and Stripe delivers Financial Connections webhooks, which become workflow
+// signals.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/client"
+	tclient "go.temporal.io/sdk/client"
+
+	"github.com/cashflow-underwriting/underwriter/store"
+)
+
+// DefaultMaxWebhookBody bounds a webhook request body. Stripe's FC events carry one account
+// object, a few kilobytes; a megabyte leaves room and stops abuse.
+const DefaultMaxWebhookBody = 1 << 20
+
+// Server holds the API's dependencies. Build one, then serve Handler().
+type Server struct {
+	// Stripe creates customers and Financial Connections sessions.
+	Stripe *client.API
+	// Store holds applications, decisions and processed webhook events.
+	Store *store.Store
+	// Temporal starts, signals and queries workflows.
+	Temporal tclient.Client
+	// WebhookSecrets are the endpoint signing secrets (whsec_…). A signature matching any of
+	// them passes, so a secret can be rotated without dropping events.
+	WebhookSecrets []string
+	// LinkTimeout is how long an applicant has to link an account (0: the workflow default).
+	LinkTimeout time.Duration
+	// Logger receives structured logs without secrets or personal data.
+	Logger *slog.Logger
+	// MaxWebhookBody bounds webhook bodies (0: DefaultMaxWebhookBody).
+	MaxWebhookBody int64
+}
+
+// Handler routes the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/applications", s.createApplication)
+	mux.HandleFunc("GET /v1/applications/{id}", s.getApplication)
+	mux.HandleFunc("POST /v1/webhooks/stripe", s.stripeWebhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path, nil)
+	})
+	return mux
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// FieldError names one invalid field of a request and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail describes an error: a stable code, a message, and the fields at fault.
+type ErrorDetail struct {
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Fields  []FieldError `json:"fields,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, fields []FieldError) {
+	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Fields: fields}})
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, store.ErrNotFound)
+}
+
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}

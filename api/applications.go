@@ -1,0 +1,263 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cashflow-underwriting/underwriter/store"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+// Limits of an application request. They reject typing errors, not products: a lender with
+// larger loans raises them in code review, not by accident.
+const (
+	maxApplicationBody = 64 << 10
+	maxLoanAmountMinor = 100_000_000_00 // 100 million in major units
+	maxTermMonths      = 360
+	stripeTimeout      = 30 * time.Second
+	temporalTimeout    = 10 * time.Second
+)
+
+var (
+	applicationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	currencyPattern      = regexp.MustCompile(`^[a-z]{3}$`)
+)
+
+// ApplicationRequest is the body of POST /v1/applications.
+type ApplicationRequest struct {
+	// ApplicationID is the lender's own id; the same id always reaches the same workflow.
+	ApplicationID string `json:"application_id"`
+	// LoanAmountMinor is the requested amount in minor units (cents).
+	LoanAmountMinor int64 `json:"loan_amount_minor"`
+	// TermMonths is the requested term.
+	TermMonths int `json:"term_months"`
+	// Currency is a lowercase ISO code; default "usd".
+	Currency string `json:"currency,omitempty"`
+	// Applicant is passed to Stripe's customer object and stored nowhere else.
+	Applicant *Applicant `json:"applicant,omitempty"`
+	// ReturnURL is where Stripe sends the applicant after an OAuth bank login.
+	ReturnURL string `json:"return_url,omitempty"`
+}
+
+// Applicant identifies the applicant to Stripe.
+type Applicant struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// ApplicationCreated is the answer to POST /v1/applications. ClientSecret goes to the
+// applicant's browser for stripe.collectFinancialConnectionsAccounts and nowhere else.
+type ApplicationCreated struct {
+	ApplicationID string `json:"application_id"`
+	WorkflowID    string `json:"workflow_id"`
+	RunID         string `json:"run_id,omitempty"`
+	CustomerID    string `json:"customer_id"`
+	SessionID     string `json:"session_id"`
+	ClientSecret  string `json:"client_secret"`
+	Stage         string `json:"stage"`
+	Created       bool   `json:"created"`
+}
+
+func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
+	var req ApplicationRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			return req, []FieldError{{Field: te.Field, Problem: "must be a " + te.Type.String()}}
+		case errors.As(err, &se):
+			return req, []FieldError{{Field: "body", Problem: fmt.Sprintf("invalid JSON at byte %d", se.Offset)}}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return req, []FieldError{{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Problem: "unknown field"}}
+		default:
+			return req, []FieldError{{Field: "body", Problem: err.Error()}}
+		}
+	}
+	if dec.More() {
+		return req, []FieldError{{Field: "body", Problem: "more than one JSON value"}}
+	}
+	if req.Currency == "" {
+		req.Currency = "usd"
+	}
+	var errs []FieldError
+	if !applicationIDPattern.MatchString(req.ApplicationID) {
+		errs = append(errs, FieldError{"application_id", "required: 1-64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"})
+	}
+	switch {
+	case req.LoanAmountMinor <= 0:
+		errs = append(errs, FieldError{"loan_amount_minor", "must be greater than 0"})
+	case req.LoanAmountMinor > maxLoanAmountMinor:
+		errs = append(errs, FieldError{"loan_amount_minor", fmt.Sprintf("must be at most %d", int64(maxLoanAmountMinor))})
+	}
+	if req.TermMonths < 1 || req.TermMonths > maxTermMonths {
+		errs = append(errs, FieldError{"term_months", fmt.Sprintf("must be between 1 and %d", maxTermMonths)})
+	}
+	if !currencyPattern.MatchString(req.Currency) {
+		errs = append(errs, FieldError{"currency", "must be a three-letter lowercase ISO code such as usd"})
+	}
+	if req.Applicant != nil && req.Applicant.Email != "" && !strings.Contains(req.Applicant.Email, "@") {
+		errs = append(errs, FieldError{"applicant.email", "must be an email address"})
+	}
+	if req.ReturnURL != "" && !strings.HasPrefix(req.ReturnURL, "https://") {
+		errs = append(errs, FieldError{"return_url", "must be an https URL"})
+	}
+	return req, errs
+}
+
+// requestHash identifies a request's content: the same application id with another body is
+// a conflict, not a retry.
+func requestHash(req ApplicationRequest) string {
+	b, _ := json.Marshal(req) // a struct of strings and numbers always encodes
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxApplicationBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body: larger than %d bytes", maxApplicationBody), nil)
+		return
+	}
+	req, ferrs := decodeApplication(body)
+	if len(ferrs) > 0 {
+		writeError(w, http.StatusBadRequest, "invalid_request", ferrs[0].Field+": "+ferrs[0].Problem, ferrs)
+		return
+	}
+	ctx := r.Context()
+	log := s.log().With("application_id", req.ApplicationID)
+	wid := workflows.WorkflowID(req.ApplicationID)
+
+	// The row comes first, so an application that was accepted is never lost, whatever
+	// fails after it; every later step is idempotent and a retry of the request resumes.
+	app, created, err := s.Store.CreateApplication(ctx, store.Application{
+		ID: req.ApplicationID, RequestHash: requestHash(req), LoanAmountMinor: req.LoanAmountMinor,
+		TermMonths: req.TermMonths, Currency: req.Currency, WorkflowID: wid, Stage: workflows.StageAwaitingLink,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		writeError(w, http.StatusConflict, "application_conflict",
+			"application_id: "+req.ApplicationID+" already exists with a different request body", []FieldError{{"application_id", "already used with a different request body"}})
+		return
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "store application", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not store the application", nil)
+		return
+	}
+
+	sctx, cancel := withTimeout(ctx, stripeTimeout)
+	defer cancel()
+	// Idempotency keys derive from the application id, so a retried request gets Stripe's
+	// stored responses: the same customer and the same session.
+	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID}}
+	cp.Context = sctx
+	cp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/customer")
+	if req.Applicant != nil {
+		if req.Applicant.Email != "" {
+			cp.Email = stripe.String(req.Applicant.Email)
+		}
+		if req.Applicant.Name != "" {
+			cp.Name = stripe.String(req.Applicant.Name)
+		}
+	}
+	cus, err := s.Stripe.Customers.New(cp)
+	if err != nil {
+		s.stripeFailure(w, r, log, "create customer", err)
+		return
+	}
+	sp := &stripe.FinancialConnectionsSessionParams{
+		AccountHolder: &stripe.FinancialConnectionsSessionAccountHolderParams{
+			Type: stripe.String("customer"), Customer: stripe.String(cus.ID),
+		},
+		Permissions: stripe.StringSlice([]string{"balances", "transactions"}),
+		Prefetch:    stripe.StringSlice([]string{"balances", "transactions"}),
+	}
+	if req.ReturnURL != "" {
+		sp.ReturnURL = stripe.String(req.ReturnURL)
+	}
+	sp.Context = sctx
+	sp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/session")
+	sess, err := s.Stripe.FinancialConnectionsSessions.New(sp)
+	if err != nil {
+		s.stripeFailure(w, r, log, "create financial connections session", err)
+		return
+	}
+	if app.CustomerID == nil || app.SessionID == nil {
+		if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, cus.ID, sess.ID); err != nil {
+			log.ErrorContext(ctx, "store stripe ids", "err", err)
+			writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
+			return
+		}
+	}
+
+	tctx, tcancel := withTimeout(ctx, temporalTimeout)
+	defer tcancel()
+	run, err := s.Temporal.ExecuteWorkflow(tctx, tclient.StartWorkflowOptions{
+		ID:                       wid,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SAApplicationID.ValueSet(req.ApplicationID),
+			workflows.SAStage.ValueSet(workflows.StageAwaitingLink),
+		),
+	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
+		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID,
+		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+		LinkTimeout: s.LinkTimeout,
+	})
+	runID := ""
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		runID = run.GetRunID()
+	case errors.As(err, &already):
+		// The workflow ran to its end already: it is the same application, so answer as
+		// for a retry.
+		runID = already.RunId
+	default:
+		log.ErrorContext(ctx, "start workflow", "workflow_id", wid, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "workflow_unavailable", "could not start underwriting; retry the same request", nil)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		log.InfoContext(ctx, "application created", "workflow_id", wid, "customer_id", cus.ID, "fc_session_id", sess.ID)
+	}
+	writeJSON(w, status, ApplicationCreated{
+		ApplicationID: req.ApplicationID, WorkflowID: wid, RunID: runID, CustomerID: cus.ID,
+		SessionID: sess.ID, ClientSecret: sess.ClientSecret, Stage: app.Stage, Created: created,
+	})
+}
+
+// stripeFailure answers a failed Stripe call: 502 with Stripe's request id, so the lender
+// can retry the same request (every Stripe call is idempotent) or quote the id to Stripe.
+func (s *Server) stripeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, what string, err error) {
+	var se *stripe.Error
+	reqID := ""
+	if errors.As(err, &se) {
+		reqID = se.RequestID
+	}
+	log.ErrorContext(r.Context(), what, "stripe_request_id", reqID, "err", err)
+	writeError(w, http.StatusBadGateway, "stripe_unavailable",
+		fmt.Sprintf("%s at Stripe failed (request %s); retry the same request", what, reqID), nil)
+}

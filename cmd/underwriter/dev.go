@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+)
+
+func devCommand() command {
+	return command{
+		name:    "dev",
+		summary: "Run the whole pipeline on embedded defaults (Temporal server + Web UI, throwaway Postgres, Stripe sandbox, worker, API) and underwrite the sample personas.",
+		env:     []envVar{envDatabaseURL, envLogFormat, envLogLevel},
+		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
+			var (
+				exit         = fs.Bool("exit", false, "exit after the table: status 0 when every application was decided as its persona expects, 1 otherwise")
+				dbURL        = fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL; empty starts a throwaway cluster from the machine's PostgreSQL binaries, removed on exit")
+				apiAddr      = fs.String("api-addr", "127.0.0.1:8080", "API listen address")
+				sandboxAddr  = fs.String("sandbox-addr", "127.0.0.1:12110", "Stripe sandbox listen address")
+				temporalPort = fs.Int("temporal-port", 7233, "Temporal frontend gRPC port on 127.0.0.1")
+				uiPort       = fs.Int("ui-port", 8233, "Temporal Web UI port on 127.0.0.1 (-1: no UI)")
+				temporalDB   = fs.String("temporal-db", "", "Temporal SQLite file to keep workflows across restarts; empty keeps them in memory")
+				personas     = fs.String("personas", "testdata/personas", "directory with personas.json and the persona ledgers")
+				refreshDelay = fs.Duration("refresh-delay", 300*time.Millisecond, "how long a sandbox refresh stays pending")
+				timeout      = fs.Duration("timeout", 2*time.Minute, "how long to wait for each sample decision")
+				samples      = fs.Bool("samples", true, "underwrite the sample personas at start")
+				logs         logConfig
+			)
+			logs.flags(fs, getenv, "text", "warn")
+			return func(ctx context.Context, stdout, stderr io.Writer) error {
+				start := time.Now()
+				logger, err := logs.logger(stderr)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, "starting Temporal server + UI, Postgres, Stripe sandbox, worker and API ...")
+				stack, err := devstack.Start(ctx, devstack.Config{
+					DatabaseURL: *dbURL, TemporalDBPath: *temporalDB, TemporalPort: *temporalPort, UIPort: *uiPort,
+					APIAddr: *apiAddr, SandboxAddr: *sandboxAddr, PersonaDir: *personas, RefreshDelay: *refreshDelay,
+					Logger: logger, BuildVersion: buildVersion(),
+				})
+				if err != nil {
+					return err
+				}
+				defer stack.Close()
+				ready := time.Since(start)
+				fmt.Fprintf(stdout, "ready in %s\n\n", ready.Round(time.Millisecond))
+				ok := true
+				if *samples {
+					results := stack.UnderwriteSamples(ctx, "demo-"+shortID(), *timeout)
+					ok = printResults(stdout, results)
+					fmt.Fprintf(stdout, "\n%d applications in %s (start to table %s)\n", len(results),
+						(time.Since(start) - ready).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+				}
+				printEndpoints(stdout, stack)
+				if *exit {
+					if !ok {
+						return fmt.Errorf("not every sample application was decided as expected")
+					}
+					return nil
+				}
+				fmt.Fprintln(stdout, "\nserving until interrupted (Ctrl-C)")
+				<-ctx.Done()
+				return nil
+			}
+		},
+	}
+}
+
+func printResults(w io.Writer, results []devstack.Result) bool {
+	ok := true
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "APPLICATION\tPERSONA\tOUTCOME\tSCORE\tTOP REASONS\tTIME TO DECISION\tEXPECTED")
+	for _, r := range results {
+		outcome, score, reasons := r.Outcome, "-", strings.Join(r.ReasonCodes, ", ")
+		if r.Score != nil {
+			score = fmt.Sprint(*r.Score)
+		}
+		if r.Err != nil {
+			outcome, reasons = "NO DECISION", r.Err.Error()
+		}
+		if reasons == "" {
+			reasons = "-"
+		}
+		check := "ok"
+		if !r.Correct() {
+			check, ok = "MISMATCH: expected "+r.Expected, false
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ApplicationID, r.Persona, outcome, score, reasons,
+			r.Elapsed.Round(time.Millisecond), check)
+	}
+	tw.Flush()
+	return ok
+}
+
+func printEndpoints(w io.Writer, s *devstack.Stack) {
+	fmt.Fprintln(w)
+	if s.UIURL != "" {
+		fmt.Fprintf(w, "Temporal Web UI:  %s/namespaces/%s/workflows\n", s.UIURL, s.Namespace)
+	}
+	fmt.Fprintf(w, "Temporal server:  %s (namespace %s)\n", s.TemporalAddress, s.Namespace)
+	fmt.Fprintf(w, "API:              %s/v1/applications\n", s.APIURL)
+	fmt.Fprintf(w, "Stripe sandbox:   %s\n", s.SandboxURL)
+}
+
+func shortID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

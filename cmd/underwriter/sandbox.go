@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+)
+
+func sandboxCommand() command {
+	return command{
+		name:    "sandbox",
+		summary: "Serve the Stripe-compatible Financial Connections sandbox (API version 2023-10-16) with the persona ledgers.",
+		env: []envVar{
+			{fcsandbox.EnvAPIKey, "secret key clients must send; empty accepts any sk_test_ key (secret)"},
+			{fcsandbox.EnvWebhookSecret, "webhook signing secret whsec_…; empty generates one (secret)"},
+			{fcsandbox.EnvWebhookURL, "where to POST signed webhooks, e.g. http://127.0.0.1:8080/v1/webhooks/stripe"},
+			{fcsandbox.EnvRefreshDelay, "how long a refresh stays pending (e.g. 2s)"},
+			{fcsandbox.EnvRefreshCooldown, "time after a refresh before the next may start"},
+			{fcsandbox.EnvPersonaDir, "directory with personas.json and ledgers (default testdata/personas)"},
+			envLogFormat, envLogLevel,
+		},
+		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
+			addr := fs.String("addr", "127.0.0.1:12110", "listen address")
+			var logs logConfig
+			logs.flags(fs, getenv, "text", "info")
+			return func(ctx context.Context, stdout, stderr io.Writer) error {
+				logger, err := logs.logger(stderr)
+				if err != nil {
+					return err
+				}
+				cfg, err := fcsandbox.ConfigFromEnv(getenv)
+				if err != nil {
+					return err
+				}
+				if cfg.WebhookURL != "" && cfg.WebhookSecret == "" {
+					return fmt.Errorf("%s: not set; the receiver at %s needs the same signing secret (for example whsec_ followed by random hex)",
+						fcsandbox.EnvWebhookSecret, cfg.WebhookURL)
+				}
+				cfg.Logger = logger
+				sb, err := fcsandbox.New(cfg)
+				if err != nil {
+					return err
+				}
+				defer sb.Close()
+				return serveHTTP(ctx, logger, *addr, sb.Handler())
+			}
+		},
+	}
+}

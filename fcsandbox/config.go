@@ -1,0 +1,188 @@
+package fcsandbox
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Defaults for the zero values of Config.
+const (
+	// DefaultRefreshDelay is how long a refresh stays pending: long enough for a
+	// client to observe the pending state, short enough for demos.
+	DefaultRefreshDelay = 2 * time.Second
+	// DefaultRefreshCooldown is the gap between the end of a refresh and
+	// next_refresh_available_at. Stripe does not publish its value.
+	DefaultRefreshCooldown = time.Minute
+	// DefaultWebhookMaxAttempts bounds the delivery attempts per event; with
+	// DefaultWebhookRetryBase doubling up to DefaultWebhookRetryMax, the last
+	// attempt happens about 17 minutes after the first.
+	DefaultWebhookMaxAttempts = 10
+	// DefaultWebhookRetryBase is the wait before the first retry; it doubles per attempt.
+	DefaultWebhookRetryBase = time.Second
+	// DefaultWebhookRetryMax caps the wait between two attempts.
+	DefaultWebhookRetryMax = 5 * time.Minute
+	// DefaultWebhookTimeout bounds one delivery attempt.
+	DefaultWebhookTimeout = 10 * time.Second
+	// DefaultPersonaDir is where the repository keeps the persona ledgers.
+	DefaultPersonaDir = "testdata/personas"
+)
+
+// Environment variable names read by ConfigFromEnv.
+const (
+	EnvAPIKey          = "STRIPE_SECRET_KEY"
+	EnvWebhookSecret   = "STRIPE_WEBHOOK_SECRET"
+	EnvWebhookURL      = "FCSANDBOX_WEBHOOK_URL"
+	EnvRefreshDelay    = "FCSANDBOX_REFRESH_DELAY"
+	EnvRefreshCooldown = "FCSANDBOX_REFRESH_COOLDOWN"
+	EnvPersonaDir      = "FCSANDBOX_PERSONAS"
+	EnvPostPending     = "FCSANDBOX_POST_PENDING"
+)
+
+// Config configures a Server. The zero value of every field except PersonaDir
+// has a working default; an empty PersonaDir loads no personas, so linking fails.
+type Config struct {
+	// APIKey is the secret key clients must send (Authorization: Bearer, or
+	// HTTP Basic with the key as user). "" accepts any sk_test_… or rk_test_… key.
+	// Env STRIPE_SECRET_KEY.
+	APIKey string
+	// WebhookURL receives the signed events; "" disables delivery.
+	// Env FCSANDBOX_WEBHOOK_URL.
+	WebhookURL string
+	// WebhookSecret signs the events (whsec_…). "" generates one; read it with
+	// Server.WebhookSecret. Env STRIPE_WEBHOOK_SECRET.
+	WebhookSecret string
+	// RefreshDelay is how long a refresh stays pending (0 = DefaultRefreshDelay).
+	// Env FCSANDBOX_REFRESH_DELAY.
+	RefreshDelay time.Duration
+	// RefreshCooldown is added to the completion time to give
+	// next_refresh_available_at (0 = DefaultRefreshCooldown; negative = none,
+	// next_refresh_available_at equals the completion time).
+	// Env FCSANDBOX_REFRESH_COOLDOWN.
+	RefreshCooldown time.Duration
+	// PersonaDir holds personas.json and the ledger files. Env FCSANDBOX_PERSONAS.
+	PersonaDir string
+	// PostPendingOnRefresh makes every succeeded transaction refresh after the
+	// link post the account's pending transactions (status posted, updated and
+	// transaction_refresh set, balance.current moved by their amounts), so that
+	// clients can exercise transaction updates. Off by default: persona outcomes
+	// are calibrated on the ledgers as written. Env FCSANDBOX_POST_PENDING=true.
+	PostPendingOnRefresh bool
+	// Now is the clock for every timestamp in objects (nil = time.Now). Timers
+	// (RefreshDelay, webhook backoff) and webhook signatures use the wall clock.
+	Now func() time.Time
+	// Logger receives structured logs with ids only (nil = discard).
+	Logger *slog.Logger
+
+	// WebhookClient sends the webhooks (nil = a client with DefaultWebhookTimeout).
+	WebhookClient *http.Client
+	// WebhookMaxAttempts bounds delivery attempts per event (0 = DefaultWebhookMaxAttempts).
+	WebhookMaxAttempts int
+	// WebhookRetryBase is the first retry wait, doubled per attempt (0 = DefaultWebhookRetryBase).
+	WebhookRetryBase time.Duration
+	// WebhookRetryMax caps the retry wait (0 = DefaultWebhookRetryMax).
+	WebhookRetryMax time.Duration
+}
+
+// ConfigFromEnv builds a Config from environment variables (see the package
+// documentation); getenv is usually os.Getenv. Unset variables keep defaults,
+// and PersonaDir defaults to DefaultPersonaDir.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		APIKey:        getenv(EnvAPIKey),
+		WebhookSecret: getenv(EnvWebhookSecret),
+		WebhookURL:    getenv(EnvWebhookURL),
+		PersonaDir:    getenv(EnvPersonaDir),
+	}
+	if cfg.PersonaDir == "" {
+		cfg.PersonaDir = DefaultPersonaDir
+	}
+	var err error
+	if v := getenv(EnvPostPending); v != "" {
+		if cfg.PostPendingOnRefresh, err = strconv.ParseBool(v); err != nil {
+			return Config{}, fmt.Errorf("parse %s: %w", EnvPostPending, err)
+		}
+	}
+	if cfg.RefreshDelay, err = envDuration(getenv, EnvRefreshDelay); err != nil {
+		return Config{}, err
+	}
+	if cfg.RefreshCooldown, err = envDuration(getenv, EnvRefreshCooldown); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func envDuration(getenv func(string) string, name string) (time.Duration, error) {
+	s := getenv(name)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		// Accept plain seconds too ("5").
+		n, nerr := strconv.Atoi(s)
+		if nerr != nil {
+			return 0, fmt.Errorf("parse %s: %w", name, err)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("parse %s: negative duration %s", name, d)
+	}
+	return d, nil
+}
+
+// LogValue implements slog.LogValuer; secrets are redacted.
+func (c Config) LogValue() slog.Value {
+	redact := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "[redacted]"
+	}
+	return slog.GroupValue(
+		slog.String("api_key", redact(c.APIKey)),
+		slog.String("webhook_secret", redact(c.WebhookSecret)),
+		slog.String("webhook_url", c.WebhookURL),
+		slog.Duration("refresh_delay", c.RefreshDelay),
+		slog.Duration("refresh_cooldown", c.RefreshCooldown),
+		slog.String("persona_dir", c.PersonaDir),
+		slog.Bool("post_pending_on_refresh", c.PostPendingOnRefresh),
+	)
+}
+
+// withDefaults returns c with zero values replaced by defaults.
+func (c Config) withDefaults() Config {
+	if c.RefreshDelay <= 0 {
+		c.RefreshDelay = DefaultRefreshDelay
+	}
+	if c.RefreshCooldown == 0 {
+		c.RefreshCooldown = DefaultRefreshCooldown
+	} else if c.RefreshCooldown < 0 {
+		c.RefreshCooldown = 0
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.WebhookClient == nil {
+		c.WebhookClient = &http.Client{Timeout: DefaultWebhookTimeout}
+	}
+	if c.WebhookMaxAttempts <= 0 {
+		c.WebhookMaxAttempts = DefaultWebhookMaxAttempts
+	}
+	if c.WebhookRetryBase <= 0 {
+		c.WebhookRetryBase = DefaultWebhookRetryBase
+	}
+	if c.WebhookRetryMax <= 0 {
+		c.WebhookRetryMax = DefaultWebhookRetryMax
+	}
+	if c.WebhookSecret == "" {
+		c.WebhookSecret = newID("whsec_", 32)
+	}
+	return c
+}

@@ -1,0 +1,83 @@
+// Package fcsandbox is a Stripe-compatible Financial Connections server for
+// development, demos and tests.
+//
+// It answers like Stripe's API version 2023-10-16 (the version stripe-go v76
+// pins) on the endpoints the underwriting pipeline uses, with the same paths,
+// form-encoded parameters, JSON shapes, error bodies and status codes:
+//
+//	POST /v1/customers
+//	GET  /v1/customers/{id}
+//	POST /v1/financial_connections/sessions
+//	GET  /v1/financial_connections/sessions/{id}
+//	GET  /v1/financial_connections/accounts
+//	GET  /v1/financial_connections/accounts/{id}
+//	POST /v1/financial_connections/accounts/{id}/refresh
+//	POST /v1/financial_connections/accounts/{id}/disconnect
+//	GET  /v1/financial_connections/transactions
+//	GET  /v1/financial_connections/transactions/{id}
+//
+// Point stripe-go at it with stripe.BackendConfig.URL. Every response carries a
+// Request-Id header; POSTs honour Idempotency-Key the way Stripe does.
+//
+// Two paths stand in for Stripe.js and are not Stripe paths:
+//
+//	POST /sandbox/v1/link      {"client_secret":"…","persona":"steady_salaried"}
+//	GET  /sandbox/v1/personas  the loaded personas (name, story, expected outcome)
+//	POST /sandbox/v1/faults    a Fault as JSON, with the API key (see InjectFault)
+//
+// Faults (5xx, 429, 409 answers, latency, dropped and duplicated webhooks) are
+// armed with Server.InjectFault or the faults path and consumed by the next
+// matching requests or events.
+//
+// Linking attaches the accounts of a persona's ledger file to the session with
+// new random ids, rebases every ledger timestamp by one delta so that the newest
+// balance.as_of equals Config.Now at link time, marks the data as prefetched
+// (per the session's prefetch list) and sends financial_connections.account.created
+// per account. CompleteLink is the Go client for it.
+//
+// # Refresh state machine
+//
+// Refresh sets the requested features to pending (a new fctxnref_… id for
+// transactions, last_attempted_at = now, next_refresh_available_at = null).
+// After Config.RefreshDelay the refresh ends as succeeded, or as failed when the
+// persona's refresh_outcome is "failed", with next_refresh_available_at = now +
+// Config.RefreshCooldown; then the account.refreshed_transactions,
+// account.refreshed_balance (and account.refreshed_ownership) webhooks are sent.
+// A succeeded balance refresh sets balance.as_of = now. A succeeded transaction
+// refresh changes no transaction by default; with Config.PostPendingOnRefresh it
+// posts the pending ones (status posted, updated = now, transaction_refresh =
+// the new refresh id, balance.current moved by their amounts), which
+// transaction_refresh[after] then returns. Without prefetch, the first succeeded
+// refresh delivers the balance and all transactions. A refresh requested for a feature that is still pending,
+// or before its next_refresh_available_at, returns the account unchanged for that
+// feature (Stripe documents no error for it).
+//
+// # Webhooks
+//
+// Events are Stripe event objects (api_version 2023-10-16) POSTed to
+// Config.WebhookURL with a Stripe-Signature header (t=…,v1=HMAC-SHA256 of
+// "t.body" with the webhook secret), so webhook.ConstructEvent accepts them. The
+// signature timestamp is the wall clock (time.Now), not Config.Now, because the
+// receiver checks it against its own clock; the event's created field uses
+// Config.Now. Delivery is asynchronous, at least once, and retried with
+// exponential backoff until a 2xx answer or Config.WebhookMaxAttempts; Close
+// stops pending retries.
+//
+// # Configuration for a command
+//
+// A command builds Config with ConfigFromEnv(os.Getenv), which reads:
+//
+//	STRIPE_SECRET_KEY         Config.APIKey ("" accepts any sk_test_… key)
+//	STRIPE_WEBHOOK_SECRET     Config.WebhookSecret ("" = a generated whsec_… secret, see Server.WebhookSecret)
+//	FCSANDBOX_WEBHOOK_URL     Config.WebhookURL ("" = no delivery)
+//	FCSANDBOX_REFRESH_DELAY   Config.RefreshDelay (a time.ParseDuration string, default 2s)
+//	FCSANDBOX_REFRESH_COOLDOWN Config.RefreshCooldown (default 1m)
+//	FCSANDBOX_PERSONAS        Config.PersonaDir (default testdata/personas)
+//	FCSANDBOX_POST_PENDING    Config.PostPendingOnRefresh (true/false, default false)
+//
+// and serves Server.Handler with its own http.Server.
+//
+// All state lives in memory. A Server is safe for concurrent use. Logs carry
+// ids only: never API keys, client secrets, webhook secrets, last4 or
+// transaction descriptions.
+package fcsandbox

@@ -1,0 +1,189 @@
+package fcsandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ManifestFile is the persona manifest's file name inside a persona directory.
+const ManifestFile = "personas.json"
+
+// Refresh outcomes a persona can ask for.
+const (
+	RefreshSucceeded = "succeeded"
+	RefreshFailed    = "failed"
+)
+
+// Persona is one entry of the persona manifest: a named ledger file with the
+// loan it applies for and the outcome the scoring engine is expected to reach.
+type Persona struct {
+	// Name identifies the persona in links (e.g. "steady_salaried").
+	Name string `json:"name"`
+	// Ledger is the ledger file name, relative to the persona directory.
+	Ledger string `json:"ledger"`
+	// Story is one sentence describing the applicant.
+	Story string `json:"story"`
+	// ExpectedOutcome is approve, decline or refer.
+	ExpectedOutcome string `json:"expected_outcome"`
+	// LoanAmountMinor is the requested amount in minor units.
+	LoanAmountMinor int64 `json:"loan_amount_minor"`
+	// TermMonths is the requested term.
+	TermMonths int `json:"term_months"`
+	// Currency is a lowercase ISO code.
+	Currency string `json:"currency"`
+	// RefreshOutcome is "succeeded" (default when empty) or "failed": how
+	// refreshes requested after the link end.
+	RefreshOutcome string `json:"refresh_outcome"`
+}
+
+type manifest struct {
+	Personas []Persona `json:"personas"`
+}
+
+// LoadPersonas reads dir/personas.json, validates it and checks that every
+// ledger file exists and parses.
+func LoadPersonas(dir string) ([]Persona, error) {
+	ps, _, err := loadPersonaLedgers(dir)
+	return ps, err
+}
+
+// loadPersonaLedgers loads the manifest and every ledger, keyed by persona name.
+func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledgerFile, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read persona manifest: %w", err)
+	}
+	var m manifest
+	// Unknown manifest fields are allowed: the manifest also serves other tools.
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, nil, fmt.Errorf("decode persona manifest %s: %w", ManifestFile, err)
+	}
+	if len(m.Personas) == 0 {
+		return nil, nil, fmt.Errorf("decode persona manifest %s: no personas", ManifestFile)
+	}
+	ledgers := make(map[string]*ledgerFile, len(m.Personas))
+	for i, p := range m.Personas {
+		if err := p.validate(); err != nil {
+			return nil, nil, fmt.Errorf("persona %d: %w", i, err)
+		}
+		if _, dup := ledgers[p.Name]; dup {
+			return nil, nil, fmt.Errorf("persona %q: duplicate name", p.Name)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, p.Ledger))
+		if err != nil {
+			return nil, nil, fmt.Errorf("read ledger of persona %q: %w", p.Name, err)
+		}
+		lf, err := parseLedger(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parse ledger of persona %q: %w", p.Name, err)
+		}
+		ledgers[p.Name] = lf
+	}
+	return m.Personas, ledgers, nil
+}
+
+func (p Persona) validate() error {
+	switch {
+	case p.Name == "":
+		return errors.New("missing name")
+	case p.Ledger == "" || filepath.IsAbs(p.Ledger) || strings.Contains(p.Ledger, ".."):
+		return fmt.Errorf("persona %q: ledger must be a relative file name", p.Name)
+	}
+	switch p.ExpectedOutcome {
+	case "", "approve", "decline", "refer":
+	default:
+		return fmt.Errorf("persona %q: expected_outcome %q is not approve, decline or refer", p.Name, p.ExpectedOutcome)
+	}
+	switch p.RefreshOutcome {
+	case "", RefreshSucceeded, RefreshFailed:
+	default:
+		return fmt.Errorf("persona %q: refresh_outcome %q is not succeeded or failed", p.Name, p.RefreshOutcome)
+	}
+	return nil
+}
+
+// ledgerFile is the ledger file format (Stripe objects, API 2023-10-16). Only
+// the fields the sandbox serves are read; ids are replaced at link time.
+type ledgerFile struct {
+	Accounts []ledgerAccount `json:"accounts"`
+}
+
+type ledgerAccount struct {
+	Account      ledgerAccountObject `json:"account"`
+	Transactions []ledgerTransaction `json:"transactions"`
+}
+
+type ledgerAccountObject struct {
+	ID              string       `json:"id"`
+	Category        string       `json:"category"`
+	Subcategory     string       `json:"subcategory"`
+	Status          string       `json:"status"`
+	InstitutionName string       `json:"institution_name"`
+	DisplayName     string       `json:"display_name"`
+	Last4           string       `json:"last4"`
+	Balance         *balanceJSON `json:"balance"`
+}
+
+type ledgerTransaction struct {
+	ID                string `json:"id"`
+	Amount            int64  `json:"amount"`
+	Currency          string `json:"currency"`
+	Description       string `json:"description"`
+	Status            string `json:"status"`
+	StatusTransitions *struct {
+		PostedAt *int64 `json:"posted_at"`
+		VoidAt   *int64 `json:"void_at"`
+	} `json:"status_transitions"`
+	TransactedAt int64 `json:"transacted_at"`
+	Updated      int64 `json:"updated"`
+}
+
+func parseLedger(data []byte) (*ledgerFile, error) {
+	var lf ledgerFile
+	if err := json.Unmarshal(data, &lf); err != nil {
+		return nil, fmt.Errorf("decode ledger: %w", err)
+	}
+	if len(lf.Accounts) == 0 {
+		return nil, errors.New("decode ledger: no accounts")
+	}
+	for i, a := range lf.Accounts {
+		if b := a.Account.Balance; b != nil && b.AsOf <= 0 {
+			return nil, fmt.Errorf("account %d: balance.as_of missing", i)
+		}
+		for j, t := range a.Transactions {
+			switch t.Status {
+			case "pending", "posted", "void":
+			default:
+				return nil, fmt.Errorf("account %d transaction %d: status %q is not pending, posted or void", i, j, t.Status)
+			}
+			if t.TransactedAt <= 0 {
+				return nil, fmt.Errorf("account %d transaction %d: transacted_at missing", i, j)
+			}
+		}
+	}
+	return &lf, nil
+}
+
+// anchor is the ledger's "now": the newest balance.as_of, or the newest
+// transaction time when no account has a balance.
+func (lf *ledgerFile) anchor() int64 {
+	var newest int64
+	for _, a := range lf.Accounts {
+		if a.Account.Balance != nil && a.Account.Balance.AsOf > newest {
+			newest = a.Account.Balance.AsOf
+		}
+	}
+	if newest > 0 {
+		return newest
+	}
+	for _, a := range lf.Accounts {
+		for _, t := range a.Transactions {
+			newest = max(newest, t.TransactedAt, t.Updated)
+		}
+	}
+	return newest
+}

@@ -1,0 +1,233 @@
+// Package devstack runs underwriter's whole pipeline in one process on embedded defaults:
+// the Temporal server and Web UI, Postgres (DATABASE_URL or a throwaway cluster), the
+// Stripe sandbox, the worker and the API, all on loopback and talking real HTTP and gRPC.
+// `underwriter dev` and the integration tests use it. It links the Temporal server, so
+// production commands do not import it.
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	tclient "go.temporal.io/sdk/client"
+
+	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/pgembed"
+	"github.com/cashflow-underwriting/underwriter/internal/temporalembed"
+	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/migrations"
+	"github.com/cashflow-underwriting/underwriter/store"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+// Config configures the embedded stack. Zero values pick free loopback ports, a throwaway
+// Postgres and an in-memory Temporal database.
+type Config struct {
+	// DatabaseURL is an existing Postgres; "" starts a throwaway cluster removed on Close.
+	DatabaseURL string
+	// TemporalDBPath is the Temporal server's SQLite file; "" keeps it in memory.
+	TemporalDBPath string
+	// TemporalPort and UIPort are the frontend gRPC and Web UI ports (0: free; UIPort -1: no UI).
+	TemporalPort, UIPort int
+	// APIAddr and SandboxAddr are listen addresses (default 127.0.0.1:0).
+	APIAddr, SandboxAddr string
+	// PersonaDir holds the sample personas (personas.json and ledgers).
+	PersonaDir string
+	// RefreshDelay is how long a sandbox refresh stays pending.
+	RefreshDelay time.Duration
+	// LinkTimeout is how long an applicant has to link (0: the workflow default).
+	LinkTimeout time.Duration
+	// Logger receives every component's logs.
+	Logger *slog.Logger
+	// BuildVersion is recorded with decisions.
+	BuildVersion string
+}
+
+// Stack is the running pipeline.
+type Stack struct {
+	APIURL          string
+	SandboxURL      string
+	UIURL           string
+	TemporalAddress string
+	Namespace       string
+	DatabaseURL     string
+	Temporal        tclient.Client
+	Pool            *pgxpool.Pool
+	Store           *store.Store
+	Personas        []fcsandbox.Persona
+
+	logger  *slog.Logger
+	closers []func() error
+	// closing mutes the embedded Temporal server's shutdown chatter.
+	closing atomic.Bool
+}
+
+// Start brings the stack up, each component on loopback. On error everything already
+// started is stopped again.
+func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{logger: logger}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+
+	if s.Personas, err = fcsandbox.LoadPersonas(cfg.PersonaDir); err != nil {
+		return nil, fmt.Errorf("load personas: %w", err)
+	}
+
+	// Postgres.
+	s.DatabaseURL = cfg.DatabaseURL
+	if s.DatabaseURL == "" {
+		cluster, err := pgembed.Start(ctx, pgembed.Options{Logger: logger.With("component", "postgres")})
+		if err != nil {
+			return nil, fmt.Errorf("start throwaway postgres: %w", err)
+		}
+		s.closers = append(s.closers, cluster.Stop)
+		s.DatabaseURL = cluster.URL("postgres")
+	}
+	if err := migrate(ctx, s.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if s.Pool, err = wiring.OpenPostgres(ctx, s.DatabaseURL); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() error { s.Pool.Close(); return nil })
+	s.Store = store.New(s.Pool)
+
+	// Temporal server and Web UI.
+	ts, err := temporalembed.Start(ctx, temporalembed.Config{
+		DatabasePath:     cfg.TemporalDBPath,
+		Namespace:        "default",
+		FrontendPort:     cfg.TemporalPort,
+		UIPort:           cfg.UIPort,
+		SearchAttributes: workflows.SearchAttributeTypes(),
+		// Only the server's errors reach the developer, and none once Close begins.
+		Logger: slog.New(quietHandler{next: logger.Handler(), min: slog.LevelError, muted: &s.closing}).
+			With("component", "temporal-server"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s.closers = append(s.closers, ts.Stop)
+	s.TemporalAddress, s.Namespace, s.UIURL = ts.FrontendAddress(), ts.Namespace(), ts.UIURL()
+	if s.Temporal, err = wiring.DialTemporal(ctx, wiring.TemporalConfig{Address: s.TemporalAddress, Namespace: s.Namespace}, logger); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() error { s.Temporal.Close(); return nil })
+
+	// Listeners first: the sandbox needs the API's webhook URL, the API the sandbox's.
+	apiLn, err := listen(cfg.APIAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the api: %w", err)
+	}
+	s.closers = append(s.closers, func() error { _ = apiLn.Close(); return nil })
+	sbLn, err := listen(cfg.SandboxAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the sandbox: %w", err)
+	}
+	s.closers = append(s.closers, func() error { _ = sbLn.Close(); return nil })
+	s.APIURL = "http://" + apiLn.Addr().String()
+	s.SandboxURL = "http://" + sbLn.Addr().String()
+
+	// The sandbox, with a fresh key and webhook secret per run.
+	apiKey := "sk_test_" + randomHex(12)
+	webhookSecret := "whsec_" + randomHex(16)
+	sb, err := fcsandbox.New(fcsandbox.Config{
+		APIKey:        apiKey,
+		WebhookURL:    s.APIURL + "/v1/webhooks/stripe",
+		WebhookSecret: webhookSecret,
+		RefreshDelay:  cfg.RefreshDelay,
+		PersonaDir:    cfg.PersonaDir,
+		Logger:        logger.With("component", "fcsandbox"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	s.closers = append(s.closers, func() error { sb.Close(); return nil })
+	s.serve(sbLn, sb.Handler())
+
+	// Worker and API: the same code as `underwriter worker` and `underwriter api`.
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: apiKey, APIBase: s.SandboxURL}, logger)
+	w := wiring.NewWorker(s.Temporal, &activities.Activities{
+		Stripe: sc, Store: s.Store, Logger: logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
+	}, wiring.WorkerOptions{})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	s.closers = append(s.closers, func() error { w.Stop(); return nil })
+	srv := &api.Server{
+		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{webhookSecret},
+		LinkTimeout: cfg.LinkTimeout, Logger: logger.With("component", "api"),
+	}
+	s.serve(apiLn, srv.Handler())
+	return s, nil
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("http server", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	s.closers = append(s.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(ctx)
+	})
+}
+
+// Close stops every component in reverse order of start.
+func (s *Stack) Close() error {
+	s.closing.Store(true)
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+func migrate(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to postgres for migrations: %w", err)
+	}
+	defer conn.Close(ctx)
+	if err := migrations.Apply(ctx, conn); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.Listen("tcp", addr)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

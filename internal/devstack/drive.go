@@ -1,0 +1,152 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+)
+
+// pollEvery is how often the driver reads an application's status, as a loan backend
+// would.
+const pollEvery = 100 * time.Millisecond
+
+// Result is one sample application's journey.
+type Result struct {
+	ApplicationID string
+	Persona       string
+	Expected      string
+	Outcome       string // "" when no decision came in time
+	Score         *int
+	ReasonCodes   []string
+	Elapsed       time.Duration
+	Err           error
+}
+
+// Correct reports whether the application was decided with the persona's expected outcome.
+func (r Result) Correct() bool { return r.Err == nil && r.Outcome != "" && r.Outcome == r.Expected }
+
+// UnderwriteSamples drives one application per persona the way production does: the loan
+// backend's POST /v1/applications, the applicant's bank link in the sandbox (what Stripe.js
+// does in a browser), then GET /v1/applications/{id} until the decision is there. The
+// webhooks flow from the sandbox to the API on their own. runID makes application ids
+// unique per run.
+func (s *Stack) UnderwriteSamples(ctx context.Context, runID string, timeout time.Duration) []Result {
+	results := make([]Result, len(s.Personas))
+	var wg sync.WaitGroup
+	for i, p := range s.Personas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.underwriteOne(ctx, fmt.Sprintf("%s-%s", runID, p.Name), p, timeout)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (s *Stack) underwriteOne(ctx context.Context, appID string, p fcsandbox.Persona, timeout time.Duration) (res Result) {
+	res = Result{ApplicationID: appID, Persona: p.Name, Expected: p.ExpectedOutcome}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	defer func() { res.Elapsed = time.Since(start) }()
+	hc := &http.Client{Timeout: 30 * time.Second}
+
+	created, err := CreateApplication(ctx, hc, s.APIURL, api.ApplicationRequest{
+		ApplicationID: appID, LoanAmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths, Currency: p.Currency,
+		Applicant: &api.Applicant{Name: "Sample " + p.Name, Email: p.Name + "@example.com"},
+	})
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if _, err := fcsandbox.CompleteLink(ctx, hc, s.SandboxURL, created.ClientSecret, p.Name); err != nil {
+		res.Err = fmt.Errorf("link bank account: %w", err)
+		return res
+	}
+	st, err := WaitForDecision(ctx, hc, s.APIURL, appID)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.Outcome = st.Decision.Outcome
+	res.Score = st.Decision.Score
+	var reasons []struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(st.Decision.Reasons, &reasons)
+	for _, r := range reasons {
+		res.ReasonCodes = append(res.ReasonCodes, r.Code)
+	}
+	return res
+}
+
+// CreateApplication is a loan backend's POST /v1/applications.
+func CreateApplication(ctx context.Context, hc *http.Client, apiURL string, req api.ApplicationRequest) (api.ApplicationCreated, error) {
+	var out api.ApplicationCreated
+	body, _ := json.Marshal(req)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/applications", bytes.NewReader(body))
+	if err != nil {
+		return out, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(hreq)
+	if err != nil {
+		return out, fmt.Errorf("create application %s: %w", req.ApplicationID, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("create application %s: HTTP %d: %s", req.ApplicationID, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("create application %s: decode answer: %w", req.ApplicationID, err)
+	}
+	return out, nil
+}
+
+// GetApplication is a loan backend's GET /v1/applications/{id}.
+func GetApplication(ctx context.Context, hc *http.Client, apiURL, id string) (api.ApplicationStatus, int, error) {
+	var st api.ApplicationStatus
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/v1/applications/"+id, nil)
+	if err != nil {
+		return st, 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return st, 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return st, resp.StatusCode, fmt.Errorf("get application %s: HTTP %d: %s", id, resp.StatusCode, b)
+	}
+	return st, resp.StatusCode, json.Unmarshal(b, &st)
+}
+
+// WaitForDecision polls GET /v1/applications/{id} until a decision is recorded or ctx ends.
+func WaitForDecision(ctx context.Context, hc *http.Client, apiURL, id string) (api.ApplicationStatus, error) {
+	stage := ""
+	for {
+		st, _, err := GetApplication(ctx, hc, apiURL, id)
+		if err == nil && st.Decision != nil {
+			return st, nil
+		}
+		if err == nil {
+			stage = st.Stage
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("application %s: no decision (last stage %q): %w", id, stage, ctx.Err())
+		case <-time.After(pollEvery):
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const personaDir = "../../testdata/personas"
+
+// personaTransactionCounts reads each persona's ledger file and counts its transactions, the
+// number every application linked to that persona must end up storing.
+func personaTransactionCounts(t *testing.T) map[string]int {
+	t.Helper()
+	var man struct {
+		Personas []struct {
+			Name   string `json:"name"`
+			Ledger string `json:"ledger"`
+		} `json:"personas"`
+	}
+	b, err := os.ReadFile(filepath.Join(personaDir, "personas.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &man))
+	counts := map[string]int{}
+	for _, p := range man.Personas {
+		var ledger struct {
+			Accounts []struct {
+				Transactions []json.RawMessage `json:"transactions"`
+			} `json:"accounts"`
+		}
+		b, err := os.ReadFile(filepath.Join(personaDir, p.Ledger))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &ledger))
+		for _, a := range ledger.Accounts {
+			counts[p.Name] += len(a.Transactions)
+		}
+	}
+	return counts
+}
+
+// TestPipelineEndToEnd starts the embedded Temporal server, a real Postgres, the sandbox,
+// the worker and the API, and drives every persona through HTTP exactly as a loan backend
+// and Stripe would.
+func TestPipelineEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	stack, err := Start(ctx, Config{
+		DatabaseURL:  pgtest.URL(t),
+		UIPort:       0,
+		PersonaDir:   personaDir,
+		RefreshDelay: 200 * time.Millisecond,
+		Logger:       logger,
+		BuildVersion: "test",
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	require.GreaterOrEqual(t, len(stack.Personas), 6)
+
+	results := stack.UnderwriteSamples(ctx, "it", 2*time.Minute)
+	counts := personaTransactionCounts(t)
+	for _, r := range results {
+		t.Run(r.Persona, func(t *testing.T) {
+			require.NoError(t, r.Err)
+			require.Equal(t, r.Expected, r.Outcome, "persona %s", r.Persona)
+
+			n, err := stack.Store.CountDecisions(ctx, r.ApplicationID)
+			require.NoError(t, err)
+			require.Equal(t, 1, n, "exactly one decision per application")
+			d, err := stack.Store.GetDecision(ctx, r.ApplicationID)
+			require.NoError(t, err)
+			require.Equal(t, r.Expected, d.Outcome)
+			require.NotNil(t, d.SnapshotID)
+			require.NotNil(t, d.ContentHash)
+			require.Equal(t, "test", d.BuildVersion)
+
+			accts, err := stack.Store.ListAccounts(ctx, r.ApplicationID)
+			require.NoError(t, err)
+			stored := 0
+			for _, a := range accts {
+				c, err := stack.Store.CountTransactions(ctx, a.ID)
+				require.NoError(t, err)
+				stored += c
+			}
+			require.Equal(t, counts[r.Persona], stored, "stored transactions equal the persona's")
+
+			snap, err := stack.Store.GetSnapshot(ctx, *d.SnapshotID)
+			require.NoError(t, err)
+			require.Equal(t, stored, snap.TxnCount)
+			require.Equal(t, *d.ContentHash, snap.ContentHash)
+		})
+	}
+
+	t.Run("search attributes are visible", func(t *testing.T) {
+		for _, r := range results {
+			q := fmt.Sprintf("ApplicationID = '%s' AND UnderwritingStage = '%s' AND UnderwritingOutcome = '%s'",
+				r.ApplicationID, workflows.StageDecided, r.Expected)
+			require.Eventually(t, func() bool {
+				resp, err := stack.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q})
+				if err != nil || len(resp.Executions) != 1 {
+					return false
+				}
+				e := resp.Executions[0]
+				if e.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+					return false
+				}
+				_, ok := e.SearchAttributes.GetIndexedFields()["UnderwritingScore"]
+				return ok
+			}, 30*time.Second, 100*time.Millisecond, "query %s", q)
+		}
+	})
+
+	t.Run("client secret is never stored", func(t *testing.T) {
+		var rows []string
+		for _, table := range []string{"applications", "accounts", "decisions", "webhook_events", "snapshots"} {
+			var dump string
+			require.NoError(t, stack.Pool.QueryRow(ctx,
+				fmt.Sprintf("SELECT coalesce(string_agg(t::text, '\n'), '') FROM %s t", table)).Scan(&dump))
+			rows = append(rows, dump)
+		}
+		all := strings.Join(rows, "\n")
+		require.NotEmpty(t, all)
+		require.NotContains(t, all, "_secret_")
+		require.NotContains(t, all, "sk_test_")
+		require.NotContains(t, all, "whsec_")
+
+		// Nor in workflow history.
+		wid := workflows.WorkflowID(results[0].ApplicationID)
+		it := stack.Temporal.GetWorkflowHistory(ctx, wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		var hist historypb.History
+		for it.HasNext() {
+			ev, err := it.Next()
+			require.NoError(t, err)
+			hist.Events = append(hist.Events, ev)
+		}
+		b, err := protojson.Marshal(&hist)
+		require.NoError(t, err)
+		require.Contains(t, string(b), results[0].ApplicationID)
+		require.NotContains(t, string(b), "_secret_")
+		require.NotContains(t, string(b), "sk_test_")
+	})
+
+	t.Run("the same application twice reaches the same workflow", func(t *testing.T) {
+		hc := &http.Client{Timeout: 30 * time.Second}
+		req := api.ApplicationRequest{ApplicationID: "it-retry", LoanAmountMinor: 100000, TermMonths: 6, Currency: "usd"}
+		first, err := CreateApplication(ctx, hc, stack.APIURL, req)
+		require.NoError(t, err)
+		require.True(t, first.Created)
+		require.NotEmpty(t, first.ClientSecret)
+		second, err := CreateApplication(ctx, hc, stack.APIURL, req)
+		require.NoError(t, err)
+		require.False(t, second.Created)
+		require.Equal(t, first.WorkflowID, second.WorkflowID)
+		require.Equal(t, first.RunID, second.RunID)
+		require.Equal(t, first.SessionID, second.SessionID)
+
+		req.LoanAmountMinor = 200000
+		status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", req)
+		require.Equal(t, http.StatusConflict, status)
+		require.Contains(t, body, `"field": "application_id"`)
+
+		st, code, err := GetApplication(ctx, hc, stack.APIURL, "it-retry")
+		require.NoError(t, err, code)
+		require.Equal(t, workflows.StageAwaitingLink, st.Stage)
+		require.Nil(t, st.Decision)
+	})
+
+	t.Run("bad input names the field", func(t *testing.T) {
+		hc := &http.Client{Timeout: 10 * time.Second}
+		status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", map[string]any{
+			"application_id": "it-bad", "loan_amount_minor": -5, "term_months": 12,
+		})
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Contains(t, body, `"field": "loan_amount_minor"`)
+		_, code, _ := GetApplication(ctx, hc, stack.APIURL, "it-bad")
+		require.Equal(t, http.StatusNotFound, code, "a refused application is not stored")
+	})
+
+	t.Run("unsigned webhook is refused and signals nothing", func(t *testing.T) {
+		hc := &http.Client{Timeout: 10 * time.Second}
+		body := []byte(`{"id":"evt_forged","object":"event","type":"financial_connections.account.created","data":{"object":{"id":"fca_x"}}}`)
+		for _, sig := range []string{"", "t=1,v1=deadbeef"} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, stack.APIURL+"/v1/webhooks/stripe", bytes.NewReader(body))
+			require.NoError(t, err)
+			if sig != "" {
+				req.Header.Set("Stripe-Signature", sig)
+			}
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		}
+		var n int
+		require.NoError(t, stack.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events WHERE id = 'evt_forged'").Scan(&n))
+		require.Zero(t, n)
+	})
+}
+
+func postJSON(t *testing.T, hc *http.Client, url string, v any) (int, string) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	resp, err := hc.Post(url, "application/json", bytes.NewReader(b))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(out)
+}

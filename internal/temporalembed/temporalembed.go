@@ -1,0 +1,622 @@
+// Package temporalembed runs a real Temporal server (go.temporal.io/server)
+// and its Web UI (github.com/temporalio/ui-server) inside the current process,
+// backed by SQLite, for `underwriter dev` and for integration tests. Nothing
+// has to be downloaded or installed.
+//
+// The server has one history shard and the frontend, history, matching and
+// worker services on free loopback ports. State lives in a SQLite file (WAL,
+// synchronous=normal; it survives a restart) or, when no path is given, in a
+// private in-memory database that vanishes with the process. The namespace and
+// its custom search attributes are created at start.
+//
+// This package links the whole server (a large binary and a long cold build).
+// Import it only from the dev command and from tests: code that a production
+// worker runs against a real Temporal cluster must not depend on it.
+package temporalembed
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/resolver"
+	"go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// DefaultNamespace is the namespace created when Config.Namespace is empty.
+const DefaultNamespace = "default"
+
+// NoUI as Config.UIPort disables the Web UI.
+const NoUI = -1
+
+const (
+	// host is the only address anything here listens on.
+	host = "127.0.0.1"
+	// clusterName names the single, local cluster.
+	clusterName = "active"
+	// readyTimeout bounds the wait for the frontend and the namespace after
+	// the server started; it normally takes well under a second.
+	readyTimeout = time.Minute
+	// pollInterval paces the readiness checks.
+	pollInterval = 20 * time.Millisecond
+	// persistenceQPS lifts the per-service persistence rate limits (defaults
+	// 500–9000 per second) out of the way: SQLite, not a shared database, is
+	// the bottleneck here.
+	persistenceQPS = 50_000
+)
+
+// Config configures Start.
+type Config struct {
+	// DatabasePath is the SQLite file holding the server's state; it is
+	// created (with its schema) when missing and reused otherwise. Empty keeps
+	// the state in memory, private to this Server and lost on Stop.
+	DatabasePath string
+	// Namespace is created at start if missing. Empty means DefaultNamespace.
+	Namespace string
+	// FrontendPort is the frontend gRPC port on 127.0.0.1; 0 picks a free one.
+	FrontendPort int
+	// UIPort is the Web UI's HTTP port on 127.0.0.1; 0 picks a free one and
+	// NoUI (-1) disables the UI.
+	UIPort int
+	// SearchAttributes are the namespace's custom search attributes, by
+	// name. They are registered at start, including on a restart with an
+	// existing file that lacks some of them.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// Logger receives this package's start and stop lines (info) and the
+	// server's own warnings and errors while it runs. The server's info and
+	// debug lines are dropped; its lines while starting are held back and
+	// written only when Start fails, its lines while stopping are dropped.
+	// Nil means slog.Default() with component=temporal-server.
+	Logger *slog.Logger
+}
+
+// Server is a running embedded Temporal server, with its Web UI unless
+// disabled. Stop it when done.
+type Server struct {
+	server    temporal.Server
+	ui        *uiserver.Server
+	uiDone    chan struct{}
+	frontend  string
+	namespace string
+	uiURL     string
+	logger    *slog.Logger
+	logs      *logState
+	lock      *os.File // nil in memory
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start starts the server and, unless disabled, the Web UI. It returns once
+// the frontend answers, the namespace exists with its search attributes and
+// the UI serves pages. If ctx ends first, everything started is stopped and
+// the context's error returned.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	begin := time.Now()
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default().With("component", "temporal-server")
+	}
+	if cfg.UIPort < NoUI {
+		return nil, fmt.Errorf("invalid ui port %d", cfg.UIPort)
+	}
+
+	ports, err := allocatePorts(cfg.FrontendPort, cfg.UIPort)
+	if err != nil {
+		return nil, err
+	}
+
+	var lock *os.File
+	if cfg.DatabasePath != "" {
+		if lock, err = lockFile(cfg.DatabasePath); err != nil {
+			return nil, err
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok && lock != nil {
+			_ = lock.Close()
+		}
+	}()
+	sqlCfg, err := prepareDatabase(cfg.DatabasePath)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := sqlite.NewNamespaceConfig(clusterName, cfg.Namespace, false, cfg.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("configure namespace %s: %w", cfg.Namespace, err)
+	}
+	// No-op when the namespace already exists (a restart on the same file).
+	if err := sqlite.CreateNamespaces(sqlCfg, ns); err != nil {
+		return nil, fmt.Errorf("create namespace %s: %w", cfg.Namespace, err)
+	}
+
+	frontend := net.JoinHostPort(host, strconv.Itoa(ports.frontend))
+	logs := &logState{}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(serverConfig(sqlCfg, frontend, ports)),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(newServerLogger(logger, logs)),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	)
+	if err != nil {
+		logs.flush(logger)
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		logs.flush(logger)
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock}
+	ok = true // from here on, s.Stop releases the lock
+
+	if err := s.waitReady(ctx, cfg.SearchAttributes); err != nil {
+		logs.flush(logger)
+		_ = s.Stop()
+		return nil, err
+	}
+	logs.setPhase(phaseRunning)
+	serverReady := time.Now()
+
+	if ports.ui != 0 {
+		if err := s.startUI(ctx, ports.ui); err != nil {
+			_ = s.Stop()
+			return nil, err
+		}
+	}
+
+	logger.Info("temporal server started",
+		"frontend", s.frontend, "namespace", s.namespace, "ui", s.uiURL,
+		"database", databaseLabel(cfg.DatabasePath),
+		"server_ms", serverReady.Sub(begin).Milliseconds(),
+		"total_ms", time.Since(begin).Milliseconds())
+	return s, nil
+}
+
+// FrontendAddress returns the frontend's gRPC host:port, for
+// client.Options.HostPort.
+func (s *Server) FrontendAddress() string { return s.frontend }
+
+// Namespace returns the namespace created at start.
+func (s *Server) Namespace() string { return s.namespace }
+
+// UIURL returns the Web UI's base URL, such as http://127.0.0.1:8233, or ""
+// when the UI is disabled.
+func (s *Server) UIURL() string { return s.uiURL }
+
+// Stop stops the Web UI and the server. It is safe to call more than once;
+// later calls return the first call's result. Workers and clients connected
+// to the server should be stopped first.
+func (s *Server) Stop() error {
+	s.stopOnce.Do(func() {
+		begin := time.Now()
+		s.logs.setPhase(phaseStopping)
+		if s.ui != nil {
+			s.ui.Stop()
+			<-s.uiDone
+		}
+		if err := s.server.Stop(); err != nil {
+			s.stopErr = fmt.Errorf("stop temporal server: %w", err)
+		}
+		if s.lock != nil {
+			_ = s.lock.Close()
+		}
+		s.logger.Info("temporal server stopped", "frontend", s.frontend, "ms", time.Since(begin).Milliseconds())
+	})
+	return s.stopErr
+}
+
+// ports holds the ports chosen for one server.
+type ports struct {
+	frontend, ui                 int // ui 0 = no UI
+	frontendMembership           int
+	history, historyMembership   int
+	matching, matchingMembership int
+	worker, workerMembership     int
+}
+
+// allocatePorts checks that the requested fixed ports are free and picks free
+// ones for the rest. The server exits the process when it cannot bind a port
+// (it logs Fatal), so a taken port must be found here, as an error.
+func allocatePorts(frontend, ui int) (ports, error) {
+	var p ports
+	var err error
+	if p.frontend, err = portOrFree(frontend, "frontend"); err != nil {
+		return p, err
+	}
+	if ui != NoUI {
+		if p.ui, err = portOrFree(ui, "web ui"); err != nil {
+			return p, err
+		}
+	}
+	for _, dst := range []*int{
+		&p.frontendMembership, &p.history, &p.historyMembership,
+		&p.matching, &p.matchingMembership, &p.worker, &p.workerMembership,
+	} {
+		if *dst, err = freePort(); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// portOrFree returns port after checking that it can be bound, or a free
+// port when port is 0.
+func portOrFree(port int, what string) (int, error) {
+	if port == 0 {
+		return freePort()
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return 0, fmt.Errorf("check %s port %d is free: %w", what, port, err)
+	}
+	_ = l.Close()
+	return port, nil
+}
+
+// freePort returns a loopback TCP port that is free and, on Linux, will not be
+// handed out again by the kernel for a while: a connection to it is closed
+// from the server side, which leaves the port in TIME_WAIT (the kernel skips
+// such ports for ephemeral binds, while an explicit bind with SO_REUSEADDR, as
+// servers do, still succeeds). This closes most of the gap between choosing a
+// port and the server binding it.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	c, err := net.DialTCP("tcp", nil, l.Addr().(*net.TCPAddr))
+	if err != nil {
+		return 0, fmt.Errorf("reserve port %d: %w", port, err)
+	}
+	defer c.Close()
+	sc, err := l.Accept()
+	if err != nil {
+		return 0, fmt.Errorf("reserve port %d: %w", port, err)
+	}
+	_ = sc.Close() // server side first: the TIME_WAIT is on the port
+	return port, nil
+}
+
+// prepareDatabase returns the SQLite configuration for path (in memory when
+// empty), creating the schema when the file is new.
+func prepareDatabase(path string) (*config.SQL, error) {
+	cfg := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{},
+	}
+	if path == "" {
+		// A unique name: with cache=shared, every connection in the process
+		// to the same name shares one database, and several servers may run
+		// in one test binary.
+		cfg.DatabaseName = "temporalembed-" + randomHex(8)
+		cfg.ConnectAttributes["mode"] = "memory"
+		cfg.ConnectAttributes["cache"] = "shared"
+		// The plugin creates the schema itself for in-memory databases.
+		return cfg, nil
+	}
+
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolve database path %s: %w", path, err)
+	}
+	cfg.DatabaseName = abs
+	cfg.ConnectAttributes["mode"] = "rwc"
+	// WAL with synchronous=normal more than doubles throughput over the
+	// defaults and stays consistent across a crash (it may lose the last
+	// transactions, which a dev server can afford).
+	cfg.ConnectAttributes["journal_mode"] = "wal"
+	cfg.ConnectAttributes["synchronous"] = "normal"
+
+	fi, err := os.Stat(abs)
+	switch {
+	case err == nil && fi.Size() > 0:
+		// Existing database: the schema is there. Forget the previous run's
+		// cluster members: a node that heartbeated in the last 20 s is taken
+		// for a live ring to join, and after a quick restart the new node
+		// would wait for the dead one instead of forming its own ring
+		// (matching then answers "Not enough hosts" until the join times
+		// out). The lock file guarantees no other server uses this file.
+		if err := clearMembership(cfg); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("inspect database file: %w", err)
+	}
+	if err := sqlite.SetupSchema(cfg); err != nil {
+		// Do not leave a half-initialised file that the next start would
+		// take for a complete one.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			_ = os.Remove(abs + suffix)
+		}
+		return nil, fmt.Errorf("create schema in %s: %w", abs, err)
+	}
+	return cfg, nil
+}
+
+// clearMembership deletes every cluster membership record from the database.
+func clearMembership(cfg *config.SQL) error {
+	db, err := sql.NewSQLAdminDB(sqlplugin.DbKindUnknown, cfg, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", cfg.DatabaseName, err)
+	}
+	defer db.Close()
+	if err := db.Exec("DELETE FROM cluster_membership"); err != nil {
+		return fmt.Errorf("clear cluster membership in %s: %w", cfg.DatabaseName, err)
+	}
+	return nil
+}
+
+// lockFile takes an exclusive lock on path+".lock", so that two servers never
+// share one database file (each would take the other's history shard and
+// membership for its own). The lock is released when the file is closed, or
+// by the kernel when the process dies.
+func lockFile(path string) (*os.File, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolve database path %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	f, err := os.OpenFile(abs+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("database %s is in use by another temporal server", abs)
+		}
+		return nil, fmt.Errorf("lock database %s: %w", abs, err)
+	}
+	return f, nil
+}
+
+// serverConfig is the static server configuration: one node, one history
+// shard, SQLite for both persistence and visibility, no archival, metrics or
+// pprof.
+func serverConfig(sqlCfg *config.SQL, frontend string, p ports) *config.Config {
+	service := func(grpc, membership int) config.Service {
+		return config.Service{RPC: config.RPC{
+			GRPCPort:        grpc,
+			MembershipPort:  membership,
+			BindOnLocalHost: true,
+		}}
+	}
+	return &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{
+				MaxJoinDuration:  30 * time.Second,
+				BroadcastAddress: host,
+			},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     sqliteplugin.PluginName,
+			VisibilityStore:  sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores: map[string]config.DataStore{
+				sqliteplugin.PluginName: {SQL: sqlCfg},
+			},
+		},
+		ClusterMetadata: &cluster.Config{
+			EnableGlobalNamespace:    false,
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        clusterName,
+			CurrentClusterName:       clusterName,
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				clusterName: {
+					Enabled:                true,
+					InitialFailoverVersion: 1,
+					RPCAddress:             frontend,
+				},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services: map[string]config.Service{
+			"frontend": service(p.frontend, p.frontendMembership),
+			"history":  service(p.history, p.historyMembership),
+			"matching": service(p.matching, p.matchingMembership),
+			"worker":   service(p.worker, p.workerMembership),
+		},
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{
+			Archival: config.ArchivalNamespaceDefaults{
+				History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+				Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+			},
+		},
+		// The server's own system workers dial the frontend here.
+		PublicClient: config.PublicClient{HostPort: frontend},
+	}
+}
+
+// dynamicConfig returns the dynamic configuration that differs from the
+// server's defaults.
+func dynamicConfig() dynamicconfig.StaticClient {
+	v := func(x any) []dynamicconfig.ConstrainedValue {
+		return []dynamicconfig.ConstrainedValue{{Value: x}}
+	}
+	return dynamicconfig.StaticClient{
+		// Search attributes registered at start (or by AddSearchAttributes)
+		// are usable at once instead of after the cache's refresh interval.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): v(true),
+		// One partition per task queue: with the default four, a lightly
+		// loaded single node shows a ~2.5 s tail while tasks wait in a
+		// partition no poller is on.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  v(1),
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): v(1),
+		dynamicconfig.FrontendPersistenceMaxQPS.Key():           v(persistenceQPS),
+		dynamicconfig.HistoryPersistenceMaxQPS.Key():            v(persistenceQPS),
+		dynamicconfig.MatchingPersistenceMaxQPS.Key():           v(persistenceQPS),
+		dynamicconfig.WorkerPersistenceMaxQPS.Key():             v(persistenceQPS),
+	}
+}
+
+// waitReady waits until the frontend answers and the namespace is served, then
+// registers any search attributes the namespace lacks (a restart on a file
+// created with fewer of them).
+func (s *Server) waitReady(ctx context.Context, want map[string]enumspb.IndexedValueType) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+
+	var c client.Client
+	var err error
+	for {
+		c, err = client.DialContext(ctx, client.Options{
+			HostPort:  s.frontend,
+			Namespace: s.namespace,
+			Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+		})
+		if err == nil {
+			break
+		}
+		if serr := sleep(ctx, pollInterval); serr != nil {
+			return fmt.Errorf("wait for temporal frontend at %s: %w (last error: %v)", s.frontend, serr, err)
+		}
+	}
+	defer c.Close()
+
+	for {
+		_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.namespace})
+		if err == nil {
+			break
+		}
+		if serr := sleep(ctx, pollInterval); serr != nil {
+			return fmt.Errorf("wait for namespace %s: %w (last error: %v)", s.namespace, serr, err)
+		}
+	}
+
+	if len(want) == 0 {
+		return nil
+	}
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes of %s: %w", s.namespace, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range want {
+		got, ok := have.GetCustomAttributes()[name]
+		switch {
+		case !ok:
+			missing[name] = typ
+		case got != typ:
+			return fmt.Errorf("search attribute %s is %s in namespace %s, want %s", name, got, s.namespace, typ)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        s.namespace,
+		SearchAttributes: missing,
+	}); err != nil {
+		return fmt.Errorf("add search attributes to %s: %w", s.namespace, err)
+	}
+	return nil
+}
+
+// startUI starts the Web UI on port and waits until it serves pages.
+func (s *Server) startUI(ctx context.Context, port int) error {
+	ui := uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+		Host:                host,
+		Port:                port,
+		TemporalGRPCAddress: s.frontend,
+		EnableUI:            true,
+		// Plain http on loopback: the CSRF cookie must not require https.
+		CORS:             uiconfig.CORS{CookieInsecure: true},
+		HideLogs:         true,
+		DefaultNamespace: s.namespace,
+	}))
+	s.ui = ui
+	s.uiDone = make(chan struct{})
+	go func() {
+		defer close(s.uiDone)
+		// Start blocks until Stop; it exits the process itself if it cannot
+		// bind (checked beforehand in allocatePorts).
+		_ = ui.Start()
+	}()
+	s.uiURL = "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	hc := &http.Client{Timeout: time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.uiURL+"/healthz", nil)
+		if err != nil {
+			return fmt.Errorf("build ui health request: %w", err)
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		if serr := sleep(ctx, pollInterval); serr != nil {
+			return fmt.Errorf("wait for web ui at %s: %w (last error: %v)", s.uiURL, serr, err)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func databaseLabel(path string) string {
+	if path == "" {
+		return "memory"
+	}
+	return path
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

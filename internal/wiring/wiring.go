@@ -1,0 +1,140 @@
+// Package wiring builds underwriter's production components from configuration: the Stripe
+// client, the Temporal client, the Postgres pool and the worker. Every command and the
+// embedded dev stack use it, so the sandbox and real Stripe share one code path and differ
+// only in configuration.
+package wiring
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+	tclient "go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+// Stripe HTTP settings: stripe-go's default 80 s timeout is far longer than any FC call
+// needs, and two network retries match stripe-go's default.
+const (
+	stripeHTTPTimeout    = 30 * time.Second
+	stripeNetworkRetries = 2
+)
+
+// StripeConfig configures the Stripe client.
+type StripeConfig struct {
+	// SecretKey is sk_test_… or sk_live_… (or rk_…); never logged.
+	SecretKey string
+	// APIBase is the API URL: empty for Stripe itself, or the sandbox / stripe-mock URL.
+	APIBase string
+}
+
+// NewStripe returns a Stripe client for the configuration. It never touches the global
+// stripe.Key. stripe-go's own logging goes to logger at warn level and above.
+func NewStripe(cfg StripeConfig, logger *slog.Logger) *client.API {
+	bc := &stripe.BackendConfig{
+		MaxNetworkRetries: stripe.Int64(stripeNetworkRetries),
+		HTTPClient:        &http.Client{Timeout: stripeHTTPTimeout},
+		LeveledLogger:     stripeLogger{logger},
+	}
+	if cfg.APIBase != "" {
+		bc.URL = stripe.String(cfg.APIBase)
+	}
+	return client.New(cfg.SecretKey, stripe.NewBackendsWithConfig(bc))
+}
+
+// stripeLogger bridges stripe-go's leveled logger to slog. stripe-go logs request errors at
+// error level with the request's path only, no secrets.
+type stripeLogger struct{ l *slog.Logger }
+
+func (s stripeLogger) Debugf(format string, v ...interface{}) {}
+func (s stripeLogger) Infof(format string, v ...interface{})  {}
+func (s stripeLogger) Warnf(format string, v ...interface{}) {
+	s.l.Warn(fmt.Sprintf(format, v...), "component", "stripe-go")
+}
+func (s stripeLogger) Errorf(format string, v ...interface{}) {
+	s.l.Error(fmt.Sprintf(format, v...), "component", "stripe-go")
+}
+
+// TemporalConfig configures the Temporal client.
+type TemporalConfig struct {
+	// Address is host:port of the frontend (TEMPORAL_ADDRESS).
+	Address string
+	// Namespace is the namespace (TEMPORAL_NAMESPACE).
+	Namespace string
+	// APIKey authenticates to Temporal Cloud (TEMPORAL_API_KEY); it implies TLS.
+	APIKey string
+	// TLS turns on TLS with the system roots (TEMPORAL_TLS).
+	TLS bool
+	// TLSCertFile and TLSKeyFile are an mTLS client certificate (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY).
+	TLSCertFile, TLSKeyFile string
+}
+
+// DialTemporal connects to Temporal.
+func DialTemporal(ctx context.Context, cfg TemporalConfig, logger *slog.Logger) (tclient.Client, error) {
+	opts := tclient.Options{
+		HostPort:  cfg.Address,
+		Namespace: cfg.Namespace,
+		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+	}
+	if cfg.TLS || cfg.APIKey != "" || cfg.TLSCertFile != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.TLSCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("load TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	if cfg.APIKey != "" {
+		opts.Credentials = tclient.NewAPIKeyStaticCredentials(cfg.APIKey)
+	}
+	c, err := tclient.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s namespace %s: %w", cfg.Address, cfg.Namespace, err)
+	}
+	return c, nil
+}
+
+// OpenPostgres opens a pool on url and checks that it answers.
+func OpenPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres (DATABASE_URL): %w", err)
+	}
+	return pool, nil
+}
+
+// WorkerOptions tunes the worker; zero values take the SDK's defaults.
+type WorkerOptions struct {
+	MaxConcurrentActivities int
+	MaxConcurrentWorkflows  int
+}
+
+// NewWorker returns a worker on workflows.TaskQueue with every workflow and activity
+// registered. Start it with Start or Run.
+func NewWorker(c tclient.Client, acts *activities.Activities, o WorkerOptions) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize:     o.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: o.MaxConcurrentWorkflows,
+	})
+	w.RegisterWorkflowWithOptions(workflows.Underwrite, workflow.RegisterOptions{Name: workflows.UnderwriteWorkflowName})
+	w.RegisterActivity(acts)
+	return w
+}

@@ -1,0 +1,113 @@
+package migrations_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/migrations"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// migratedConn connects to a fresh database that pgtest has migrated to Latest.
+func migratedConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.URL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+func tables(t *testing.T, conn *pgx.Conn) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(),
+		`select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_version' order by tablename`)
+	require.NoError(t, err)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return names
+}
+
+func TestLatest(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.sql")
+	require.NoError(t, err)
+	require.Equal(t, int32(len(files)), migrations.Latest(), "every SQL file is a numbered migration")
+	require.GreaterOrEqual(t, migrations.Latest(), int32(7))
+}
+
+func TestUpDownUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	want := []string{"accounts", "applications", "balances", "decisions", "snapshots", "transactions", "webhook_events"}
+
+	v, err := migrations.Current(ctx, conn)
+	require.NoError(t, err)
+	require.Equal(t, migrations.Latest(), v)
+	require.Equal(t, want, tables(t, conn))
+
+	// Apply on an up-to-date schema is a no-op.
+	require.NoError(t, migrations.Apply(ctx, conn))
+	v, err = migrations.Current(ctx, conn)
+	require.NoError(t, err)
+	require.Equal(t, migrations.Latest(), v)
+
+	// Every down step runs, one at a time, and removes one table.
+	for target := migrations.Latest() - 1; target >= 0; target-- {
+		require.NoError(t, migrations.MigrateTo(ctx, conn, target), "down to %d", target)
+		v, err = migrations.Current(ctx, conn)
+		require.NoError(t, err)
+		require.Equal(t, target, v)
+		require.Len(t, tables(t, conn), int(target))
+	}
+	require.Empty(t, tables(t, conn))
+
+	require.NoError(t, migrations.Apply(ctx, conn))
+	v, err = migrations.Current(ctx, conn)
+	require.NoError(t, err)
+	require.Equal(t, migrations.Latest(), v)
+	require.Equal(t, want, tables(t, conn))
+}
+
+func TestCurrentWithoutVersionTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	require.NoError(t, migrations.MigrateTo(ctx, conn, 0))
+	_, err := conn.Exec(ctx, `drop table schema_version`)
+	require.NoError(t, err)
+
+	v, err := migrations.Current(ctx, conn)
+	require.NoError(t, err)
+	require.Equal(t, int32(0), v, "a database never migrated is at version 0")
+	var exists bool
+	require.NoError(t, conn.QueryRow(ctx, `select to_regclass('schema_version') is not null`).Scan(&exists))
+	require.False(t, exists, "Current creates nothing")
+
+	require.NoError(t, migrations.Apply(ctx, conn))
+	v, err = migrations.Current(ctx, conn)
+	require.NoError(t, err)
+	require.Equal(t, migrations.Latest(), v)
+}
+
+func TestSnapshotsAreImmutable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+
+	_, err := conn.Exec(ctx, `insert into applications (id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('app_1', 'h', 100, 12, 'usd', 'underwrite/app_1')`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `insert into snapshots (application_id, as_of, content_hash, ledger, txn_count, account_count)
+		values ('app_1', now(), 'c', '{}', 0, 0)`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `update snapshots set txn_count = 1`)
+	require.ErrorContains(t, err, "immutable")
+}

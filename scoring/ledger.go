@@ -1,0 +1,358 @@
+package scoring
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Transaction statuses as Stripe Financial Connections reports them.
+const (
+	StatusPosted  = "posted"
+	StatusPending = "pending"
+	StatusVoid    = "void"
+)
+
+// Transaction is one bank transaction in project form.
+//
+// Amount is int64 minor units with the project sign: positive = money INTO the
+// account, negative = money out, so the balance moves by exactly Amount. Build it
+// from a Stripe amount only through SignedAmount.
+type Transaction struct {
+	ID           string
+	AccountID    string
+	Amount       int64
+	Currency     string // lower-case ISO 4217 code, e.g. "usd"
+	Status       string // posted | pending | void
+	TransactedAt time.Time
+	Description  string
+}
+
+// Account is one linked Financial Connections account with its balance snapshot.
+//
+// Current and Available are minor units in Currency at AsOf, copied from FC
+// balance.current and balance.cash.available. HasBalance is false when FC returned no
+// balance (the balance refresh never succeeded); then Current, Available and AsOf are
+// meaningless and the account contributes no daily-balance series.
+type Account struct {
+	ID          string
+	Category    string // cash | credit | investment | other ("" is treated as cash)
+	Subcategory string // checking | savings | …
+	Status      string // active | inactive | disconnected
+	Currency    string
+	Current     int64
+	Available   *int64
+	AsOf        time.Time
+	HasBalance  bool
+}
+
+// Ledger is the input of feature computation: linked accounts and their transactions.
+// Order does not matter; Normalize and ComputeFeatures sort.
+type Ledger struct {
+	Accounts     []Account
+	Transactions []Transaction
+}
+
+// ErrMixedCurrency is returned when a ledger holds more than one currency; amounts in
+// different currencies are never added.
+var ErrMixedCurrency = errors.New("scoring: ledger mixes currencies")
+
+// ErrInvalidLoan is returned when a Loan has a non-positive amount or term.
+var ErrInvalidLoan = errors.New("scoring: invalid loan")
+
+// SignedAmount converts a Stripe Financial Connections transaction amount into the
+// project's signed amount (positive = money into the account).
+//
+// Stripe FC amounts are already positive for money entering the account and negative
+// for money leaving it (a deposit raises balance.current by exactly amount), so the
+// conversion is the identity. It is still one named function because the sign is the
+// single most dangerous convention in the pipeline: Plaid, for example, uses the
+// opposite sign, and every ingestion path (ledger files, the Stripe pull, fixtures)
+// must go through this one place so that a change of source changes one line.
+func SignedAmount(stripeAmount int64) int64 { return stripeAmount }
+
+// Stripe-shaped JSON structs: only the fields scoring needs. Unknown fields are ignored
+// by encoding/json, so complete Stripe objects (or newer API versions) decode unchanged.
+type ledgerFile struct {
+	Accounts []ledgerFileEntry `json:"accounts"`
+}
+
+type ledgerFileEntry struct {
+	Account      *fcAccount      `json:"account"`
+	Transactions []fcTransaction `json:"transactions"`
+}
+
+type fcAccount struct {
+	ID          string     `json:"id"`
+	Category    string     `json:"category"`
+	Subcategory string     `json:"subcategory"`
+	Status      string     `json:"status"`
+	Balance     *fcBalance `json:"balance"`
+}
+
+type fcBalance struct {
+	AsOf    int64            `json:"as_of"`
+	Current map[string]int64 `json:"current"`
+	Cash    *struct {
+		Available map[string]int64 `json:"available"`
+	} `json:"cash"`
+}
+
+type fcTransaction struct {
+	ID           string `json:"id"`
+	Account      string `json:"account"`
+	Amount       *int64 `json:"amount"`
+	Currency     string `json:"currency"`
+	Description  string `json:"description"`
+	Status       string `json:"status"`
+	TransactedAt *int64 `json:"transacted_at"`
+}
+
+// ParseLedgerFile decodes the ledger file format (DESIGN.md "Ledger files"):
+//
+//	{"accounts":[{"account":{financial_connections.account},
+//	              "transactions":[financial_connections.transaction, …]}]}
+//
+// It validates every field scoring relies on and names the offending field in the
+// error, e.g. "accounts[1].transactions[3].currency: empty". Amounts go through
+// SignedAmount; currencies are lower-cased; timestamps become UTC. Cross-account checks
+// (one currency per ledger) happen in Normalize.
+func ParseLedgerFile(data []byte) (Ledger, error) {
+	var f ledgerFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Ledger{}, fmt.Errorf("decode ledger file: %w", err)
+	}
+	if len(f.Accounts) == 0 {
+		return Ledger{}, errors.New("accounts: empty")
+	}
+	var l Ledger
+	for i, e := range f.Accounts {
+		p := fmt.Sprintf("accounts[%d]", i)
+		acct, err := parseAccount(p+".account", e.Account)
+		if err != nil {
+			return Ledger{}, err
+		}
+		l.Accounts = append(l.Accounts, acct)
+		for j, t := range e.Transactions {
+			tx, err := parseTransaction(fmt.Sprintf("%s.transactions[%d]", p, j), acct.ID, t)
+			if err != nil {
+				return Ledger{}, err
+			}
+			l.Transactions = append(l.Transactions, tx)
+		}
+	}
+	return l, nil
+}
+
+func parseAccount(p string, a *fcAccount) (Account, error) {
+	if a == nil {
+		return Account{}, fmt.Errorf("%s: missing", p)
+	}
+	if a.ID == "" {
+		return Account{}, fmt.Errorf("%s.id: empty", p)
+	}
+	if a.Category == "" {
+		return Account{}, fmt.Errorf("%s.category: empty", p)
+	}
+	out := Account{ID: a.ID, Category: a.Category, Subcategory: a.Subcategory, Status: a.Status}
+	if a.Balance == nil {
+		return out, nil
+	}
+	b := a.Balance
+	if b.AsOf <= 0 {
+		return Account{}, fmt.Errorf("%s.balance.as_of: missing", p)
+	}
+	if len(b.Current) != 1 {
+		return Account{}, fmt.Errorf("%s.balance.current: want exactly one currency, got %d", p, len(b.Current))
+	}
+	for ccy, v := range b.Current { // exactly one entry
+		out.Currency = strings.ToLower(ccy)
+		out.Current = v
+	}
+	if out.Currency == "" {
+		return Account{}, fmt.Errorf("%s.balance.current: empty currency code", p)
+	}
+	if b.Cash != nil && len(b.Cash.Available) > 0 {
+		if len(b.Cash.Available) != 1 {
+			return Account{}, fmt.Errorf("%s.balance.cash.available: want exactly one currency, got %d", p, len(b.Cash.Available))
+		}
+		for ccy, v := range b.Cash.Available {
+			if strings.ToLower(ccy) != out.Currency {
+				return Account{}, fmt.Errorf("%s.balance.cash.available: currency %q differs from balance.current %q", p, ccy, out.Currency)
+			}
+			v := v
+			out.Available = &v
+		}
+	}
+	out.AsOf = time.Unix(b.AsOf, 0).UTC()
+	out.HasBalance = true
+	return out, nil
+}
+
+func parseTransaction(p, accountID string, t fcTransaction) (Transaction, error) {
+	switch {
+	case t.ID == "":
+		return Transaction{}, fmt.Errorf("%s.id: empty", p)
+	case t.Account == "":
+		return Transaction{}, fmt.Errorf("%s.account: empty", p)
+	case t.Account != accountID:
+		return Transaction{}, fmt.Errorf("%s.account: %q differs from enclosing account %q", p, t.Account, accountID)
+	case t.Amount == nil:
+		return Transaction{}, fmt.Errorf("%s.amount: missing", p)
+	case t.Currency == "":
+		return Transaction{}, fmt.Errorf("%s.currency: empty", p)
+	case t.TransactedAt == nil || *t.TransactedAt <= 0:
+		return Transaction{}, fmt.Errorf("%s.transacted_at: missing", p)
+	}
+	switch t.Status {
+	case StatusPosted, StatusPending, StatusVoid:
+	case "":
+		return Transaction{}, fmt.Errorf("%s.status: empty", p)
+	default:
+		return Transaction{}, fmt.Errorf("%s.status: unknown value %q", p, t.Status)
+	}
+	return Transaction{
+		ID:           t.ID,
+		AccountID:    t.Account,
+		Amount:       SignedAmount(*t.Amount),
+		Currency:     strings.ToLower(t.Currency),
+		Status:       t.Status,
+		TransactedAt: time.Unix(*t.TransactedAt, 0).UTC(),
+		Description:  t.Description,
+	}, nil
+}
+
+// statusRank orders duplicate versions of one transaction id: a void version wins over
+// posted, and posted over pending, because Stripe only moves pending → posted/void.
+func statusRank(s string) int {
+	switch s {
+	case StatusVoid:
+		return 0
+	case StatusPosted:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Normalize returns a copy of l ready for feature computation:
+//
+//   - duplicate transaction ids are collapsed to one version (void beats posted beats
+//     pending; remaining ties broken by content so the choice never depends on input
+//     order);
+//   - void transactions are dropped (pending ones are kept; history features filter to
+//     posted themselves);
+//   - accounts are sorted by id, transactions by (transacted_at, account, id);
+//   - currencies are lower-cased and must be one per ledger, else ErrMixedCurrency.
+//
+// It never modifies l.
+func Normalize(l Ledger) (Ledger, error) {
+	if _, err := ledgerCurrency(l); err != nil {
+		return Ledger{}, err
+	}
+	txs := make([]Transaction, len(l.Transactions))
+	copy(txs, l.Transactions)
+	for i := range txs {
+		txs[i].Currency = strings.ToLower(txs[i].Currency)
+		txs[i].TransactedAt = txs[i].TransactedAt.UTC()
+	}
+	sort.Slice(txs, func(i, j int) bool {
+		a, b := txs[i], txs[j]
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		if ra, rb := statusRank(a.Status), statusRank(b.Status); ra != rb {
+			return ra < rb
+		}
+		if !a.TransactedAt.Equal(b.TransactedAt) {
+			return a.TransactedAt.After(b.TransactedAt)
+		}
+		if a.Amount != b.Amount {
+			return a.Amount < b.Amount
+		}
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		return a.Description < b.Description
+	})
+	out := make([]Transaction, 0, len(txs))
+	for i, t := range txs {
+		if i > 0 && t.ID == txs[i-1].ID {
+			continue // a lower-precedence version of the id just considered
+		}
+		if t.Status == StatusVoid {
+			continue
+		}
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.TransactedAt.Equal(b.TransactedAt) {
+			return a.TransactedAt.Before(b.TransactedAt)
+		}
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		return a.ID < b.ID
+	})
+	accts := make([]Account, len(l.Accounts))
+	copy(accts, l.Accounts)
+	for i := range accts {
+		accts[i].Currency = strings.ToLower(accts[i].Currency)
+		accts[i].AsOf = accts[i].AsOf.UTC()
+	}
+	sort.Slice(accts, func(i, j int) bool { return accts[i].ID < accts[j].ID })
+	return Ledger{Accounts: accts, Transactions: out}, nil
+}
+
+// ledgerCurrency returns the single currency of a ledger ("" when it holds no
+// currency at all) or an error wrapping ErrMixedCurrency naming both currencies.
+func ledgerCurrency(l Ledger) (string, error) {
+	ccy, where := "", ""
+	check := func(c, at string) error {
+		c = strings.ToLower(c)
+		if c == "" {
+			return nil
+		}
+		if ccy == "" {
+			ccy, where = c, at
+			return nil
+		}
+		if c != ccy {
+			return fmt.Errorf("%w: %s is %q but %s is %q", ErrMixedCurrency, at, c, where, ccy)
+		}
+		return nil
+	}
+	for _, a := range l.Accounts {
+		if err := check(a.Currency, "account "+a.ID); err != nil {
+			return "", err
+		}
+	}
+	for _, t := range l.Transactions {
+		if err := check(t.Currency, "transaction "+t.ID); err != nil {
+			return "", err
+		}
+	}
+	return ccy, nil
+}
+
+// isCash reports whether an account's transactions and balance feed the cash-flow
+// features. Credit, investment and other accounts are ignored in v1: a card payment
+// would otherwise appear both as a checking outflow and as a card inflow.
+func isCash(a Account) bool { return a.Category == "" || a.Category == "cash" }
+
+// LatestAsOf returns the newest balance.as_of among accounts with a balance, or the
+// zero time when none has one. Callers that score "now" for a freshly pulled ledger use
+// it as the cutoff.
+func LatestAsOf(l Ledger) time.Time {
+	var t time.Time
+	for _, a := range l.Accounts {
+		if a.HasBalance && a.AsOf.After(t) {
+			t = a.AsOf
+		}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,132 @@
+package scoring_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/scoring"
+)
+
+const personaDir = "../testdata/personas"
+
+// manifest mirrors testdata/personas/personas.json (schema in notes/CONTRACTS.md).
+type manifest struct {
+	Personas []struct {
+		Name            string `json:"name"`
+		Ledger          string `json:"ledger"`
+		ExpectedOutcome string `json:"expected_outcome"`
+		LoanAmountMinor int64  `json:"loan_amount_minor"`
+		TermMonths      int    `json:"term_months"`
+		Currency        string `json:"currency"`
+		RefreshOutcome  string `json:"refresh_outcome"`
+	} `json:"personas"`
+}
+
+func loadManifest(t *testing.T) manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(personaDir, "personas.json"))
+	require.NoError(t, err)
+	var m manifest
+	require.NoError(t, json.Unmarshal(data, &m))
+	require.Len(t, m.Personas, 7)
+	return m
+}
+
+func loadLedger(t *testing.T, file string) scoring.Ledger {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(personaDir, file))
+	require.NoError(t, err)
+	l, err := scoring.ParseLedgerFile(data)
+	require.NoError(t, err)
+	return l
+}
+
+// shift moves every timestamp of l by d, as the sandbox does when it rebases a persona.
+func shift(l scoring.Ledger, d time.Duration) scoring.Ledger {
+	out := scoring.Ledger{
+		Accounts:     append([]scoring.Account(nil), l.Accounts...),
+		Transactions: append([]scoring.Transaction(nil), l.Transactions...),
+	}
+	for i := range out.Accounts {
+		out.Accounts[i].AsOf = out.Accounts[i].AsOf.Add(d)
+	}
+	for i := range out.Transactions {
+		out.Transactions[i].TransactedAt = out.Transactions[i].TransactedAt.Add(d)
+	}
+	return out
+}
+
+func TestPersonaOutcomes(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	// The offsets the brief names, plus a sweep of every day offset over a year with a
+	// rotating hour offset: calendar months, weekdays and day boundaries all move.
+	shifts := []time.Duration{0, 3 * day, 17 * day, 45 * day, 100 * day, 100*day + 5*time.Hour,
+		29*day + 13*time.Hour, -61*day - 7*time.Hour, 200*day + 23*time.Hour, 365 * day}
+	for i := 1; i <= 366; i += 5 {
+		shifts = append(shifts, time.Duration(i)*day+time.Duration(i%24)*time.Hour)
+	}
+	for _, p := range loadManifest(t).Personas {
+		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
+			l := loadLedger(t, p.Ledger)
+			loan := scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths}
+			op := scoring.Operational{RefreshFailed: p.RefreshOutcome == "failed"}
+			for _, s := range shifts {
+				sl := shift(l, s)
+				d, err := scoring.Underwrite(sl, scoring.LatestAsOf(sl), loan, op)
+				require.NoError(t, err)
+				require.Equal(t, p.ExpectedOutcome, d.Outcome, "shift %v: score %d reasons %+v", s, d.Score, d.Reasons)
+				require.Equal(t, p.Currency, d.Features.Currency)
+				checkStory(t, p.Name, d)
+			}
+		})
+	}
+}
+
+// checkStory pins the reason each persona gets its outcome, so that a persona cannot
+// keep its outcome for the wrong reason.
+func checkStory(t *testing.T, name string, d scoring.Decision) {
+	t.Helper()
+	failed := map[string]bool{}
+	for _, r := range d.Rules {
+		if !r.Passed {
+			failed[r.Rule] = true
+		}
+	}
+	f := d.Features
+	switch name {
+	case "steady_salaried", "high_income_two_accounts":
+		require.Empty(t, failed)
+		require.GreaterOrEqual(t, d.Score, scoring.ApproveMinScore+40, "approve with margin")
+		require.Empty(t, d.Reasons)
+	case "gig_irregular":
+		require.Equal(t, map[string]bool{scoring.RuleLargeDeposits: true}, failed)
+		require.Equal(t, scoring.RuleLargeDeposits, d.Reasons[0].Code)
+		require.LessOrEqual(t, f.NSFFeeCount90d, 1)
+		require.LessOrEqual(t, *f.DaysNegative90d, 5)
+	case "overdraft_nsf":
+		require.True(t, failed[scoring.RuleNSFExcess])
+		require.GreaterOrEqual(t, f.NSFFeeCount90d, 5)
+		require.Equal(t, scoring.RuleNSFExcess, d.Reasons[0].Code)
+	case "thin_file":
+		require.True(t, failed[scoring.RuleInsufficientHistory])
+		require.Equal(t, scoring.RuleInsufficientHistory, d.Reasons[0].Code)
+		require.Less(t, f.MonthsOfHistory, 2.0)
+	case "declining_balances":
+		require.True(t, failed[scoring.RuleNegativeDaysExcess])
+		require.GreaterOrEqual(t, *f.DaysNegative90d, 20)
+		require.False(t, failed[scoring.RuleNSFExcess])
+	case "refresh_fails":
+		require.Equal(t, map[string]bool{scoring.RuleStaleData: true}, failed)
+		require.Equal(t, scoring.RuleStaleData, d.Reasons[0].Code)
+		require.GreaterOrEqual(t, d.Score, scoring.ApproveMinScore+40, "would approve if the refresh succeeded")
+	default:
+		t.Fatalf("persona %s has no story check", name)
+	}
+}

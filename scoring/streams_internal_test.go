@@ -1,0 +1,109 @@
+package scoring
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDetectIncomeStreams(t *testing.T) {
+	t.Parallel()
+	d0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	series := func(desc string, amounts []int64, dates ...time.Time) []Transaction {
+		var out []Transaction
+		for i, at := range dates {
+			out = append(out, Transaction{ID: fmt.Sprintf("%s%d", desc[:3], i), AccountID: "a", Amount: amounts[i%len(amounts)],
+				Currency: "usd", Status: StatusPosted, TransactedAt: at, Description: fmt.Sprintf("%s %d", desc, 1000+i)})
+		}
+		return out
+	}
+	every := func(start time.Time, days, n int) []time.Time {
+		var out []time.Time
+		for i := 0; i < n; i++ {
+			out = append(out, start.AddDate(0, 0, i*days))
+		}
+		return out
+	}
+	monthlyOn := func(dom int, months ...time.Month) []time.Time {
+		var out []time.Time
+		for _, m := range months {
+			out = append(out, time.Date(2026, m, dom, 10, 0, 0, 0, time.UTC))
+		}
+		return out
+	}
+	type want struct {
+		desc, freq, status string
+		active             bool
+		monthly            int64
+	}
+	cutoff := dayOf(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	cases := []struct {
+		name string
+		txs  []Transaction
+		want []want
+	}{
+		{"weekly", series("UBER PAYOUT", []int64{40000, 44000, 36000}, every(d0.AddDate(0, 2, 0), 7, 8)...),
+			[]want{{"UBER PAYOUT", FrequencyWeekly, StreamMature, true, 175500}}}, // mean 40,500 × 52/12
+		{"semi-monthly", series("GLOBEX DIR DEP", []int64{300000},
+			append(monthlyOn(1, 1, 2, 3), monthlyOn(15, 1, 2, 3)...)...),
+			[]want{{"GLOBEX DIR DEP", FrequencySemiMonthly, StreamMature, true, 600000}}},
+		{"monthly", series("SSA TREAS", []int64{150000}, monthlyOn(3, 1, 2, 3)...),
+			[]want{{"SSA TREAS", FrequencyMonthly, StreamMature, true, 150000}}},
+		{"early detection", series("NEW JOB PAYROLL", []int64{100000}, every(time.Date(2026, 3, 17, 9, 0, 0, 0, time.UTC), 14, 2)...),
+			[]want{{"NEW JOB PAYROLL", FrequencyBiweekly, StreamEarlyDetection, true, 216667}}},
+		{"tombstoned", series("OLD GIG", []int64{100000}, every(d0, 14, 2)...), nil},
+		{"inactive mature", series("FORMER EMPLOYER", []int64{200000}, every(d0, 14, 4)...),
+			[]want{{"FORMER EMPLOYER", FrequencyBiweekly, StreamMature, false, 433333}}},
+		{"two amount bands", append(series("ZELLE FROM ACME", []int64{200000}, every(d0.AddDate(0, 1, 0), 14, 4)...),
+			series("ZELLE FROM ACME", []int64{20000}, every(d0.AddDate(0, 2, 3), 7, 5)...)...),
+			[]want{{"ZELLE FROM ACME", FrequencyBiweekly, StreamMature, true, 433333}, {"ZELLE FROM ACME", FrequencyWeekly, StreamMature, true, 86667}}},
+		{"irregular", series("VENMO CASHOUT", []int64{5000}, d0, d0.AddDate(0, 0, 3), d0.AddDate(0, 0, 40), d0.AddDate(0, 0, 44), d0.AddDate(0, 0, 90)), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var got []want
+			for _, s := range detectIncomeStreams(c.txs, cutoff) {
+				got = append(got, want{s.Description, s.Frequency, s.Status, s.IsActive, s.MonthlyAmount})
+			}
+			require.Equal(t, c.want, got)
+		})
+	}
+}
+
+func TestNormaliseDescription(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"ACME CORP PAYROLL PPD ID: 4470021938": "ACME CORP PAYROLL PPD ID",
+		"DoorDash Dasher Payout 0312":          "DOORDASH DASHER PAYOUT",
+		"UBER *TRIP PAYOUT":                    "UBER *TRIP PAYOUT",
+		"PG&E WEB ONLINE 03/12/26":             "PG&E WEB ONLINE",
+	} {
+		require.Equal(t, want, normaliseDescription(in), in)
+	}
+}
+
+func TestClassifiers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		desc                string
+		amount              int64
+		fee, reversal, retd bool
+	}{
+		{"OVERDRAFT FEE", -3500, true, false, false},
+		{"NSF RETURNED ITEM FEE", -3500, true, false, false},
+		{"Insufficient Funds Fee", -3400, true, false, false},
+		{"OVERDRAFT FEE REVERSAL", 3500, false, true, false},
+		{"NSF FEE REFUND", 3500, false, true, false},
+		{"ONLINE TRANSFER TO SAVINGS", -150000, false, false, false}, // "NSF" inside TRANSFER is not a word
+		{"RETURNED ITEM ACH SPEEDY CASH", 18000, false, false, true},
+		{"OVERDRAFT PROTECTION TRANSFER", 5000, false, false, false},
+	} {
+		tr := Transaction{Amount: c.amount, Description: c.desc}
+		require.Equal(t, c.fee, isNSFFee(tr), c.desc)
+		require.Equal(t, c.reversal, isNSFReversal(tr), c.desc)
+		require.Equal(t, c.retd, isReturnedItem(tr), c.desc)
+	}
+}

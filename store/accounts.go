@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Account is a linked Financial Connections account (fca_…). It holds no account number
+// or last4.
+type Account struct {
+	ID            string `db:"id"`
+	ApplicationID string `db:"application_id"`
+	// CustomerID is the account holder's Stripe customer (cus_…).
+	CustomerID      string `db:"customer_id"`
+	Category        string `db:"category"`
+	Subcategory     string `db:"subcategory"`
+	Status          string `db:"status"`
+	InstitutionName string `db:"institution_name"`
+	Currency        string `db:"currency"`
+	// LastSyncedRefreshID is the transaction refresh (fctxnref_…) whose transactions were
+	// last written completely, nil before the first full sync.
+	LastSyncedRefreshID *string   `db:"last_synced_refresh_id"`
+	CreatedAt           time.Time `db:"created_at"`
+	UpdatedAt           time.Time `db:"updated_at"`
+}
+
+const accountColumns = `id, application_id, customer_id, category, subcategory, status,
+	institution_name, currency, last_synced_refresh_id, created_at, updated_at`
+
+// UpsertAccount inserts a or updates the stored account's Stripe attributes (customer,
+// category, subcategory, status, institution, currency). It never changes
+// LastSyncedRefreshID, which only SetAccountSyncedRefresh moves. An account id already
+// stored for a different application wraps ErrConflict.
+func (s *Store) UpsertAccount(ctx context.Context, a Account) error {
+	const q = `
+		insert into accounts (id, application_id, customer_id, category, subcategory, status,
+			institution_name, currency)
+		values ($1, $2, $3, $4, $5, $6, $7, $8)
+		on conflict (id) do update set
+			customer_id = excluded.customer_id,
+			category = excluded.category,
+			subcategory = excluded.subcategory,
+			status = excluded.status,
+			institution_name = excluded.institution_name,
+			currency = excluded.currency,
+			updated_at = now()
+		where accounts.application_id = excluded.application_id`
+	tag, err := s.pool.Exec(ctx, q, a.ID, a.ApplicationID, a.CustomerID, a.Category, a.Subcategory,
+		a.Status, a.InstitutionName, a.Currency)
+	if err != nil {
+		return fmt.Errorf("upsert account %s: %w", a.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("upsert account %s: stored for another application than %s: %w",
+			a.ID, a.ApplicationID, ErrConflict)
+	}
+	return nil
+}
+
+// GetAccount returns the account with the given id, or an error wrapping ErrNotFound.
+func (s *Store) GetAccount(ctx context.Context, id string) (Account, error) {
+	const q = `select ` + accountColumns + ` from accounts where id = $1`
+	rows, _ := s.pool.Query(ctx, q, id)
+	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Account])
+	if err != nil {
+		return Account{}, fmt.Errorf("get account %s: %w", id, notFound(err))
+	}
+	return a, nil
+}
+
+// ListAccounts returns the accounts linked to an application, ordered by id so that
+// snapshots built from them are deterministic. No accounts is an empty slice, not an error.
+func (s *Store) ListAccounts(ctx context.Context, applicationID string) ([]Account, error) {
+	const q = `select ` + accountColumns + ` from accounts where application_id = $1 order by id`
+	rows, _ := s.pool.Query(ctx, q, applicationID)
+	as, err := pgx.CollectRows(rows, pgx.RowToStructByName[Account])
+	if err != nil {
+		return nil, fmt.Errorf("list accounts of application %s: %w", applicationID, err)
+	}
+	return as, nil
+}
+
+// SetAccountSyncedRefresh records that every transaction of refresh refreshID (fctxnref_…)
+// has been written for accountID. An unknown account wraps ErrNotFound.
+func (s *Store) SetAccountSyncedRefresh(ctx context.Context, accountID, refreshID string) error {
+	const q = `update accounts set last_synced_refresh_id = $2, updated_at = now() where id = $1`
+	tag, err := s.pool.Exec(ctx, q, accountID, refreshID)
+	if err != nil {
+		return fmt.Errorf("set synced refresh of account %s: %w", accountID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set synced refresh of account %s: %w", accountID, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// StageCreated is the stage CreateApplication stores when Application.Stage is empty.
+const StageCreated = "created"
+
+// Application is one loan application, keyed by the lender's application id. It never
+// holds the Financial Connections session's client_secret.
+type Application struct {
+	// ID is the lender's application id.
+	ID string `db:"id"`
+	// RequestHash is the sha256 of the canonical request; a different hash for the same ID
+	// is a conflicting reuse of the id.
+	RequestHash     string `db:"request_hash"`
+	LoanAmountMinor int64  `db:"loan_amount_minor"`
+	TermMonths      int    `db:"term_months"`
+	Currency        string `db:"currency"`
+	// CustomerID is the Stripe customer (cus_…), nil until created.
+	CustomerID *string `db:"customer_id"`
+	// SessionID is the Financial Connections session (fcsess_…), nil until created.
+	SessionID  *string   `db:"session_id"`
+	WorkflowID string    `db:"workflow_id"`
+	Stage      string    `db:"stage"`
+	CreatedAt  time.Time `db:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at"`
+}
+
+const applicationColumns = `id, request_hash, loan_amount_minor, term_months, currency, customer_id,
+	session_id, workflow_id, stage, created_at, updated_at`
+
+// CreateApplication inserts a, or returns the application already stored under a.ID with
+// created false. It returns an error wrapping ErrConflict when the stored request hash
+// differs from a.RequestHash (the id was reused for another request). CreatedAt and
+// UpdatedAt are set by the database; an empty Stage is stored as StageCreated.
+func (s *Store) CreateApplication(ctx context.Context, a Application) (Application, bool, error) {
+	const q = `
+		insert into applications (id, request_hash, loan_amount_minor, term_months, currency,
+			customer_id, session_id, workflow_id, stage)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce(nullif($9, ''), 'created'))
+		on conflict (id) do nothing
+		returning ` + applicationColumns
+	rows, _ := s.pool.Query(ctx, q, a.ID, a.RequestHash, a.LoanAmountMinor, a.TermMonths, a.Currency,
+		a.CustomerID, a.SessionID, a.WorkflowID, a.Stage)
+	got, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	if err == nil {
+		return got, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Application{}, false, fmt.Errorf("create application %s: %w", a.ID, err)
+	}
+	stored, err := s.GetApplication(ctx, a.ID)
+	if err != nil {
+		return Application{}, false, fmt.Errorf("create application %s: %w", a.ID, err)
+	}
+	if stored.RequestHash != a.RequestHash {
+		return stored, false, fmt.Errorf("create application %s: application_id already used with a different request: %w",
+			a.ID, ErrConflict)
+	}
+	return stored, false, nil
+}
+
+// GetApplication returns the application with the given id, or an error wrapping ErrNotFound.
+func (s *Store) GetApplication(ctx context.Context, id string) (Application, error) {
+	const q = `select ` + applicationColumns + ` from applications where id = $1`
+	rows, _ := s.pool.Query(ctx, q, id)
+	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	if err != nil {
+		return Application{}, fmt.Errorf("get application %s: %w", id, notFound(err))
+	}
+	return a, nil
+}
+
+// ApplicationByCustomer returns the application whose Stripe customer is customerID, or an
+// error wrapping ErrNotFound. Webhooks use it to route an account to its application.
+func (s *Store) ApplicationByCustomer(ctx context.Context, customerID string) (Application, error) {
+	const q = `select ` + applicationColumns + ` from applications where customer_id = $1`
+	rows, _ := s.pool.Query(ctx, q, customerID)
+	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	if err != nil {
+		return Application{}, fmt.Errorf("get application by customer %s: %w", customerID, notFound(err))
+	}
+	return a, nil
+}
+
+// SetApplicationStripeIDs records the Stripe customer and Financial Connections session
+// created for application id. Repeating the call with the same ids is a no-op, and a new
+// session replaces an expired one; but an application keeps its first customer, and a
+// customer or session belongs to one application: either violation wraps ErrConflict.
+// An unknown id wraps ErrNotFound.
+func (s *Store) SetApplicationStripeIDs(ctx context.Context, id, customerID, sessionID string) error {
+	const q = `
+		update applications
+		set customer_id = $2, session_id = $3, updated_at = now()
+		where id = $1 and (customer_id is null or customer_id = $2)`
+	tag, err := s.pool.Exec(ctx, q, id, nullIfEmpty(customerID), nullIfEmpty(sessionID))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("set stripe ids of application %s: customer or session belongs to another application: %w",
+				id, ErrConflict)
+		}
+		return fmt.Errorf("set stripe ids of application %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	if _, err := s.GetApplication(ctx, id); err != nil {
+		return fmt.Errorf("set stripe ids: %w", err)
+	}
+	return fmt.Errorf("set stripe ids of application %s: it already has another customer: %w", id, ErrConflict)
+}
+
+// SetApplicationStage records the workflow stage of application id; an unknown id wraps
+// ErrNotFound.
+func (s *Store) SetApplicationStage(ctx context.Context, id, stage string) error {
+	const q = `update applications set stage = $2, updated_at = now() where id = $1`
+	tag, err := s.pool.Exec(ctx, q, id, stage)
+	if err != nil {
+		return fmt.Errorf("set stage of application %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set stage of application %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

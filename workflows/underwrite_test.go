@@ -1,0 +1,235 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/scoring"
+)
+
+var testInput = UnderwriteInput{
+	ApplicationID: "app-1", CustomerID: "cus_1", SessionID: "fcsess_1",
+	LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd",
+}
+
+func pending(id string) activities.AccountState {
+	return activities.AccountState{AccountID: id, Status: "active", TransactionRefreshID: "fctxnref_2",
+		TransactionRefreshStatus: activities.RefreshPending, BalanceRefreshStatus: activities.RefreshPending}
+}
+
+func finished(id, status string) activities.AccountState {
+	return activities.AccountState{AccountID: id, Status: "active", TransactionRefreshID: "fctxnref_2",
+		TransactionRefreshStatus: status, BalanceRefreshStatus: status}
+}
+
+// harness wires a test environment whose activities follow the happy path unless a test
+// overrides them; it records what the workflow asked of them.
+type harness struct {
+	env      *testsuite.TestWorkflowEnvironment
+	linked   []string // what the session shows once read
+	scored   []activities.ScoreInput
+	recorded []activities.RecordInput
+}
+
+func newHarness(t *testing.T, decision scoring.Decision) *harness {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	h := &harness{env: s.NewTestWorkflowEnvironment(), linked: []string{"fca_1"}}
+	h.env.RegisterWorkflow(Underwrite)
+	h.env.RegisterActivity(&activities.Activities{})
+	h.env.OnActivity(acts.LinkedAccounts, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.LinkedAccountsInput) (activities.LinkedAccountsResult, error) {
+			return activities.LinkedAccountsResult{AccountIDs: h.linked}, nil
+		}).Maybe()
+	h.env.OnActivity(acts.SyncTransactions, mock.Anything, mock.Anything).Return(
+		activities.SyncResult{AccountID: "fca_1", Pages: 2, Upserted: 150, Stored: 150}, nil).Maybe()
+	h.env.OnActivity(acts.StoreBalance, mock.Anything, mock.Anything).Return(
+		activities.BalanceResult{AccountID: "fca_1", Present: true}, nil).Maybe()
+	h.env.OnActivity(acts.FreezeSnapshot, mock.Anything, mock.Anything).Return(
+		activities.SnapshotRef{ID: 7, ContentHash: "sha256:abc", Transactions: 150, Accounts: 1}, nil).Maybe()
+	h.env.OnActivity(acts.Score, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ScoreInput) (activities.ScoreResult, error) {
+			h.scored = append(h.scored, in)
+			return activities.ScoreResult{Decision: decision}, nil
+		}).Maybe()
+	h.env.OnActivity(acts.RecordDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+			h.recorded = append(h.recorded, in)
+			return activities.RecordResult{Created: true}, nil
+		}).Maybe()
+	return h
+}
+
+func (h *harness) linkAfter(d time.Duration) {
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalAccountLinked, AccountSignal{AccountID: "fca_1", EventID: "evt_1"})
+	}, d)
+}
+
+func (h *harness) result(t *testing.T) UnderwriteResult {
+	t.Helper()
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	var res UnderwriteResult
+	require.NoError(t, h.env.GetWorkflowResult(&res))
+	return res
+}
+
+func TestUnderwriteDecisionPaths(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		dec   scoring.Decision
+		score int
+	}{
+		{"approve", scoring.Decision{Outcome: "approve", Score: 655}, 655},
+		{"decline", scoring.Decision{Outcome: "decline", Score: 540, Reasons: []scoring.Reason{{Code: "NSF_EXCESS"}}}, 540},
+		{"refer", scoring.Decision{Outcome: "refer", Score: 600, Reasons: []scoring.Reason{{Code: "INCOME_IRREGULAR"}}}, 600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.dec)
+			h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+				activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil).Once()
+			h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+				activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil).Once()
+			h.linkAfter(time.Minute)
+			h.env.RegisterDelayedCallback(func() {
+				h.env.SignalWorkflow(SignalRefreshUpdated, AccountSignal{AccountID: "fca_1", EventID: "evt_2"})
+			}, time.Minute+5*time.Second)
+			h.env.ExecuteWorkflow(Underwrite, testInput)
+
+			res := h.result(t)
+			require.Equal(t, tc.name, res.Outcome)
+			require.Equal(t, tc.score, res.Score)
+			require.Equal(t, int64(7), res.SnapshotID)
+			require.Len(t, h.recorded, 1)
+			require.Equal(t, tc.name, h.recorded[0].Outcome)
+			require.Equal(t, "underwrite/app-1", WorkflowID(testInput.ApplicationID))
+			require.Len(t, h.scored, 1)
+			require.False(t, h.scored[0].Operational.RefreshFailed)
+			require.Equal(t, scoring.Loan{AmountMinor: 300000, TermMonths: 12}, h.scored[0].Loan)
+			h.env.AssertExpectations(t)
+		})
+	}
+}
+
+func TestUnderwriteLinkExpires(t *testing.T) {
+	h := newHarness(t, scoring.Decision{})
+	h.linked = nil // the applicant never finishes linking
+	in := testInput
+	in.LinkTimeout = 2 * time.Hour
+	h.env.ExecuteWorkflow(Underwrite, in)
+
+	res := h.result(t)
+	require.Equal(t, OutcomeExpired, res.Outcome)
+	require.Len(t, h.recorded, 1)
+	require.Equal(t, OutcomeExpired, h.recorded[0].Outcome)
+	require.Nil(t, h.recorded[0].Score)
+	require.Nil(t, h.recorded[0].Snapshot)
+	require.Empty(t, h.scored, "an expired application is never scored")
+}
+
+func TestUnderwriteFailedRefreshIsScoredAsFailed(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "refer", Score: 640})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil).Once()
+	h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshFailed)}}, nil).Once()
+	h.linkAfter(time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalRefreshUpdated, AccountSignal{AccountID: "fca_1"})
+	}, 3*time.Second)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	res := h.result(t)
+	require.Equal(t, "refer", res.Outcome)
+	require.Len(t, h.scored, 1)
+	require.True(t, h.scored[0].Operational.RefreshFailed, "a failed refresh must reach the policy")
+}
+
+func TestUnderwritePollsWhenWebhooksNeverCome(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 650})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil).Once()
+	polls := 0
+	h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.RefreshStatusInput) (activities.RefreshState, error) {
+			polls++
+			if polls < 3 {
+				return activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil
+			}
+			return activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil
+		})
+	// No account-linked webhook either: the session poll finds the account.
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	res := h.result(t)
+	require.Equal(t, "approve", res.Outcome)
+	require.Equal(t, 3, polls, "the workflow polls until the refresh is done")
+	require.False(t, h.scored[0].Operational.RefreshFailed)
+}
+
+func TestUnderwriteRefreshTimeoutIsAFailedRefresh(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "refer", Score: 640})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil).Once()
+	h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil)
+	h.linkAfter(time.Second)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	res := h.result(t)
+	require.Equal(t, "refer", res.Outcome)
+	require.True(t, h.scored[0].Operational.RefreshFailed)
+}
+
+func TestUnderwriteStatusQueryAtEveryStage(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 650})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil).Once()
+	var stages []string
+	query := func() {
+		v, err := h.env.QueryWorkflow(QueryStatus)
+		require.NoError(t, err)
+		var st Status
+		require.NoError(t, v.Get(&st))
+		stages = append(stages, st.Stage)
+	}
+	h.env.RegisterDelayedCallback(query, 30*time.Second)
+	h.linkAfter(time.Minute)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+	query()
+
+	h.result(t)
+	require.Equal(t, []string{StageAwaitingLink, StageDecided}, stages)
+}
+
+func TestUnderwriteRecordFailureFailsTheWorkflow(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	env.OnActivity(acts.RecordDecision, mock.Anything, mock.Anything).Return(
+		activities.RecordResult{}, temporal.NewNonRetryableApplicationError("database gone", "Test", errors.New("database gone")))
+	in := testInput
+	in.LinkTimeout = time.Minute
+	env.ExecuteWorkflow(Underwrite, in)
+	require.True(t, env.IsWorkflowCompleted())
+	require.ErrorContains(t, env.GetWorkflowError(), "record decision")
+}
+
+func TestUnderwriteRejectsInputWithoutSession(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	in := testInput
+	in.SessionID = ""
+	env.ExecuteWorkflow(Underwrite, in)
+	require.ErrorContains(t, env.GetWorkflowError(), "SessionID")
+}
