@@ -1,0 +1,28 @@
+package workflows
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// TestReplayRecordedHistories replays every recorded history in testdata/histories against
+// the current workflow code. A change that alters the command sequence of a shipped
+// version fails here with a non-determinism error ([TMPRL1100]) unless it sits behind
+// workflow.GetVersion. Record new histories with
+// `go test ./internal/devstack/ -run TestPipelineEndToEnd -update-histories`.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob("../testdata/histories/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no recorded histories to replay")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(Underwrite, workflow.RegisterOptions{Name: UnderwriteWorkflowName})
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+		})
+	}
+}
