@@ -42,8 +42,11 @@ func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput)
 }
 
 // RequestRefresh asks Stripe for a transactions and balance refresh of every active account
-// that has none pending and may be refreshed now. A retry after an unclear failure re-reads
-// the account first, so it never asks twice for the same refresh.
+// that has none pending and may be refreshed now. It never asks while a refresh is pending
+// (that refresh brings the data), and before next_refresh_available_at it uses data that is
+// still fresh or returns RetryAt so that the workflow waits. A retry after an unclear
+// failure re-reads the account first, so it never asks twice for the same refresh, and a
+// refresh Stripe refuses because of the account's refresh state is waited for, not failed.
 func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (RefreshState, error) {
 	var res RefreshState
 	for _, id := range in.AccountIDs {
@@ -52,19 +55,39 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 			return RefreshState{}, err
 		}
 		state := accountState(acct)
-		if acct.Status == stripe.FinancialConnectionsAccountStatusActive && a.mayRefresh(state) {
-			p := &stripe.FinancialConnectionsAccountRefreshParams{
-				Features: stripe.StringSlice([]string{FeatureTransactions, FeatureBalance}),
+		if acct.Status == stripe.FinancialConnectionsAccountStatusActive {
+			switch a.refreshPlan(state) {
+			case planRefresh:
+				refreshed, err := a.refresh(ctx, id, in.IdempotencyKey+"/"+id)
+				if err != nil {
+					// Stripe may refuse because a refresh started or ended meanwhile (a
+					// subscription, another application of the same customer): re-read and
+					// go by the account's state instead of failing.
+					// An account deactivated meanwhile is reported as such: the workflow
+					// waits for its reactivation or refers the application.
+					again, gerr := a.getAccount(ctx, id)
+					if gerr != nil {
+						return RefreshState{}, err
+					}
+					active := again.Status == stripe.FinancialConnectionsAccountStatusActive
+					if active && a.refreshPlan(accountState(again)) == planRefresh {
+						return RefreshState{}, err
+					}
+					acct, state = again, accountState(again)
+					if active && a.refreshPlan(state) == planWait {
+						state.RetryAt = state.NextRefreshAvailableAt
+					}
+					a.log().InfoContext(ctx, "refresh refused; going by the account's state", "application_id", in.ApplicationID,
+						"fc_account_id", id, "account_status", state.Status, "transaction_refresh_status", state.TransactionRefreshStatus)
+					break
+				}
+				acct, state = refreshed, accountState(refreshed)
+				state.Requested = true
+				a.log().InfoContext(ctx, "refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
+					"transaction_refresh_id", state.TransactionRefreshID, "request_id", refreshed.LastResponse.RequestID)
+			case planWait:
+				state.RetryAt = state.NextRefreshAvailableAt
 			}
-			p.Context = ctx
-			p.SetIdempotencyKey(in.IdempotencyKey + "/" + id)
-			acct, err = a.Stripe.FinancialConnectionsAccounts.Refresh(id, p)
-			if err != nil {
-				return RefreshState{}, classify("refresh account "+id, err)
-			}
-			state = accountState(acct)
-			a.log().InfoContext(ctx, "refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
-				"transaction_refresh_id", state.TransactionRefreshID, "request_id", acct.LastResponse.RequestID)
 		}
 		if err := a.Store.UpsertAccount(ctx, storeAccount(in.ApplicationID, acct)); err != nil {
 			return RefreshState{}, fmt.Errorf("store account %s: %w", id, err)
@@ -74,14 +97,43 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 	return res, nil
 }
 
-// mayRefresh follows Stripe's rules: never while a refresh is pending, and not before
-// next_refresh_available_at. When a refresh may not start yet, the data Stripe holds is
-// from a refresh that ended moments ago and is used as it is.
-func (a *Activities) mayRefresh(s AccountState) bool {
-	if s.TransactionRefreshStatus == RefreshPending || s.BalanceRefreshStatus == RefreshPending {
-		return false
+func (a *Activities) refresh(ctx context.Context, id, key string) (*stripe.FinancialConnectionsAccount, error) {
+	p := &stripe.FinancialConnectionsAccountRefreshParams{
+		Features: stripe.StringSlice([]string{FeatureTransactions, FeatureBalance}),
 	}
-	return s.NextRefreshAvailableAt.IsZero() || !a.now().Before(s.NextRefreshAvailableAt)
+	p.Context = ctx
+	p.SetIdempotencyKey(key)
+	acct, err := a.Stripe.FinancialConnectionsAccounts.Refresh(id, p)
+	if err != nil {
+		return nil, classify("refresh account "+id, err)
+	}
+	return acct, nil
+}
+
+type refreshPlan int
+
+const (
+	planRefresh refreshPlan = iota // ask Stripe for a refresh now
+	planUse                        // a refresh is pending, or fresh data is there: use it
+	planWait                       // stale data and no refresh allowed yet: wait for RetryAt
+)
+
+// refreshPlan follows Stripe's rules: never while a refresh is pending, and not before
+// next_refresh_available_at.
+func (a *Activities) refreshPlan(s AccountState) refreshPlan {
+	if s.TransactionRefreshStatus == RefreshPending || s.BalanceRefreshStatus == RefreshPending {
+		return planUse
+	}
+	now := a.now()
+	if s.NextRefreshAvailableAt.IsZero() || !now.Before(s.NextRefreshAvailableAt) {
+		return planRefresh
+	}
+	fresh := s.TransactionRefreshStatus == RefreshSucceeded && s.BalanceRefreshStatus == RefreshSucceeded &&
+		!s.LastAttemptedAt.IsZero() && now.Sub(s.LastAttemptedAt) <= FreshDataWindow
+	if fresh {
+		return planUse
+	}
+	return planWait
 }
 
 // RefreshStatus reads the refresh state of every account.
@@ -239,6 +291,9 @@ func accountState(acct *stripe.FinancialConnectionsAccount) AccountState {
 	if r := acct.TransactionRefresh; r != nil {
 		s.TransactionRefreshID = r.ID
 		s.TransactionRefreshStatus = string(r.Status)
+		if r.LastAttemptedAt > 0 {
+			s.LastAttemptedAt = time.Unix(r.LastAttemptedAt, 0).UTC()
+		}
 		if r.NextRefreshAvailableAt > 0 {
 			s.NextRefreshAvailableAt = time.Unix(r.NextRefreshAvailableAt, 0).UTC()
 		}

@@ -71,7 +71,23 @@ type AccountState struct {
 	BalanceRefreshStatus     string
 	// NextRefreshAvailableAt is zero when Stripe reports null.
 	NextRefreshAvailableAt time.Time
+	// LastAttemptedAt is when the latest transaction refresh started (zero: never).
+	LastAttemptedAt time.Time
+	// Requested says RequestRefresh started a refresh of this account in this call.
+	Requested bool
+	// RetryAt is set by RequestRefresh when it could not start a refresh yet (Stripe's
+	// next_refresh_available_at is still ahead) and the data Stripe holds is older than
+	// FreshDataWindow: the workflow waits until then and asks again.
+	RetryAt time.Time
 }
+
+// FreshDataWindow is how old the data of a succeeded refresh may be and still be used
+// without a new refresh when Stripe does not allow one yet: an applicant who linked
+// minutes ago has data as fresh as a refresh would give.
+const FreshDataWindow = time.Hour
+
+// Active reports whether the account is active at Stripe.
+func (s AccountState) Active() bool { return s.Status == "active" }
 
 // Done reports whether neither refresh of the account is still pending.
 func (s AccountState) Done() bool {

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/stripe/stripe-go/v76"
@@ -14,16 +16,28 @@ import (
 )
 
 // signalFor maps the Financial Connections events the workflow listens to onto signals.
-// Other event types are acknowledged and ignored, as Stripe expects of an endpoint.
+// Other event types are recorded, acknowledged and ignored, as Stripe expects of an
+// endpoint.
 var signalFor = map[stripe.EventType]string{
 	stripe.EventTypeFinancialConnectionsAccountCreated:               workflows.SignalAccountLinked,
 	stripe.EventTypeFinancialConnectionsAccountRefreshedTransactions: workflows.SignalRefreshUpdated,
 	stripe.EventTypeFinancialConnectionsAccountRefreshedBalance:      workflows.SignalRefreshUpdated,
+	stripe.EventTypeFinancialConnectionsAccountDeactivated:           workflows.SignalAccountStatus,
+	stripe.EventTypeFinancialConnectionsAccountReactivated:           workflows.SignalAccountStatus,
+	stripe.EventTypeFinancialConnectionsAccountDisconnected:          workflows.SignalAccountStatus,
 }
 
-// stripeWebhook verifies a Stripe event over the raw body, records it by its id so each is
-// processed once, and signals the application's workflow. It answers 400 to anything
-// unsigned or badly signed and signals nothing then.
+// webhookAck is the body of a 200 answer to Stripe: what became of the event.
+type webhookAck struct {
+	Status string `json:"status"` // processed, duplicate, ignored
+}
+
+// stripeWebhook verifies a Stripe event over the raw body (signature and a 300 s timestamp
+// tolerance, so a replayed old delivery is refused; any configured secret may match, for
+// rotation), records it by its id so each event is processed once whatever Stripe
+// redelivers, and signals the application's workflow. It answers 400 to anything unsigned
+// or badly signed and then records and signals nothing. The workflow re-reads the account
+// on each signal, so events arriving out of order change nothing.
 func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	limit := s.MaxWebhookBody
 	if limit <= 0 {
@@ -31,17 +45,10 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "body: too large", nil)
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "body: larger than the webhook limit", nil)
 		return
 	}
-	header := r.Header.Get("Stripe-Signature")
-	var ev stripe.Event
-	err = errors.New("no webhook secret configured")
-	for _, secret := range s.WebhookSecrets {
-		if ev, err = webhook.ConstructEvent(body, header, secret); err == nil {
-			break
-		}
-	}
+	ev, err := s.verifyEvent(body, r.Header.Get("Stripe-Signature"))
 	if err != nil {
 		s.log().WarnContext(r.Context(), "webhook refused", "reason", err.Error())
 		writeError(w, http.StatusBadRequest, "invalid_signature", "Stripe-Signature: "+err.Error(), []FieldError{{"Stripe-Signature", err.Error()}})
@@ -49,32 +56,16 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	log := s.log().With("event_id", ev.ID, "event_type", string(ev.Type))
-	signal, ok := signalFor[ev.Type]
-	if !ok {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
-		return
-	}
+
 	var acct stripe.FinancialConnectionsAccount
-	if ev.Data == nil || json.Unmarshal(ev.Data.Raw, &acct) != nil || acct.ID == "" {
-		writeError(w, http.StatusBadRequest, "invalid_event", "data.object: not a financial_connections.account", []FieldError{{"data.object", "not a financial_connections.account"}})
-		return
-	}
-	log = log.With("fc_account_id", acct.ID)
-	if acct.AccountHolder == nil || acct.AccountHolder.Customer == nil {
-		log.InfoContext(ctx, "webhook for an account without a customer holder; ignored")
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
-		return
-	}
-	app, err := s.Store.ApplicationByCustomer(ctx, acct.AccountHolder.Customer.ID)
-	if isNotFound(err) {
-		log.InfoContext(ctx, "webhook for an unknown customer; ignored")
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
-		return
-	}
-	if err != nil {
-		log.ErrorContext(ctx, "find application", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "could not find the application", nil)
-		return
+	signal, ours := signalFor[ev.Type]
+	if ours {
+		if ev.Data == nil || json.Unmarshal(ev.Data.Raw, &acct) != nil || acct.ID == "" {
+			writeError(w, http.StatusBadRequest, "invalid_event", "data.object: not a financial_connections.account",
+				[]FieldError{{"data.object", "not a financial_connections.account"}})
+			return
+		}
+		log = log.With("fc_account_id", acct.ID)
 	}
 	isNew, err := s.Store.RecordWebhookEvent(ctx, ev.ID, string(ev.Type), acct.ID)
 	if err != nil {
@@ -82,30 +73,69 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "could not record the event", nil)
 		return
 	}
-	if !isNew {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
+	switch {
+	case !isNew:
+		writeJSON(w, http.StatusOK, webhookAck{"duplicate"})
 		return
+	case !ours:
+		writeJSON(w, http.StatusOK, webhookAck{"ignored"})
+		return
+	}
+	status, err := s.deliver(ctx, log, ev, acct, signal)
+	if err != nil {
+		// Forget the event so that Stripe's retry processes it again.
+		if ferr := s.Store.ForgetWebhookEvent(ctx, ev.ID); ferr != nil {
+			log.ErrorContext(ctx, "forget webhook event", "err", ferr)
+		}
+		log.ErrorContext(ctx, "deliver webhook", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not process the event; Stripe will retry", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, webhookAck{status})
+}
+
+// verifyEvent checks the signature against each configured secret in turn.
+func (s *Server) verifyEvent(body []byte, header string) (stripe.Event, error) {
+	err := errors.New("no webhook secret configured")
+	for _, secret := range s.WebhookSecrets {
+		var ev stripe.Event
+		if ev, err = webhook.ConstructEvent(body, header, secret); err == nil {
+			return ev, nil
+		}
+	}
+	return stripe.Event{}, err
+}
+
+// deliver signals the workflow of the application whose customer holds the account. Events
+// for unknown customers (another integration on the same Stripe account) and for finished
+// workflows are ignored.
+func (s *Server) deliver(ctx context.Context, log *slog.Logger, ev stripe.Event, acct stripe.FinancialConnectionsAccount, signal string) (string, error) {
+	if acct.AccountHolder == nil || acct.AccountHolder.Customer == nil {
+		log.InfoContext(ctx, "webhook for an account without a customer holder; ignored")
+		return "ignored", nil
+	}
+	app, err := s.Store.ApplicationByCustomer(ctx, acct.AccountHolder.Customer.ID)
+	if isNotFound(err) {
+		log.InfoContext(ctx, "webhook for an unknown customer; ignored")
+		return "ignored", nil
+	}
+	if err != nil {
+		return "", err
 	}
 	tctx, cancel := withTimeout(ctx, temporalTimeout)
 	defer cancel()
 	err = s.Temporal.SignalWorkflow(tctx, app.WorkflowID, "", signal, workflows.AccountSignal{
-		AccountID: acct.ID, EventID: ev.ID, EventType: string(ev.Type),
+		AccountID: acct.ID, EventID: ev.ID, EventType: string(ev.Type), Status: string(acct.Status),
 	})
 	var nf *serviceerror.NotFound
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "webhook signalled", "application_id", app.ID, "signal", signal)
+		return "processed", nil
 	case errors.As(err, &nf):
-		// The workflow has finished: nothing waits for this event any more.
 		log.InfoContext(ctx, "webhook for a finished workflow; ignored", "application_id", app.ID)
+		return "ignored", nil
 	default:
-		// Forget the event so Stripe's retry processes it again.
-		if ferr := s.Store.ForgetWebhookEvent(ctx, ev.ID); ferr != nil {
-			log.ErrorContext(ctx, "forget webhook event", "err", ferr)
-		}
-		log.ErrorContext(ctx, "signal workflow", "application_id", app.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "workflow_unavailable", "could not signal the workflow; Stripe will retry", nil)
-		return
+		return "", err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "processed"})
 }

@@ -20,6 +20,9 @@ const (
 	// The workflow re-reads the account rather than trusting the event, because Stripe
 	// delivers events at least once and in any order.
 	SignalRefreshUpdated = "refresh-updated"
+	// SignalAccountStatus tells the workflow that an account was deactivated, reactivated
+	// or disconnected. The payload is an AccountSignal whose Status is the new status.
+	SignalAccountStatus = "account-status"
 	// QueryStatus answers the application's current Status at every stage.
 	QueryStatus = "status"
 )
@@ -52,6 +55,14 @@ var (
 	SAOutcome = temporal.NewSearchAttributeKeyKeyword("UnderwritingOutcome")
 	// SAScore is the scorecard score once scored.
 	SAScore = temporal.NewSearchAttributeKeyInt64("UnderwritingScore")
+)
+
+// Change ids for workflow.GetVersion. Each guards a change to the command sequence, so
+// histories recorded before it still replay (testdata/histories).
+const (
+	// changeRefreshWaits: wait for next_refresh_available_at when the data is stale, and
+	// for an inactive account's reactivation, with further refresh rounds.
+	changeRefreshWaits = "refresh-waits-and-reactivation"
 )
 
 // WorkflowID is the one workflow id for an application: starting twice with the same

@@ -28,6 +28,16 @@ const (
 	// RefreshMaxPoll caps the doubling polling delay: Stripe refreshes take seconds to
 	// minutes, and five minutes keeps the history short over a long wait.
 	RefreshMaxPoll = 5 * time.Minute
+	// DefaultReactivationTimeout is how long an inactive account may take to be reactivated
+	// (a bank connection the applicant repairs) before the application is referred.
+	DefaultReactivationTimeout = 24 * time.Hour
+	// MaxRefreshDelay is the longest the workflow waits for Stripe to allow a refresh of
+	// stale data (next_refresh_available_at); later than that the application is decided
+	// on the stale data with the refresh marked as failed, which refers it.
+	MaxRefreshDelay = 12 * time.Hour
+	// maxRefreshRounds bounds the refreshes one application asks for: the first, one after
+	// a wait for next_refresh_available_at, one after a reactivation, and a spare.
+	maxRefreshRounds = 4
 	// RefreshTimeout ends the wait for a refresh; the application is then decided on the
 	// data Stripe already had, with the refresh marked as failed (a refer, never a decline).
 	RefreshTimeout = time.Hour
@@ -59,6 +69,8 @@ type UnderwriteInput struct {
 	Currency        string
 	// LinkTimeout overrides DefaultLinkTimeout when positive.
 	LinkTimeout time.Duration
+	// ReactivationTimeout overrides DefaultReactivationTimeout when positive.
+	ReactivationTimeout time.Duration
 }
 
 // UnderwriteResult is the workflow's result: the decision in brief. The full record is in
@@ -78,6 +90,8 @@ type AccountSignal struct {
 	AccountID string
 	EventID   string
 	EventType string
+	// Status is the account's status in the event (active, inactive, disconnected).
+	Status string
 }
 
 // Status is the answer to QueryStatus.
@@ -114,6 +128,7 @@ type underwriting struct {
 	status    Status
 	linked    workflow.ReceiveChannel
 	refreshed workflow.ReceiveChannel
+	statusCh  workflow.ReceiveChannel
 }
 
 func (u *underwriting) setup(ctx workflow.Context) error {
@@ -126,6 +141,7 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 	u.status = Status{ApplicationID: u.in.ApplicationID, UpdatedAt: workflow.Now(ctx)}
 	u.linked = workflow.GetSignalChannel(ctx, SignalAccountLinked)
 	u.refreshed = workflow.GetSignalChannel(ctx, SignalRefreshUpdated)
+	u.statusCh = workflow.GetSignalChannel(ctx, SignalAccountStatus)
 	return workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) {
 		return u.status, nil
 	})
@@ -147,11 +163,11 @@ func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 	if err := u.setStage(ctx, StageRefreshing); err != nil {
 		return UnderwriteResult{}, err
 	}
-	states, err := u.refresh(ctx, accounts)
+	states, stale, err := u.refresh(ctx, accounts)
 	if err != nil {
 		return UnderwriteResult{}, err
 	}
-	op := scoring.Operational{}
+	op := scoring.Operational{RefreshFailed: stale}
 	for _, s := range states {
 		if s.Status != "active" {
 			op.InactiveAccounts++
@@ -243,47 +259,178 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 
 // refresh requests a transactions and balance refresh of every account and waits until
 // none is pending, woken by refresh webhooks and, when they never come, by a durable
-// polling timer with a doubling delay.
-func (u *underwriting) refresh(ctx workflow.Context, accounts []string) ([]activities.AccountState, error) {
+// polling timer with a doubling delay. From version 1 of changeRefreshWaits it also waits
+// when Stripe does not allow a refresh yet and the data is stale, and waits for an
+// inactive account to be reactivated; stale says the data could not be refreshed in time.
+func (u *underwriting) refresh(ctx workflow.Context, accounts []string) (states []activities.AccountState, stale bool, err error) {
+	round := 1
+	if states, err = u.requestRefresh(ctx, accounts, round); err != nil {
+		return nil, false, err
+	}
+	v := workflow.GetVersion(ctx, changeRefreshWaits, workflow.DefaultVersion, 1)
+	retryDeadline := workflow.Now(ctx).Add(MaxRefreshDelay)
+	reactivationDeadline := workflow.Now(ctx).Add(u.reactivationTimeout())
+	for {
+		if states, err = u.awaitRefresh(ctx, accounts, states); err != nil {
+			return nil, false, err
+		}
+		if v == workflow.DefaultVersion {
+			return states, false, nil
+		}
+		if round >= maxRefreshRounds {
+			return states, hasRetryAt(states), nil
+		}
+		if retryAt := latestRetryAt(states); !retryAt.IsZero() {
+			// Stripe allows no refresh yet and the data it holds is stale: wait, then ask.
+			if retryAt.After(retryDeadline) {
+				return states, true, nil
+			}
+			if err := workflow.Sleep(ctx, retryAt.Sub(workflow.Now(ctx))); err != nil {
+				return nil, false, err
+			}
+		} else if inactive := inactiveAccounts(states); len(inactive) > 0 {
+			reactivated, err := u.awaitReactivation(ctx, accounts, reactivationDeadline)
+			if err != nil {
+				return nil, false, err
+			}
+			if !reactivated {
+				return u.status.Refresh, false, nil
+			}
+		} else {
+			return states, false, nil
+		}
+		round++
+		if states, err = u.requestRefresh(ctx, accounts, round); err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+// requestRefresh asks for refresh round n. The idempotency key names the workflow and the
+// round, so it is stable across activity retries and worker restarts but differs between
+// applications and rounds.
+func (u *underwriting) requestRefresh(ctx workflow.Context, accounts []string, round int) ([]activities.AccountState, error) {
 	var state activities.RefreshState
-	// One refresh round per workflow run, so the key is stable across activity retries and
-	// worker restarts but differs between applications.
-	key := workflow.GetInfo(ctx).WorkflowExecution.ID + "/refresh/1"
+	key := fmt.Sprintf("%s/refresh/%d", workflow.GetInfo(ctx).WorkflowExecution.ID, round)
 	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RequestRefresh, activities.RefreshInput{
 		ApplicationID: u.in.ApplicationID, AccountIDs: accounts, IdempotencyKey: key,
 	}).Get(ctx, &state); err != nil {
-		return nil, fmt.Errorf("request refresh: %w", err)
+		return nil, fmt.Errorf("request refresh round %d: %w", round, err)
 	}
 	u.status.Refresh = state.Accounts
+	return state.Accounts, nil
+}
+
+// awaitRefresh waits until no active account has a pending refresh, or RefreshTimeout.
+func (u *underwriting) awaitRefresh(ctx workflow.Context, accounts []string, states []activities.AccountState) ([]activities.AccountState, error) {
 	deadline := workflow.Now(ctx).Add(RefreshTimeout)
 	poll := RefreshFirstPoll
-	for !allDone(state.Accounts) {
+	for !allDone(states) {
 		remaining := deadline.Sub(workflow.Now(ctx))
 		if remaining <= 0 {
-			return state.Accounts, nil
+			return states, nil
 		}
 		wait := min(poll, remaining)
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		timer := workflow.NewTimer(timerCtx, wait)
 		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(u.refreshed, func(c workflow.ReceiveChannel, _ bool) {
-			var sig AccountSignal
-			c.Receive(ctx, &sig)
-			drain(c)
-		})
+		for _, ch := range []workflow.ReceiveChannel{u.refreshed, u.statusCh} {
+			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) {
+				var sig AccountSignal
+				c.Receive(ctx, &sig)
+				drain(c)
+			})
+		}
 		sel.AddFuture(timer, func(workflow.Future) {
 			poll = min(2*poll, RefreshMaxPoll)
 		})
 		sel.Select(ctx)
 		cancelTimer()
-		if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RefreshStatus, activities.RefreshStatusInput{
-			AccountIDs: accounts,
-		}).Get(ctx, &state); err != nil {
-			return nil, fmt.Errorf("read refresh status: %w", err)
+		var err error
+		if states, err = u.readRefreshStatus(ctx, accounts); err != nil {
+			return nil, err
 		}
-		u.status.Refresh = state.Accounts
 	}
+	return states, nil
+}
+
+// awaitReactivation waits until every inactive account is active again (the
+// account-status signal from the reactivated webhook, or a poll), or the deadline passes.
+// Disconnected accounts never come back: the applicant must link again.
+func (u *underwriting) awaitReactivation(ctx workflow.Context, accounts []string, deadline time.Time) (bool, error) {
+	for {
+		states := u.status.Refresh
+		if len(inactiveAccounts(states)) == 0 {
+			return true, nil
+		}
+		remaining := deadline.Sub(workflow.Now(ctx))
+		if remaining <= 0 || anyDisconnected(states) {
+			return false, nil
+		}
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		timer := workflow.NewTimer(timerCtx, min(LinkPollInterval, remaining))
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(u.statusCh, func(c workflow.ReceiveChannel, _ bool) {
+			var sig AccountSignal
+			c.Receive(ctx, &sig)
+			drain(c)
+		})
+		sel.AddFuture(timer, func(workflow.Future) {})
+		sel.Select(ctx)
+		cancelTimer()
+		if _, err := u.readRefreshStatus(ctx, accounts); err != nil {
+			return false, err
+		}
+	}
+}
+
+func (u *underwriting) readRefreshStatus(ctx workflow.Context, accounts []string) ([]activities.AccountState, error) {
+	var state activities.RefreshState
+	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RefreshStatus, activities.RefreshStatusInput{
+		AccountIDs: accounts,
+	}).Get(ctx, &state); err != nil {
+		return nil, fmt.Errorf("read refresh status: %w", err)
+	}
+	u.status.Refresh = state.Accounts
 	return state.Accounts, nil
+}
+
+func (u *underwriting) reactivationTimeout() time.Duration {
+	if u.in.ReactivationTimeout > 0 {
+		return u.in.ReactivationTimeout
+	}
+	return DefaultReactivationTimeout
+}
+
+func latestRetryAt(states []activities.AccountState) time.Time {
+	var t time.Time
+	for _, s := range states {
+		if s.Active() && s.RetryAt.After(t) {
+			t = s.RetryAt
+		}
+	}
+	return t
+}
+
+func hasRetryAt(states []activities.AccountState) bool { return !latestRetryAt(states).IsZero() }
+
+func inactiveAccounts(states []activities.AccountState) []string {
+	var ids []string
+	for _, s := range states {
+		if !s.Active() {
+			ids = append(ids, s.AccountID)
+		}
+	}
+	return ids
+}
+
+func anyDisconnected(states []activities.AccountState) bool {
+	for _, s := range states {
+		if s.Status == "disconnected" {
+			return true
+		}
+	}
+	return false
 }
 
 func allDone(states []activities.AccountState) bool {
@@ -368,6 +515,7 @@ func (u *underwriting) record(ctx workflow.Context, outcome string, scored *acti
 	// channels; the decision no longer depends on them.
 	drain(u.linked)
 	drain(u.refreshed)
+	drain(u.statusCh)
 	return res, nil
 }
 

@@ -233,3 +233,124 @@ func TestUnderwriteRejectsInputWithoutSession(t *testing.T) {
 	env.ExecuteWorkflow(Underwrite, in)
 	require.ErrorContains(t, env.GetWorkflowError(), "SessionID")
 }
+
+func inactive(id string) activities.AccountState {
+	s := finished(id, activities.RefreshSucceeded)
+	s.Status = "inactive"
+	return s
+}
+
+func TestUnderwriteWaitsForReactivation(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 650})
+	var keys []string
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RefreshInput) (activities.RefreshState, error) {
+			keys = append(keys, in.IdempotencyKey)
+			if len(keys) == 1 {
+				return activities.RefreshState{Accounts: []activities.AccountState{inactive("fca_1")}}, nil
+			}
+			return activities.RefreshState{Accounts: []activities.AccountState{pending("fca_1")}}, nil
+		})
+	reactivated := false
+	h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.RefreshStatusInput) (activities.RefreshState, error) {
+			if !reactivated {
+				return activities.RefreshState{Accounts: []activities.AccountState{inactive("fca_1")}}, nil
+			}
+			return activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil
+		})
+	h.linkAfter(time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		reactivated = true
+		h.env.SignalWorkflow(SignalAccountStatus, AccountSignal{AccountID: "fca_1", Status: "active",
+			EventType: "financial_connections.account.reactivated"})
+	}, 3*time.Hour)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	res := h.result(t)
+	require.Equal(t, "approve", res.Outcome)
+	require.Equal(t, []string{"default-test-workflow-id/refresh/1", "default-test-workflow-id/refresh/2"}, keys,
+		"a reactivated account is refreshed again under a new key")
+	require.Zero(t, h.scored[0].Operational.InactiveAccounts)
+	require.False(t, h.scored[0].Operational.RefreshFailed)
+}
+
+func TestUnderwriteRefersWhenAccountStaysInactive(t *testing.T) {
+	for _, status := range []string{"inactive", "disconnected"} {
+		t.Run(status, func(t *testing.T) {
+			h := newHarness(t, scoring.Decision{Outcome: "refer", Score: 650})
+			st := inactive("fca_1")
+			st.Status = status
+			requests := 0
+			h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+				func(context.Context, activities.RefreshInput) (activities.RefreshState, error) {
+					requests++
+					return activities.RefreshState{Accounts: []activities.AccountState{st}}, nil
+				})
+			h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+				activities.RefreshState{Accounts: []activities.AccountState{st}}, nil).Maybe()
+			h.linkAfter(time.Second)
+			start := h.env.Now()
+			h.env.ExecuteWorkflow(Underwrite, testInput)
+
+			res := h.result(t)
+			require.Equal(t, "refer", res.Outcome)
+			require.Equal(t, 1, requests)
+			require.Equal(t, 1, h.scored[0].Operational.InactiveAccounts, "the policy sees the unusable account")
+			waited := h.env.Now().Sub(start)
+			if status == "inactive" {
+				require.GreaterOrEqual(t, waited, DefaultReactivationTimeout, "an inactive account gets its reactivation window")
+			} else {
+				require.Less(t, waited, time.Hour, "a disconnected account is not waited for")
+			}
+		})
+	}
+}
+
+func TestUnderwriteWaitsUntilRefreshIsAllowed(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 650})
+	var calls []time.Time
+	var keys []string
+	retryAt := time.Time{}
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RefreshInput) (activities.RefreshState, error) {
+			calls = append(calls, h.env.Now())
+			keys = append(keys, in.IdempotencyKey)
+			if len(calls) == 1 {
+				st := finished("fca_1", activities.RefreshSucceeded)
+				retryAt = h.env.Now().Add(90 * time.Minute)
+				st.RetryAt = retryAt
+				return activities.RefreshState{Accounts: []activities.AccountState{st}}, nil
+			}
+			st := finished("fca_1", activities.RefreshSucceeded)
+			st.Requested = true
+			return activities.RefreshState{Accounts: []activities.AccountState{st}}, nil
+		})
+	h.linkAfter(time.Second)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	res := h.result(t)
+	require.Equal(t, "approve", res.Outcome)
+	require.Len(t, calls, 2)
+	require.False(t, calls[1].Before(retryAt), "the second request waits for next_refresh_available_at")
+	require.Equal(t, "default-test-workflow-id/refresh/2", keys[1])
+	require.False(t, h.scored[0].Operational.RefreshFailed)
+}
+
+func TestUnderwriteDoesNotWaitPastMaxRefreshDelay(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "refer", Score: 650})
+	requests := 0
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.RefreshInput) (activities.RefreshState, error) {
+			requests++
+			st := finished("fca_1", activities.RefreshSucceeded)
+			st.RetryAt = h.env.Now().Add(MaxRefreshDelay + time.Hour)
+			return activities.RefreshState{Accounts: []activities.AccountState{st}}, nil
+		})
+	h.linkAfter(time.Second)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	require.Equal(t, "refer", h.result(t).Outcome)
+	require.Equal(t, 1, requests)
+	require.True(t, h.scored[0].Operational.RefreshFailed, "stale data that cannot be refreshed in time is a failed refresh")
+}

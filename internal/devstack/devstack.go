@@ -67,6 +67,12 @@ type Stack struct {
 	Pool            *pgxpool.Pool
 	Store           *store.Store
 	Personas        []fcsandbox.Persona
+	// WebhookSecret is the signing secret the sandbox and the API share for this run.
+	WebhookSecret string
+	// APIKey is the sandbox's secret key for this run.
+	APIKey string
+	// Sandbox is the running Stripe sandbox, for injecting faults.
+	Sandbox *fcsandbox.Server
 
 	logger  *slog.Logger
 	closers []func() error
@@ -149,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	// The sandbox, with a fresh key and webhook secret per run.
 	apiKey := "sk_test_" + randomHex(12)
 	webhookSecret := "whsec_" + randomHex(16)
+	s.APIKey, s.WebhookSecret = apiKey, webhookSecret
 	sb, err := fcsandbox.New(fcsandbox.Config{
 		APIKey:        apiKey,
 		WebhookURL:    s.APIURL + "/v1/webhooks/stripe",
@@ -160,6 +167,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
+	s.Sandbox = sb
 	s.closers = append(s.closers, func() error { sb.Close(); return nil })
 	s.serve(sbLn, sb.Handler())
 

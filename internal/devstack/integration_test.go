@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/workflows"
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // updateHistories rewrites testdata/histories from this run: do it once per shipped
 // version of the workflow, so the replay test keeps proving that old runs still replay.
-var updateHistories = flag.Bool("update-histories", false, "write the workflow histories of this run to testdata/histories")
+var updateHistories = flag.String("update-histories", "", "write the workflow histories of this run to testdata/histories/underwrite-<this label>-<persona>.json")
 
 const personaDir = "../../testdata/personas"
 
@@ -160,8 +161,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 			for _, secret := range []string{"_secret_", "sk_test_", "whsec_", "PAYROLL", "OVERDRAFT"} {
 				require.NotContains(t, string(b), secret)
 			}
-			if *updateHistories {
-				path := filepath.Join("../../testdata/histories", "underwrite-v1-"+r.Persona+".json")
+			if *updateHistories != "" {
+				path := filepath.Join("../../testdata/histories", "underwrite-"+*updateHistories+"-"+r.Persona+".json")
 				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 				require.NoError(t, os.WriteFile(path, b, 0o644))
 			}
@@ -221,6 +222,116 @@ func TestPipelineEndToEnd(t *testing.T) {
 		var n int
 		require.NoError(t, stack.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events WHERE id = 'evt_forged'").Scan(&n))
 		require.Zero(t, n)
+	})
+}
+
+// TestWebhookReceiverHardening sends signed deliveries the way Stripe can: replayed,
+// duplicated, late, of unknown types and oversized.
+func TestWebhookReceiverHardening(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+		RefreshDelay: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	hc := &http.Client{Timeout: 10 * time.Second}
+	deliver := func(body []byte, header string) (int, string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, stack.APIURL+"/v1/webhooks/stripe", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Stripe-Signature", header)
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	event := func(id, typ, object string) []byte {
+		return []byte(fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2023-10-16","created":%d,"type":%q,"livemode":false,"pending_webhooks":1,"data":{"object":%s}}`,
+			id, time.Now().Unix(), typ, object))
+	}
+	sign := func(body []byte, at time.Time) string {
+		return fcsandbox.SignatureHeader(body, stack.WebhookSecret, at)
+	}
+	events := func(id string) int {
+		var n int
+		require.NoError(t, stack.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events WHERE id = $1", id).Scan(&n))
+		return n
+	}
+
+	t.Run("unknown type is acknowledged once, then a duplicate", func(t *testing.T) {
+		body := event("evt_unknown_1", "customer.updated", `{"id":"cus_1","object":"customer"}`)
+		status, out := deliver(body, sign(body, time.Now()))
+		require.Equal(t, http.StatusOK, status, out)
+		require.Contains(t, out, `"ignored"`)
+		status, out = deliver(body, sign(body, time.Now()))
+		require.Equal(t, http.StatusOK, status, out)
+		require.Contains(t, out, `"duplicate"`)
+		require.Equal(t, 1, events("evt_unknown_1"))
+	})
+
+	t.Run("replayed old delivery is refused", func(t *testing.T) {
+		body := event("evt_old_1", "customer.updated", `{"id":"cus_1","object":"customer"}`)
+		status, out := deliver(body, sign(body, time.Now().Add(-10*time.Minute)))
+		require.Equal(t, http.StatusBadRequest, status, out)
+		require.Zero(t, events("evt_old_1"))
+	})
+
+	t.Run("one of several v1 signatures may match", func(t *testing.T) {
+		body := event("evt_rotated_1", "customer.updated", `{"id":"cus_1","object":"customer"}`)
+		now := time.Now()
+		header := sign(body, now)
+		old := fcsandbox.SignatureHeader(body, "whsec_retired", now)
+		status, out := deliver(body, old+","+header[strings.Index(header, "v1="):])
+		require.Equal(t, http.StatusOK, status, out)
+		require.Equal(t, 1, events("evt_rotated_1"))
+	})
+
+	t.Run("event for a customer we do not know is ignored", func(t *testing.T) {
+		body := event("evt_stranger_1", "financial_connections.account.created",
+			`{"id":"fca_stranger","object":"financial_connections.account","status":"active","account_holder":{"type":"customer","customer":"cus_stranger"}}`)
+		status, out := deliver(body, sign(body, time.Now()))
+		require.Equal(t, http.StatusOK, status, out)
+		require.Contains(t, out, `"ignored"`)
+	})
+
+	t.Run("oversized body is refused", func(t *testing.T) {
+		body := bytes.Repeat([]byte("x"), api.DefaultMaxWebhookBody+1)
+		status, _ := deliver(body, sign(body, time.Now()))
+		require.Equal(t, http.StatusRequestEntityTooLarge, status)
+	})
+
+	t.Run("duplicated and late webhooks change no decision", func(t *testing.T) {
+		// The sandbox duplicates every webhook of this run; the application still ends with
+		// one decision, and a webhook after the decision is acknowledged and ignored.
+		require.NoError(t, stack.Sandbox.InjectFault(fcsandbox.Fault{Kind: fcsandbox.FaultDuplicateWebhook, Count: 100}))
+		var steady fcsandbox.Persona
+		for _, p := range stack.Personas {
+			if p.Name == "steady_salaried" {
+				steady = p
+			}
+		}
+		res := stack.underwriteOne(ctx, "dup-steady", steady, time.Minute)
+		require.NoError(t, res.Err)
+		require.Equal(t, "approve", res.Outcome)
+		n, err := stack.Store.CountDecisions(ctx, "dup-steady")
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		var dups int
+		require.NoError(t, stack.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events").Scan(&dups))
+		require.Positive(t, dups)
+
+		// The decision is recorded a moment before the workflow completes; wait for that.
+		require.NoError(t, stack.Temporal.GetWorkflow(ctx, workflows.WorkflowID("dup-steady"), "").Get(ctx, nil))
+		accts, err := stack.Store.ListAccounts(ctx, "dup-steady")
+		require.NoError(t, err)
+		app, err := stack.Store.GetApplication(ctx, "dup-steady")
+		require.NoError(t, err)
+		body := event("evt_late_1", "financial_connections.account.refreshed_transactions",
+			fmt.Sprintf(`{"id":%q,"object":"financial_connections.account","status":"active","account_holder":{"type":"customer","customer":%q}}`,
+				accts[0].ID, *app.CustomerID))
+		status, out := deliver(body, sign(body, time.Now()))
+		require.Equal(t, http.StatusOK, status, out)
+		require.Contains(t, out, `"ignored"`, "the workflow has finished")
 	})
 }
 
