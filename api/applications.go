@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -30,11 +31,13 @@ const (
 	maxApplicationBody = 64 << 10
 	maxLoanAmountMinor = 100_000_000_00 // 100 million in major units
 	maxTermMonths      = 360
+	maxAccounts        = 10
 	stripeTimeout      = 30 * time.Second
 	temporalTimeout    = 10 * time.Second
 )
 
 var (
+	accountIDPattern     = regexp.MustCompile(`^fca_[A-Za-z0-9]{1,64}$`)
 	applicationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 	currencyPattern      = regexp.MustCompile(`^[a-z]{3}$`)
 )
@@ -53,6 +56,11 @@ type ApplicationRequest struct {
 	Applicant *Applicant `json:"applicant,omitempty"`
 	// ReturnURL is where Stripe sends the applicant after an OAuth bank login.
 	ReturnURL string `json:"return_url,omitempty"`
+	// AccountIDs underwrites a returning customer on Financial Connections accounts
+	// (fca_…) an earlier application of the same customer linked: no new link is needed,
+	// and only what changed since the last sync is pulled. Applicant and ReturnURL are
+	// then unused.
+	AccountIDs []string `json:"account_ids,omitempty"`
 }
 
 // Applicant identifies the applicant to Stripe.
@@ -69,7 +77,7 @@ type ApplicationCreated struct {
 	RunID         string `json:"run_id,omitempty"`
 	CustomerID    string `json:"customer_id"`
 	SessionID     string `json:"session_id"`
-	ClientSecret  string `json:"client_secret"`
+	ClientSecret  string `json:"client_secret,omitempty"`
 	Stage         string `json:"stage"`
 	Created       bool   `json:"created"`
 }
@@ -120,6 +128,20 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 	if req.ReturnURL != "" && !strings.HasPrefix(req.ReturnURL, "https://") {
 		errs = append(errs, FieldError{"return_url", "must be an https URL"})
 	}
+	seen := map[string]bool{}
+	for i, id := range req.AccountIDs {
+		field := fmt.Sprintf("account_ids[%d]", i)
+		switch {
+		case !accountIDPattern.MatchString(id):
+			errs = append(errs, FieldError{field, "must be a Financial Connections account id fca_…"})
+		case seen[id]:
+			errs = append(errs, FieldError{field, "repeats " + id})
+		}
+		seen[id] = true
+	}
+	if len(req.AccountIDs) > maxAccounts {
+		errs = append(errs, FieldError{"account_ids", fmt.Sprintf("at most %d accounts", maxAccounts)})
+	}
 	return req, errs
 }
 
@@ -146,6 +168,17 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 	log := s.log().With("application_id", req.ApplicationID)
 	wid := workflows.WorkflowID(req.ApplicationID)
 
+	// A returning customer's accounts are checked before anything is stored: a refused
+	// request leaves nothing behind.
+	returning := ""
+	if len(req.AccountIDs) > 0 {
+		var ferr *FieldError
+		if returning, ferr = s.returningCustomer(ctx, req.AccountIDs); ferr != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", ferr.Field+": "+ferr.Problem, []FieldError{*ferr})
+			return
+		}
+	}
+
 	// The row comes first, so an application that was accepted is never lost, whatever
 	// fails after it; every later step is idempotent and a retry of the request resumes.
 	app, created, err := s.Store.CreateApplication(ctx, store.Application{
@@ -163,47 +196,18 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sctx, cancel := withTimeout(ctx, stripeTimeout)
-	defer cancel()
-	// Idempotency keys derive from the application id, so a retried request gets Stripe's
-	// stored responses: the same customer and the same session.
-	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID}}
-	cp.Context = sctx
-	cp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/customer")
-	if req.Applicant != nil {
-		if req.Applicant.Email != "" {
-			cp.Email = stripe.String(req.Applicant.Email)
-		}
-		if req.Applicant.Name != "" {
-			cp.Name = stripe.String(req.Applicant.Name)
-		}
-	}
-	cus, err := s.Stripe.Customers.New(cp)
-	if err != nil {
-		s.stripeFailure(w, r, log, "create customer", err)
-		return
-	}
-	sp := &stripe.FinancialConnectionsSessionParams{
-		AccountHolder: &stripe.FinancialConnectionsSessionAccountHolderParams{
-			Type: stripe.String("customer"), Customer: stripe.String(cus.ID),
-		},
-		Permissions: stripe.StringSlice([]string{"balances", "transactions"}),
-		Prefetch:    stripe.StringSlice([]string{"balances", "transactions"}),
-	}
-	if req.ReturnURL != "" {
-		sp.ReturnURL = stripe.String(req.ReturnURL)
-	}
-	sp.Context = sctx
-	sp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/session")
-	sess, err := s.Stripe.FinancialConnectionsSessions.New(sp)
-	if err != nil {
-		s.stripeFailure(w, r, log, "create financial connections session", err)
-		return
-	}
-	if app.CustomerID == nil || app.SessionID == nil {
-		if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, cus.ID, sess.ID); err != nil {
+	var cus *stripe.Customer
+	var sess *stripe.FinancialConnectionsSession
+	if returning != "" {
+		if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, returning, ""); err != nil {
 			log.ErrorContext(ctx, "store stripe ids", "err", err)
 			writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
+			return
+		}
+		cus, sess = &stripe.Customer{ID: returning}, &stripe.FinancialConnectionsSession{}
+	} else {
+		var ok bool
+		if cus, sess, ok = s.linkSession(w, r, log, req, app); !ok {
 			return
 		}
 	}
@@ -220,7 +224,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 			workflows.SAStage.ValueSet(workflows.StageAwaitingLink),
 		),
 	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
-		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID,
+		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID, AccountIDs: req.AccountIDs,
 		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
 		LinkTimeout: s.LinkTimeout,
 	})
@@ -247,6 +251,80 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		ApplicationID: req.ApplicationID, WorkflowID: wid, RunID: runID, CustomerID: cus.ID,
 		SessionID: sess.ID, ClientSecret: sess.ClientSecret, Stage: app.Stage, Created: created,
 	})
+}
+
+// linkSession creates (or, on a retried request, gets back through Stripe's idempotency)
+// the application's customer and Financial Connections session. It answers the request
+// itself when Stripe fails.
+func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.Logger, req ApplicationRequest, app store.Application) (*stripe.Customer, *stripe.FinancialConnectionsSession, bool) {
+	ctx := r.Context()
+	sctx, cancel := withTimeout(ctx, stripeTimeout)
+	defer cancel()
+	// Idempotency keys derive from the application id, so a retried request gets Stripe's
+	// stored responses: the same customer and the same session.
+	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID}}
+	cp.Context = sctx
+	cp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/customer")
+	if req.Applicant != nil {
+		if req.Applicant.Email != "" {
+			cp.Email = stripe.String(req.Applicant.Email)
+		}
+		if req.Applicant.Name != "" {
+			cp.Name = stripe.String(req.Applicant.Name)
+		}
+	}
+	cus, err := s.Stripe.Customers.New(cp)
+	if err != nil {
+		s.stripeFailure(w, r, log, "create customer", err)
+		return nil, nil, false
+	}
+	sp := &stripe.FinancialConnectionsSessionParams{
+		AccountHolder: &stripe.FinancialConnectionsSessionAccountHolderParams{
+			Type: stripe.String("customer"), Customer: stripe.String(cus.ID),
+		},
+		Permissions: stripe.StringSlice([]string{"balances", "transactions"}),
+		Prefetch:    stripe.StringSlice([]string{"balances", "transactions"}),
+	}
+	if req.ReturnURL != "" {
+		sp.ReturnURL = stripe.String(req.ReturnURL)
+	}
+	sp.Context = sctx
+	sp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/session")
+	sess, err := s.Stripe.FinancialConnectionsSessions.New(sp)
+	if err != nil {
+		s.stripeFailure(w, r, log, "create financial connections session", err)
+		return nil, nil, false
+	}
+	if app.CustomerID == nil || app.SessionID == nil {
+		if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, cus.ID, sess.ID); err != nil {
+			log.ErrorContext(ctx, "store stripe ids", "err", err)
+			writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
+			return nil, nil, false
+		}
+	}
+
+	return cus, sess, true
+}
+
+// returningCustomer checks that every account was linked before, by one customer, and
+// returns that customer.
+func (s *Server) returningCustomer(ctx context.Context, ids []string) (string, *FieldError) {
+	customer := ""
+	for i, id := range ids {
+		field := fmt.Sprintf("account_ids[%d]", i)
+		acct, err := s.Store.GetAccount(ctx, id)
+		if isNotFound(err) {
+			return "", &FieldError{field, "no account " + id + " was linked by an earlier application"}
+		}
+		if err != nil {
+			return "", &FieldError{field, "could not be read; retry"}
+		}
+		if customer != "" && acct.CustomerID != customer {
+			return "", &FieldError{field, "belongs to another customer than account_ids[0]"}
+		}
+		customer = acct.CustomerID
+	}
+	return customer, nil
 }
 
 // stripeFailure answers a failed Stripe call: 502 with Stripe's request id, so the lender

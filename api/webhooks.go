@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -106,36 +107,40 @@ func (s *Server) verifyEvent(body []byte, header string) (stripe.Event, error) {
 	return stripe.Event{}, err
 }
 
-// deliver signals the workflow of the application whose customer holds the account. Events
-// for unknown customers (another integration on the same Stripe account) and for finished
-// workflows are ignored.
+// deliver signals the workflows of the customer's undecided applications: the one whose
+// session linked the account, or, for a returning customer, those underwriting an account
+// already linked. Each re-reads the account, so a signal that does not concern it changes
+// nothing. Events for unknown customers (another integration on the same Stripe account)
+// and for finished workflows are ignored.
 func (s *Server) deliver(ctx context.Context, log *slog.Logger, ev stripe.Event, acct stripe.FinancialConnectionsAccount, signal string) (string, error) {
 	if acct.AccountHolder == nil || acct.AccountHolder.Customer == nil {
 		log.InfoContext(ctx, "webhook for an account without a customer holder; ignored")
 		return "ignored", nil
 	}
-	app, err := s.Store.ApplicationByCustomer(ctx, acct.AccountHolder.Customer.ID)
-	if isNotFound(err) {
-		log.InfoContext(ctx, "webhook for an unknown customer; ignored")
-		return "ignored", nil
-	}
+	apps, err := s.Store.UndecidedApplicationsByCustomer(ctx, acct.AccountHolder.Customer.ID)
 	if err != nil {
 		return "", err
 	}
-	tctx, cancel := withTimeout(ctx, temporalTimeout)
-	defer cancel()
-	err = s.Temporal.SignalWorkflow(tctx, app.WorkflowID, "", signal, workflows.AccountSignal{
-		AccountID: acct.ID, EventID: ev.ID, EventType: string(ev.Type), Status: string(acct.Status),
-	})
-	var nf *serviceerror.NotFound
-	switch {
-	case err == nil:
-		log.InfoContext(ctx, "webhook signalled", "application_id", app.ID, "signal", signal)
-		return "processed", nil
-	case errors.As(err, &nf):
-		log.InfoContext(ctx, "webhook for a finished workflow; ignored", "application_id", app.ID)
-		return "ignored", nil
-	default:
-		return "", err
+	status := "ignored"
+	for _, app := range apps {
+		tctx, cancel := withTimeout(ctx, temporalTimeout)
+		err = s.Temporal.SignalWorkflow(tctx, app.WorkflowID, "", signal, workflows.AccountSignal{
+			AccountID: acct.ID, EventID: ev.ID, EventType: string(ev.Type), Status: string(acct.Status),
+		})
+		cancel()
+		var nf *serviceerror.NotFound
+		switch {
+		case err == nil:
+			log.InfoContext(ctx, "webhook signalled", "application_id", app.ID, "signal", signal)
+			status = "processed"
+		case errors.As(err, &nf):
+			// The workflow has finished: nothing waits for this event any more.
+		default:
+			return "", fmt.Errorf("signal %s: %w", app.WorkflowID, err)
+		}
 	}
+	if status == "ignored" {
+		log.InfoContext(ctx, "webhook concerns no running application; ignored")
+	}
+	return status, nil
 }

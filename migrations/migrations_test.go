@@ -46,7 +46,7 @@ func TestUpDownUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := migratedConn(t)
-	want := []string{"accounts", "applications", "balances", "decisions", "snapshots", "transactions", "webhook_events"}
+	want := []string{"accounts", "application_accounts", "applications", "balances", "decisions", "snapshots", "transactions", "webhook_events"}
 
 	v, err := migrations.Current(ctx, conn)
 	require.NoError(t, err)

@@ -31,33 +31,41 @@ const accountColumns = `id, application_id, customer_id, category, subcategory, 
 	institution_name, currency, last_synced_refresh_id, created_at, updated_at`
 
 // UpsertAccount inserts a or updates the stored account's Stripe attributes (customer,
-// category, subcategory, status, institution, currency). It never changes
-// LastSyncedRefreshID, which only SetAccountSyncedRefresh moves. An account id already
-// stored for a different application wraps ErrConflict.
+// category, subcategory, status, institution, currency), and attaches it to
+// a.ApplicationID: an account can serve several applications of its customer (a returning
+// customer), and the application that stored it first stays in Account.ApplicationID. It
+// never changes LastSyncedRefreshID, which only SetAccountSyncedRefresh moves. An account
+// id already stored for another customer wraps ErrConflict.
 func (s *Store) UpsertAccount(ctx context.Context, a Account) error {
-	const q = `
+	const upsert = `
 		insert into accounts (id, application_id, customer_id, category, subcategory, status,
 			institution_name, currency)
 		values ($1, $2, $3, $4, $5, $6, $7, $8)
 		on conflict (id) do update set
-			customer_id = excluded.customer_id,
 			category = excluded.category,
 			subcategory = excluded.subcategory,
 			status = excluded.status,
 			institution_name = excluded.institution_name,
 			currency = excluded.currency,
 			updated_at = now()
-		where accounts.application_id = excluded.application_id`
-	tag, err := s.pool.Exec(ctx, q, a.ID, a.ApplicationID, a.CustomerID, a.Category, a.Subcategory,
-		a.Status, a.InstitutionName, a.Currency)
-	if err != nil {
-		return fmt.Errorf("upsert account %s: %w", a.ID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("upsert account %s: stored for another application than %s: %w",
-			a.ID, a.ApplicationID, ErrConflict)
-	}
-	return nil
+		where accounts.customer_id = excluded.customer_id`
+	const attach = `
+		insert into application_accounts (application_id, account_id) values ($1, $2)
+		on conflict do nothing`
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, upsert, a.ID, a.ApplicationID, a.CustomerID, a.Category, a.Subcategory,
+			a.Status, a.InstitutionName, a.Currency)
+		if err != nil {
+			return fmt.Errorf("upsert account %s: %w", a.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("upsert account %s: stored for another customer than %s: %w", a.ID, a.CustomerID, ErrConflict)
+		}
+		if _, err := tx.Exec(ctx, attach, a.ApplicationID, a.ID); err != nil {
+			return fmt.Errorf("attach account %s to application %s: %w", a.ID, a.ApplicationID, err)
+		}
+		return nil
+	})
 }
 
 // GetAccount returns the account with the given id, or an error wrapping ErrNotFound.
@@ -71,10 +79,12 @@ func (s *Store) GetAccount(ctx context.Context, id string) (Account, error) {
 	return a, nil
 }
 
-// ListAccounts returns the accounts linked to an application, ordered by id so that
+// ListAccounts returns the accounts attached to an application, ordered by id so that
 // snapshots built from them are deterministic. No accounts is an empty slice, not an error.
 func (s *Store) ListAccounts(ctx context.Context, applicationID string) ([]Account, error) {
-	const q = `select ` + accountColumns + ` from accounts where application_id = $1 order by id`
+	const q = `select ` + accountColumns + ` from accounts
+		where id in (select account_id from application_accounts where application_id = $1)
+		order by id`
 	rows, _ := s.pool.Query(ctx, q, applicationID)
 	as, err := pgx.CollectRows(rows, pgx.RowToStructByName[Account])
 	if err != nil {

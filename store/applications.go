@@ -78,22 +78,27 @@ func (s *Store) GetApplication(ctx context.Context, id string) (Application, err
 	return a, nil
 }
 
-// ApplicationByCustomer returns the application whose Stripe customer is customerID, or an
-// error wrapping ErrNotFound. Webhooks use it to route an account to its application.
-func (s *Store) ApplicationByCustomer(ctx context.Context, customerID string) (Application, error) {
-	const q = `select ` + applicationColumns + ` from applications where customer_id = $1`
+// UndecidedApplicationsByCustomer returns the applications of a Stripe customer (cus_…)
+// that have no decision yet, oldest first: the workflows a webhook about the customer's
+// accounts may concern. A returning customer can have several. None is an empty slice.
+func (s *Store) UndecidedApplicationsByCustomer(ctx context.Context, customerID string) ([]Application, error) {
+	const q = `select ` + applicationColumns + ` from applications a
+		where customer_id = $1
+		  and not exists (select 1 from decisions d where d.application_id = a.id)
+		order by created_at, id`
 	rows, _ := s.pool.Query(ctx, q, customerID)
-	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	as, err := pgx.CollectRows(rows, pgx.RowToStructByName[Application])
 	if err != nil {
-		return Application{}, fmt.Errorf("get application by customer %s: %w", customerID, notFound(err))
+		return nil, fmt.Errorf("list undecided applications of customer %s: %w", customerID, err)
 	}
-	return a, nil
+	return as, nil
 }
 
 // SetApplicationStripeIDs records the Stripe customer and Financial Connections session
 // created for application id. Repeating the call with the same ids is a no-op, and a new
 // session replaces an expired one; but an application keeps its first customer, and a
-// customer or session belongs to one application: either violation wraps ErrConflict.
+// session belongs to one application: either violation wraps ErrConflict. A customer may
+// have several applications (a returning customer).
 // An unknown id wraps ErrNotFound.
 func (s *Store) SetApplicationStripeIDs(ctx context.Context, id, customerID, sessionID string) error {
 	const q = `
@@ -103,7 +108,7 @@ func (s *Store) SetApplicationStripeIDs(ctx context.Context, id, customerID, ses
 	tag, err := s.pool.Exec(ctx, q, id, nullIfEmpty(customerID), nullIfEmpty(sessionID))
 	if err != nil {
 		if isUniqueViolation(err) {
-			return fmt.Errorf("set stripe ids of application %s: customer or session belongs to another application: %w",
+			return fmt.Errorf("set stripe ids of application %s: session belongs to another application: %w",
 				id, ErrConflict)
 		}
 		return fmt.Errorf("set stripe ids of application %s: %w", id, err)

@@ -102,9 +102,9 @@ func TestApplications(t *testing.T) {
 
 	require.NoError(t, s.SetApplicationStripeIDs(ctx, "app_1", "cus_1", "fcsess_1"))
 	require.NoError(t, s.SetApplicationStripeIDs(ctx, "app_1", "cus_1", "fcsess_1"), "repeat is a no-op")
-	got, err := s.ApplicationByCustomer(ctx, "cus_1")
+	got, err := s.GetApplication(ctx, "app_1")
 	require.NoError(t, err)
-	require.Equal(t, "app_1", got.ID)
+	require.Equal(t, ptr("cus_1"), got.CustomerID)
 	require.Equal(t, ptr("fcsess_1"), got.SessionID)
 
 	require.NoError(t, s.SetApplicationStripeIDs(ctx, "app_1", "cus_1", "fcsess_2"), "a new session replaces an expired one")
@@ -118,11 +118,24 @@ func TestApplications(t *testing.T) {
 	_, created, err = s.CreateApplication(ctx, in2)
 	require.NoError(t, err)
 	require.True(t, created)
-	err = s.SetApplicationStripeIDs(ctx, "app_2", "cus_1", "fcsess_x")
-	require.ErrorIs(t, err, store.ErrConflict, "a customer belongs to one application")
+	err = s.SetApplicationStripeIDs(ctx, "app_2", "cus_2", "fcsess_2")
+	require.ErrorIs(t, err, store.ErrConflict, "a session belongs to one application")
+	require.NoError(t, s.SetApplicationStripeIDs(ctx, "app_2", "cus_1", "fcsess_x"), "a returning customer has a second application")
+	undecided, err := s.UndecidedApplicationsByCustomer(ctx, "cus_1")
+	require.NoError(t, err)
+	require.Len(t, undecided, 2)
+	require.Equal(t, "app_1", undecided[0].ID)
+	_, _, err = s.RecordDecision(ctx, store.Decision{ApplicationID: "app_1", WorkflowID: "w", RunID: "r", Outcome: "expired",
+		Reasons: []byte("[]"), Rules: []byte("[]"), Features: []byte("{}"), Points: []byte("[]")})
+	require.NoError(t, err)
+	undecided, err = s.UndecidedApplicationsByCustomer(ctx, "cus_1")
+	require.NoError(t, err)
+	require.Len(t, undecided, 1, "a decided application needs no more webhooks")
+	require.Equal(t, "app_2", undecided[0].ID)
 
-	_, err = s.ApplicationByCustomer(ctx, "cus_missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	undecided, err = s.UndecidedApplicationsByCustomer(ctx, "cus_missing")
+	require.NoError(t, err)
+	require.Empty(t, undecided)
 
 	require.NoError(t, s.SetApplicationStage(ctx, "app_1", "awaiting_link"))
 	got, err = s.GetApplication(ctx, "app_1")
@@ -159,9 +172,17 @@ func TestAccounts(t *testing.T) {
 		ID: "app_2", RequestHash: "h", LoanAmountMinor: 1, TermMonths: 1, Currency: "usd", WorkflowID: "w",
 	})
 	require.NoError(t, err)
-	moved := acct
-	moved.ApplicationID = "app_2"
-	require.ErrorIs(t, s.UpsertAccount(ctx, moved), store.ErrConflict)
+	reused := acct
+	reused.ApplicationID = "app_2"
+	require.NoError(t, s.UpsertAccount(ctx, reused), "a returning customer's new application reuses the account")
+	list2, err := s.ListAccounts(ctx, "app_2")
+	require.NoError(t, err)
+	require.Len(t, list2, 1)
+	require.Equal(t, "app_1", list2[0].ApplicationID, "the first application stays recorded")
+	require.Equal(t, ptr("fctxnref_1"), list2[0].LastSyncedRefreshID, "the sync cursor is shared")
+	stolen := acct
+	stolen.ApplicationID, stolen.CustomerID = "app_2", "cus_other"
+	require.ErrorIs(t, s.UpsertAccount(ctx, stolen), store.ErrConflict, "an account belongs to one customer")
 
 	second := acct
 	second.ID = "fca_0"

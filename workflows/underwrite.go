@@ -61,9 +61,13 @@ const (
 // UnderwriteInput is what a loan backend supplies when it starts underwriting. Secrets (the
 // session's client_secret) never appear here: they would be stored in workflow history.
 type UnderwriteInput struct {
-	ApplicationID   string
-	CustomerID      string
-	SessionID       string
+	ApplicationID string
+	CustomerID    string
+	SessionID     string
+	// AccountIDs underwrites a returning customer on accounts an earlier application
+	// linked: the workflow skips the wait for a link, and the sync pulls only what changed
+	// since the accounts' last sync. Empty for a new link through SessionID.
+	AccountIDs      []string
 	LoanAmountMinor int64
 	TermMonths      int
 	Currency        string
@@ -135,8 +139,8 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 	if u.in.ApplicationID == "" {
 		return temporal.NewNonRetryableApplicationError("input.ApplicationID: empty", "InvalidInput", nil)
 	}
-	if u.in.SessionID == "" {
-		return temporal.NewNonRetryableApplicationError("input.SessionID: empty", "InvalidInput", nil)
+	if u.in.SessionID == "" && len(u.in.AccountIDs) == 0 {
+		return temporal.NewNonRetryableApplicationError("input.SessionID: empty, and no input.AccountIDs", "InvalidInput", nil)
 	}
 	u.status = Status{ApplicationID: u.in.ApplicationID, UpdatedAt: workflow.Now(ctx)}
 	u.linked = workflow.GetSignalChannel(ctx, SignalAccountLinked)
@@ -148,12 +152,16 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 }
 
 func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
-	if err := u.setStage(ctx, StageAwaitingLink); err != nil {
-		return UnderwriteResult{}, err
-	}
-	accounts, err := u.waitForLink(ctx)
-	if err != nil {
-		return UnderwriteResult{}, err
+	accounts := append([]string(nil), u.in.AccountIDs...)
+	sort.Strings(accounts)
+	if len(accounts) == 0 {
+		if err := u.setStage(ctx, StageAwaitingLink); err != nil {
+			return UnderwriteResult{}, err
+		}
+		var err error
+		if accounts, err = u.waitForLink(ctx); err != nil {
+			return UnderwriteResult{}, err
+		}
 	}
 	if len(accounts) == 0 {
 		return u.record(ctx, OutcomeExpired, nil, nil)

@@ -354,3 +354,28 @@ func TestUnderwriteDoesNotWaitPastMaxRefreshDelay(t *testing.T) {
 	require.Equal(t, 1, requests)
 	require.True(t, h.scored[0].Operational.RefreshFailed, "stale data that cannot be refreshed in time is a failed refresh")
 }
+
+func TestUnderwriteReturningCustomerSkipsTheLink(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 700})
+	linkReads := 0
+	h.env.OnActivity(acts.LinkedAccounts, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.LinkedAccountsInput) (activities.LinkedAccountsResult, error) {
+			linkReads++
+			return activities.LinkedAccountsResult{}, nil
+		}).Maybe()
+	var refreshed []string
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RefreshInput) (activities.RefreshState, error) {
+			refreshed = in.AccountIDs
+			return activities.RefreshState{Accounts: []activities.AccountState{
+				finished("fca_a", activities.RefreshSucceeded), finished("fca_b", activities.RefreshSucceeded)}}, nil
+		})
+	in := testInput
+	in.SessionID = ""
+	in.AccountIDs = []string{"fca_b", "fca_a"}
+	h.env.ExecuteWorkflow(Underwrite, in)
+
+	require.Equal(t, "approve", h.result(t).Outcome)
+	require.Zero(t, linkReads, "no link to wait for")
+	require.Equal(t, []string{"fca_a", "fca_b"}, refreshed)
+}

@@ -49,6 +49,9 @@ type Config struct {
 	RefreshDelay time.Duration
 	// LinkTimeout is how long an applicant has to link (0: the workflow default).
 	LinkTimeout time.Duration
+	// PostPendingOnRefresh makes every sandbox refresh post the pending transactions, so
+	// that later refreshes change data as a real bank's do.
+	PostPendingOnRefresh bool
 	// Logger receives every component's logs.
 	Logger *slog.Logger
 	// BuildVersion is recorded with decisions.
@@ -157,12 +160,13 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	webhookSecret := "whsec_" + randomHex(16)
 	s.APIKey, s.WebhookSecret = apiKey, webhookSecret
 	sb, err := fcsandbox.New(fcsandbox.Config{
-		APIKey:        apiKey,
-		WebhookURL:    s.APIURL + "/v1/webhooks/stripe",
-		WebhookSecret: webhookSecret,
-		RefreshDelay:  cfg.RefreshDelay,
-		PersonaDir:    cfg.PersonaDir,
-		Logger:        logger.With("component", "fcsandbox"),
+		APIKey:               apiKey,
+		WebhookURL:           s.APIURL + "/v1/webhooks/stripe",
+		WebhookSecret:        webhookSecret,
+		RefreshDelay:         cfg.RefreshDelay,
+		PersonaDir:           cfg.PersonaDir,
+		PostPendingOnRefresh: cfg.PostPendingOnRefresh,
+		Logger:               logger.With("component", "fcsandbox"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)

@@ -16,9 +16,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/cashflow-underwriting/underwriter/activities"
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
@@ -345,4 +348,129 @@ func postJSON(t *testing.T, hc *http.Client, url string, v any) (int, string) {
 	out, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(out)
+}
+
+// TestReturningCustomerSyncsOnlyWhatChanged underwrites a customer twice on the same linked
+// account. The second application needs no new link, pulls only what refreshes after the
+// first sync created or changed, and its snapshot holds exactly what a full re-sync from
+// Stripe gives.
+func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+		RefreshDelay: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	var steady fcsandbox.Persona
+	for _, p := range stack.Personas {
+		if p.Name == "steady_salaried" {
+			steady = p
+		}
+	}
+	first := stack.underwriteOne(ctx, "ret-first", steady, time.Minute)
+	require.NoError(t, first.Err)
+	accts, err := stack.Store.ListAccounts(ctx, "ret-first")
+	require.NoError(t, err)
+	require.Len(t, accts, 1)
+	acct := accts[0]
+	before, err := stack.Store.ListTransactions(ctx, acct.ID)
+	require.NoError(t, err)
+	firstSync := syncResults(t, ctx, stack, "ret-first")
+	require.Len(t, firstSync, 1)
+	require.Equal(t, int64(len(before)), firstSync[0].Upserted, "the first sync is a full one")
+
+	hc := &http.Client{Timeout: 30 * time.Second}
+	req := api.ApplicationRequest{ApplicationID: "ret-second", LoanAmountMinor: steady.LoanAmountMinor,
+		TermMonths: steady.TermMonths, Currency: steady.Currency, AccountIDs: []string{acct.ID}}
+	created, err := CreateApplication(ctx, hc, stack.APIURL, req)
+	require.NoError(t, err)
+	require.Empty(t, created.ClientSecret, "no new link, no client secret")
+	st, err := WaitForDecision(ctx, hc, stack.APIURL, "ret-second")
+	require.NoError(t, err)
+	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
+
+	after, err := stack.Store.ListTransactions(ctx, acct.ID)
+	require.NoError(t, err)
+	require.Len(t, after, len(before), "nothing is stored twice")
+	syncs := syncResults(t, ctx, stack, "ret-second")
+	require.Len(t, syncs, 1)
+	require.Zero(t, syncs[0].Upserted, "the bank changed nothing since the first sync, so nothing is pulled again")
+	require.Equal(t, len(before), syncs[0].Stored)
+
+	// A full re-sync from Stripe, compared with the second snapshot.
+	d, err := stack.Store.GetDecision(ctx, "ret-second")
+	require.NoError(t, err)
+	snap, err := stack.Store.GetSnapshot(ctx, *d.SnapshotID)
+	require.NoError(t, err)
+	require.Equal(t, fullListing(t, stack, acct.ID), snapshotTransactions(t, snap.Ledger))
+
+	// Account ids nobody linked are refused, naming the field, and nothing is stored.
+	status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", api.ApplicationRequest{ApplicationID: "ret-bad",
+		LoanAmountMinor: 1000, TermMonths: 6, AccountIDs: []string{"fca_nobodylinkedthis"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Contains(t, body, `"field": "account_ids[0]"`)
+	_, code, _ := GetApplication(ctx, hc, stack.APIURL, "ret-bad")
+	require.Equal(t, http.StatusNotFound, code)
+}
+
+type txnKey struct {
+	ID, Status string
+	Amount     int64
+}
+
+func fullListing(t *testing.T, stack *Stack, accountID string) map[txnKey]bool {
+	t.Helper()
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
+	p := &stripe.FinancialConnectionsTransactionListParams{Account: stripe.String(accountID)}
+	p.Limit = stripe.Int64(100)
+	it := sc.FinancialConnectionsTransactions.List(p)
+	out := map[txnKey]bool{}
+	for it.Next() {
+		tx := it.FinancialConnectionsTransaction()
+		out[txnKey{tx.ID, string(tx.Status), tx.Amount}] = true
+	}
+	require.NoError(t, it.Err())
+	return out
+}
+
+func snapshotTransactions(t *testing.T, ledger []byte) map[txnKey]bool {
+	t.Helper()
+	var doc struct {
+		Accounts []struct {
+			Transactions []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+				Amount int64  `json:"amount"`
+			} `json:"transactions"`
+		} `json:"accounts"`
+	}
+	require.NoError(t, json.Unmarshal(ledger, &doc))
+	out := map[txnKey]bool{}
+	for _, a := range doc.Accounts {
+		for _, tx := range a.Transactions {
+			out[txnKey{tx.ID, tx.Status, tx.Amount}] = true
+		}
+	}
+	return out
+}
+
+func syncResults(t *testing.T, ctx context.Context, stack *Stack, applicationID string) []activities.SyncResult {
+	t.Helper()
+	wid := workflows.WorkflowID(applicationID)
+	it := stack.Temporal.GetWorkflowHistory(ctx, wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	scheduled := map[int64]string{}
+	var out []activities.SyncResult
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			scheduled[ev.EventId] = a.ActivityType.GetName()
+		}
+		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && scheduled[a.ScheduledEventId] == "SyncTransactions" {
+			var res activities.SyncResult
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.Result, &res))
+			out = append(out, res)
+		}
+	}
+	return out
 }
