@@ -95,12 +95,19 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, webhookAck{status})
 }
 
-// verifyEvent checks the signature against each configured secret in turn.
+// verifyEvent checks the signature, within webhook.DefaultTolerance, against each
+// configured secret in turn. An event rendered in another API version than stripe-go's
+// 2023-10-16 is accepted: the receiver reads only the account's id, status and customer
+// from it, and the workflow re-reads the account through the pinned API version. So a
+// Stripe account or a `stripe listen` session on a newer default version works unchanged.
 func (s *Server) verifyEvent(body []byte, header string) (stripe.Event, error) {
 	err := errors.New("no webhook secret configured")
 	for _, secret := range s.WebhookSecrets {
 		var ev stripe.Event
-		if ev, err = webhook.ConstructEvent(body, header, secret); err == nil {
+		ev, err = webhook.ConstructEventWithOptions(body, header, secret, webhook.ConstructEventOptions{
+			IgnoreAPIVersionMismatch: true,
+		})
+		if err == nil {
 			return ev, nil
 		}
 	}

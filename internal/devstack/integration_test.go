@@ -297,6 +297,13 @@ func TestWebhookReceiverHardening(t *testing.T) {
 		require.Contains(t, out, `"ignored"`)
 	})
 
+	t.Run("an event of a newer API version is accepted", func(t *testing.T) {
+		body := []byte(fmt.Sprintf(`{"id":"evt_newer_1","object":"event","api_version":"2024-04-10","created":%d,"type":"customer.updated","livemode":false,"pending_webhooks":1,"data":{"object":{"id":"cus_1","object":"customer"}}}`, time.Now().Unix()))
+		status, out := deliver(body, sign(body, time.Now()))
+		require.Equal(t, http.StatusOK, status, out)
+		require.Equal(t, 1, events("evt_newer_1"))
+	})
+
 	t.Run("oversized body is refused", func(t *testing.T) {
 		body := bytes.Repeat([]byte("x"), api.DefaultMaxWebhookBody+1)
 		status, _ := deliver(body, sign(body, time.Now()))
