@@ -2,8 +2,11 @@
 # runs. Tool versions are pinned; `go run pkg@version` fetches them through the module proxy.
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+STRIPEMOCK    := github.com/stripe/stripe-mock@v0.183.0
+GOBIN         := $(shell go env GOPATH)/bin
+export PATH   := $(PATH):$(GOBIN)
 
-.PHONY: test lint unit build dev
+.PHONY: test lint unit build dev stripe-mock
 test: lint unit
 
 lint:
@@ -13,8 +16,12 @@ lint:
 	go run $(STATICCHECK) ./...
 	go run $(WORKFLOWCHECK) ./workflows/...
 
-unit:
+unit: stripe-mock
 	go test -race -count=1 -timeout 20m ./...
+
+# The Stripe conformance tests start Stripe's official mock (2023-10-16 spec) themselves.
+stripe-mock:
+	@command -v stripe-mock >/dev/null 2>&1 || go install $(STRIPEMOCK)
 
 build:
 	go build -o bin/underwriter ./cmd/underwriter

@@ -41,7 +41,9 @@ type fixture struct {
 func newFixture(t *testing.T, persona string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	sb, err := fcsandbox.New(fcsandbox.Config{PersonaDir: personaDir, RefreshDelay: 50 * time.Millisecond})
+	// No rate limit: these tests call activities back to back, without the workflow's
+	// retries that ride out Stripe's 429s (TestRateLimitedStripe covers those).
+	sb, err := fcsandbox.New(fcsandbox.Config{PersonaDir: personaDir, RefreshDelay: 50 * time.Millisecond, RateLimit: -1})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 	srv := httptest.NewServer(sb.Handler())

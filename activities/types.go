@@ -21,13 +21,11 @@ const (
 	ErrTypeBadData = "BadData"
 )
 
-// Refresh features and session permissions as Stripe spells them. Refresh takes the
-// singular "balance", a session's permissions and prefetch take the plural "balances".
+// Refresh features as Stripe spells them: the singular "balance", where a session's
+// permissions take the plural "balances" (api.PermissionBalances).
 const (
-	FeatureTransactions   = "transactions"
-	FeatureBalance        = "balance"
-	PermissionBalances    = "balances"
-	PermissionTransaction = "transactions"
+	FeatureTransactions = "transactions"
+	FeatureBalance      = "balance"
 )
 
 // Refresh statuses (Stripe's transaction_refresh.status / balance_refresh.status).

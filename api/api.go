@@ -34,6 +34,9 @@ type Server struct {
 	WebhookSecrets []string
 	// LinkTimeout is how long an applicant has to link an account (0: the workflow default).
 	LinkTimeout time.Duration
+	// ReactivationTimeout is how long an inactive account may take to be reactivated
+	// before the application is referred (0: the workflow default).
+	ReactivationTimeout time.Duration
 	// Logger receives structured logs without secrets or personal data.
 	Logger *slog.Logger
 	// MaxWebhookBody bounds webhook bodies (0: DefaultMaxWebhookBody).

@@ -226,7 +226,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
 		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID, AccountIDs: req.AccountIDs,
 		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
-		LinkTimeout: s.LinkTimeout,
+		LinkTimeout: s.LinkTimeout, ReactivationTimeout: s.ReactivationTimeout,
 	})
 	runID := ""
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
@@ -253,17 +253,12 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// linkSession creates (or, on a retried request, gets back through Stripe's idempotency)
-// the application's customer and Financial Connections session. It answers the request
-// itself when Stripe fails.
-func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.Logger, req ApplicationRequest, app store.Application) (*stripe.Customer, *stripe.FinancialConnectionsSession, bool) {
-	ctx := r.Context()
-	sctx, cancel := withTimeout(ctx, stripeTimeout)
-	defer cancel()
-	// Idempotency keys derive from the application id, so a retried request gets Stripe's
-	// stored responses: the same customer and the same session.
+// CustomerParams is the Stripe customer the API creates for an application. Its
+// idempotency key derives from the application id, so a retried request gets Stripe's
+// stored response: the same customer.
+func CustomerParams(ctx context.Context, req ApplicationRequest) *stripe.CustomerParams {
 	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID}}
-	cp.Context = sctx
+	cp.Context = ctx
 	cp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/customer")
 	if req.Applicant != nil {
 		if req.Applicant.Email != "" {
@@ -273,24 +268,57 @@ func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.L
 			cp.Name = stripe.String(req.Applicant.Name)
 		}
 	}
-	cus, err := s.Stripe.Customers.New(cp)
-	if err != nil {
-		s.stripeFailure(w, r, log, "create customer", err)
-		return nil, nil, false
-	}
+	return cp
+}
+
+// SessionParams is the Financial Connections session the API creates for an application:
+// the customer as account holder, balances and transactions permitted and prefetched (so
+// the data is there when the link completes). Its idempotency key derives from the
+// application id, so a retried request gets the same session and client_secret back.
+func SessionParams(ctx context.Context, req ApplicationRequest, customerID string) *stripe.FinancialConnectionsSessionParams {
 	sp := &stripe.FinancialConnectionsSessionParams{
 		AccountHolder: &stripe.FinancialConnectionsSessionAccountHolderParams{
-			Type: stripe.String("customer"), Customer: stripe.String(cus.ID),
+			Type: stripe.String("customer"), Customer: stripe.String(customerID),
 		},
-		Permissions: stripe.StringSlice([]string{"balances", "transactions"}),
-		Prefetch:    stripe.StringSlice([]string{"balances", "transactions"}),
+		Permissions: stripe.StringSlice([]string{PermissionBalances, PermissionTransactions}),
+		Prefetch:    stripe.StringSlice([]string{PermissionBalances, PermissionTransactions}),
 	}
 	if req.ReturnURL != "" {
 		sp.ReturnURL = stripe.String(req.ReturnURL)
 	}
-	sp.Context = sctx
+	sp.Context = ctx
 	sp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/session")
-	sess, err := s.Stripe.FinancialConnectionsSessions.New(sp)
+	return sp
+}
+
+// Session permissions as Stripe spells them (plural "balances", unlike a refresh's
+// singular "balance" feature).
+const (
+	PermissionBalances     = "balances"
+	PermissionTransactions = "transactions"
+)
+
+// linkSession creates (or, on a retried request, gets back through Stripe's idempotency)
+// the application's customer and Financial Connections session. It answers the request
+// itself when Stripe fails.
+func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.Logger, req ApplicationRequest, app store.Application) (*stripe.Customer, *stripe.FinancialConnectionsSession, bool) {
+	ctx := r.Context()
+	sctx, cancel := withTimeout(ctx, stripeTimeout)
+	defer cancel()
+	var cus *stripe.Customer
+	err := retryRateLimited(sctx, func() (err error) {
+		cus, err = s.Stripe.Customers.New(CustomerParams(sctx, req))
+		return err
+	})
+	if err != nil {
+		s.stripeFailure(w, r, log, "create customer", err)
+		return nil, nil, false
+	}
+	var sess *stripe.FinancialConnectionsSession
+	err = retryRateLimited(sctx, func() (err error) {
+		sess, err = s.Stripe.FinancialConnectionsSessions.New(SessionParams(sctx, req, cus.ID))
+		return err
+	})
 	if err != nil {
 		s.stripeFailure(w, r, log, "create financial connections session", err)
 		return nil, nil, false
@@ -327,8 +355,41 @@ func (s *Server) returningCustomer(ctx context.Context, ids []string) (string, *
 	return customer, nil
 }
 
-// stripeFailure answers a failed Stripe call: 502 with Stripe's request id, so the lender
-// can retry the same request (every Stripe call is idempotent) or quote the id to Stripe.
+// Rate-limit retries inside one API request. stripe-go does not retry Stripe's 429
+// rate_limit; a few short waits ride out a burst (Stripe's limits are per second) without
+// holding the loan backend's request for long.
+const (
+	rateLimitAttempts = 4
+	rateLimitBackoff  = 250 * time.Millisecond
+)
+
+// retryRateLimited calls fn until it succeeds, fails with something other than a 429, or
+// rateLimitAttempts are spent, waiting a doubling backoff in between. Retrying is safe:
+// every call carries a deterministic idempotency key.
+func retryRateLimited(ctx context.Context, fn func() error) error {
+	wait := rateLimitBackoff
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !isRateLimited(err) || attempt == rateLimitAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+func isRateLimited(err error) bool {
+	var se *stripe.Error
+	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusTooManyRequests
+}
+
+// stripeFailure answers a failed Stripe call with Stripe's request id, so the lender can
+// retry the same request (every Stripe call is idempotent) or quote the id to Stripe: 503
+// with Retry-After when Stripe rate-limited us, 502 otherwise.
 func (s *Server) stripeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, what string, err error) {
 	var se *stripe.Error
 	reqID := ""
@@ -336,6 +397,12 @@ func (s *Server) stripeFailure(w http.ResponseWriter, r *http.Request, log *slog
 		reqID = se.RequestID
 	}
 	log.ErrorContext(r.Context(), what, "stripe_request_id", reqID, "err", err)
+	if isRateLimited(err) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "stripe_rate_limited",
+			fmt.Sprintf("%s: Stripe is rate limiting (request %s); retry the same request", what, reqID), nil)
+		return
+	}
 	writeError(w, http.StatusBadGateway, "stripe_unavailable",
 		fmt.Sprintf("%s at Stripe failed (request %s); retry the same request", what, reqID), nil)
 }

@@ -26,6 +26,8 @@ const (
 	DefaultWebhookRetryMax = 5 * time.Minute
 	// DefaultWebhookTimeout bounds one delivery attempt.
 	DefaultWebhookTimeout = 10 * time.Second
+	// DefaultRateLimit is Stripe's test-mode limit: 25 requests per second.
+	DefaultRateLimit = 25
 	// DefaultPersonaDir is where the repository keeps the persona ledgers.
 	DefaultPersonaDir = "testdata/personas"
 )
@@ -39,6 +41,7 @@ const (
 	EnvRefreshCooldown = "FCSANDBOX_REFRESH_COOLDOWN"
 	EnvPersonaDir      = "FCSANDBOX_PERSONAS"
 	EnvPostPending     = "FCSANDBOX_POST_PENDING"
+	EnvRateLimit       = "FCSANDBOX_RATE_LIMIT"
 )
 
 // Config configures a Server. The zero value of every field except PersonaDir
@@ -70,6 +73,12 @@ type Config struct {
 	// clients can exercise transaction updates. Off by default: persona outcomes
 	// are calibrated on the ledgers as written. Env FCSANDBOX_POST_PENDING=true.
 	PostPendingOnRefresh bool
+	// RateLimit is the number of API requests per second each API key may
+	// make (a token bucket holding one second's worth); more are answered
+	// with Stripe's 429 rate_limit error. 0 = DefaultRateLimit (Stripe's
+	// test mode), negative = no limit. The /sandbox/ paths are not limited.
+	// Env FCSANDBOX_RATE_LIMIT (an integer; "off" or a negative number = no limit).
+	RateLimit int
 	// Now is the clock for every timestamp in objects (nil = time.Now). Timers
 	// (RefreshDelay, webhook backoff) and webhook signatures use the wall clock.
 	Now func() time.Time
@@ -103,6 +112,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvPostPending); v != "" {
 		if cfg.PostPendingOnRefresh, err = strconv.ParseBool(v); err != nil {
 			return Config{}, fmt.Errorf("parse %s: %w", EnvPostPending, err)
+		}
+	}
+	if v := getenv(EnvRateLimit); v != "" {
+		if v == "off" {
+			cfg.RateLimit = -1
+		} else if cfg.RateLimit, err = strconv.Atoi(v); err != nil {
+			return Config{}, fmt.Errorf("parse %s: %w", EnvRateLimit, err)
+		} else if cfg.RateLimit == 0 {
+			return Config{}, fmt.Errorf("parse %s: 0 is not a rate; use a positive number, or off", EnvRateLimit)
 		}
 	}
 	if cfg.RefreshDelay, err = envDuration(getenv, EnvRefreshDelay); err != nil {
@@ -150,6 +168,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("refresh_cooldown", c.RefreshCooldown),
 		slog.String("persona_dir", c.PersonaDir),
 		slog.Bool("post_pending_on_refresh", c.PostPendingOnRefresh),
+		slog.Int("rate_limit", c.RateLimit),
 	)
 }
 
@@ -165,6 +184,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

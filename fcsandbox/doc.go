@@ -24,10 +24,35 @@
 //	POST /sandbox/v1/link      {"client_secret":"…","persona":"steady_salaried"}
 //	GET  /sandbox/v1/personas  the loaded personas (name, story, expected outcome)
 //	POST /sandbox/v1/faults    a Fault as JSON, with the API key (see InjectFault)
+//	POST /sandbox/v1/accounts/{id}/status  {"status":"inactive"}, with the API key (see SetAccountStatus)
 //
-// Faults (5xx, 429, 409 answers, latency, dropped and duplicated webhooks) are
-// armed with Server.InjectFault or the faults path and consumed by the next
-// matching requests or events.
+// Faults (5xx, 429, 409 answers, latency, dropped, duplicated and delayed
+// webhooks) are armed with Server.InjectFault or the faults path and consumed
+// by the next matching requests or events. A latency fault holds a POST after
+// its Idempotency-Key is marked in flight, so a concurrent request with the
+// same key gets Stripe's 409 idempotency_key_in_use. A delayed webhook is
+// overtaken by later events, as Stripe allows (at least once, any order).
+//
+// # Account status
+//
+// SetAccountStatus (the Go helper, Server.SetAccountStatus, or the status
+// path) moves an account between active and inactive, or to disconnected
+// (final), and sends financial_connections.account.deactivated, .reactivated
+// or .disconnected. Refreshing an account that is not active answers 400
+// financial_connections_account_inactive; a refresh pending when it stops
+// being active ends as failed; data already refreshed stays readable. The
+// persona manifest field "account_status_at_refresh" ("inactive" or
+// "disconnected"), or the same field of a link request, makes the linked
+// accounts switch to that status at the first refresh request, which is then
+// refused the same way.
+//
+// # Rate limit
+//
+// Each API key may make Config.RateLimit API requests per second (default 25,
+// Stripe's test-mode limit; negative = off), as a token bucket holding one
+// second's worth. Beyond it the answer is Stripe's 429
+// {"error":{"type":"invalid_request_error","code":"rate_limit",…}} without a
+// Stripe-Should-Retry header; stripe-go does not retry it.
 //
 // Linking attaches the accounts of a persona's ledger file to the session with
 // new random ids, rebases every ledger timestamp by one delta so that the newest
@@ -43,14 +68,28 @@
 // persona's refresh_outcome is "failed", with next_refresh_available_at = now +
 // Config.RefreshCooldown; then the account.refreshed_transactions,
 // account.refreshed_balance (and account.refreshed_ownership) webhooks are sent.
-// A succeeded balance refresh sets balance.as_of = now. A succeeded transaction
-// refresh changes no transaction by default; with Config.PostPendingOnRefresh it
-// posts the pending ones (status posted, updated = now, transaction_refresh =
-// the new refresh id, balance.current moved by their amounts), which
-// transaction_refresh[after] then returns. Without prefetch, the first succeeded
-// refresh delivers the balance and all transactions. A refresh requested for a feature that is still pending,
-// or before its next_refresh_available_at, returns the account unchanged for that
-// feature (Stripe documents no error for it).
+// A succeeded balance refresh sets balance.as_of = now.
+//
+// What a succeeded transaction refresh after the link does with pending
+// transactions is chosen per link: the link request's "pending_at_refresh",
+// else the persona's, else Config.PostPendingOnRefresh ("post" when true,
+// otherwise "keep", the default: persona outcomes are calibrated on the
+// ledgers as written). PendingPost posts them (status posted, posted_at and
+// updated = now, transaction_refresh = the new refresh id, balance.current
+// moved by their amounts); PendingVoid voids them (void_at and updated = now,
+// balance.cash.available releases their holds); PendingKeep changes nothing.
+// transaction_refresh[after] returns exactly what later refreshes created or
+// changed. Without prefetch, the first succeeded refresh delivers the balance
+// and all transactions.
+//
+// A refresh that asks for a feature whose refresh is still pending, or before
+// its next_refresh_available_at, is refused as a whole with 400
+// invalid_request_error, param "features[i]" and no code; nothing starts and
+// nothing is stored under its idempotency key. Stripe documents neither case:
+// the 2023-10-16 spec only says next_refresh_available_at is the "time at
+// which the next … refresh can be initiated" (null while pending), and neither
+// the spec's error object nor stripe-go v76's ErrorCode list has a code for
+// it. A client should re-read the account and wait, then retry.
 //
 // # Webhooks
 //
@@ -74,6 +113,7 @@
 //	FCSANDBOX_REFRESH_COOLDOWN Config.RefreshCooldown (default 1m)
 //	FCSANDBOX_PERSONAS        Config.PersonaDir (default testdata/personas)
 //	FCSANDBOX_POST_PENDING    Config.PostPendingOnRefresh (true/false, default false)
+//	FCSANDBOX_RATE_LIMIT      Config.RateLimit (requests per second per key, default 25; "off" or negative = none)
 //
 // and serves Server.Handler with its own http.Server.
 //

@@ -22,6 +22,9 @@ const (
 	FaultDropWebhook = "drop_webhook"
 	// FaultDuplicateWebhook delivers matching events twice.
 	FaultDuplicateWebhook = "duplicate_webhook"
+	// FaultDelayWebhook holds matching events for LatencyMS before the first
+	// delivery attempt, so that events sent after them arrive first.
+	FaultDelayWebhook = "delay_webhook"
 )
 
 // Fault makes the sandbox misbehave on purpose for the next Count matching
@@ -39,7 +42,7 @@ type Fault struct {
 	Status int `json:"status,omitempty"`
 	// Code is the error code of FaultError, e.g. "rate_limit" or "lock_timeout" with 429.
 	Code string `json:"code,omitempty"`
-	// LatencyMS is the delay of FaultLatency.
+	// LatencyMS is the delay of FaultLatency and FaultDelayWebhook.
 	LatencyMS int `json:"latency_ms,omitempty"`
 	// Count is how many requests or events the fault applies to (0 = 1).
 	Count int `json:"count,omitempty"`
@@ -51,13 +54,13 @@ func (f Fault) validate() error {
 		if f.Status < 400 || f.Status > 599 {
 			return fmt.Errorf("fault status %d is not an HTTP error status", f.Status)
 		}
-	case FaultLatency:
+	case FaultLatency, FaultDelayWebhook:
 		if f.LatencyMS <= 0 || f.LatencyMS > 120_000 {
 			return fmt.Errorf("fault latency_ms %d is not in 1..120000", f.LatencyMS)
 		}
 	case FaultDropWebhook, FaultDuplicateWebhook:
 	default:
-		return fmt.Errorf("fault kind %q is not error, latency, drop_webhook or duplicate_webhook", f.Kind)
+		return fmt.Errorf("fault kind %q is not error, latency, drop_webhook, duplicate_webhook or delay_webhook", f.Kind)
 	}
 	if f.Count < 0 {
 		return fmt.Errorf("fault count %d is negative", f.Count)
@@ -97,7 +100,8 @@ func (s *Server) takeFault(match func(*Fault) bool) *Fault {
 	return nil
 }
 
-// applyRequestFault runs an armed error or latency fault for r; true when it answered.
+// applyRequestFault runs an armed error fault for r (true when it answered),
+// or records an armed latency fault in ri.delay for holdFault.
 func (s *Server) applyRequestFault(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	f := s.takeFault(func(f *Fault) bool {
@@ -111,12 +115,7 @@ func (s *Server) applyRequestFault(w http.ResponseWriter, r *http.Request) bool 
 	}
 	s.log.Info("fault injected", "request_id", info(r).id, "kind", f.Kind, "status", f.Status)
 	if f.Kind == FaultLatency {
-		t := time.NewTimer(time.Duration(f.LatencyMS) * time.Millisecond)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-		}
+		info(r).delay = time.Duration(f.LatencyMS) * time.Millisecond
 		return false
 	}
 	e := &apiError{status: f.Status, body: errorBody{Type: typeAPI, Code: f.Code,
@@ -139,21 +138,41 @@ func (s *Server) applyRequestFault(w http.ResponseWriter, r *http.Request) bool 
 	return true
 }
 
-// webhookCopies is how many times to deliver an event of type typ: 0 when a
-// drop fault matches, 2 for a duplicate fault, else 1.
-func (s *Server) webhookCopies(typ string) int {
+// holdFault sleeps for the latency fault of the request, if any. It runs
+// where the request is being processed: after its idempotency key is marked
+// in flight, so that a concurrent request with the same key sees Stripe's 409.
+func holdFault(r *http.Request) {
+	d := info(r).delay
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+}
+
+// webhookPlan is how to deliver an event of type typ: copies is 0 when a
+// drop fault matches, 2 for a duplicate fault, else 1; delay is the wait
+// before the first attempt (a delay fault).
+func (s *Server) webhookPlan(typ string) (copies int, delay time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.takeFault(func(f *Fault) bool {
-		return (f.Kind == FaultDropWebhook || f.Kind == FaultDuplicateWebhook) && (f.EventType == "" || f.EventType == typ)
+		return (f.Kind == FaultDropWebhook || f.Kind == FaultDuplicateWebhook || f.Kind == FaultDelayWebhook) &&
+			(f.EventType == "" || f.EventType == typ)
 	})
 	switch {
 	case f == nil:
-		return 1
+		return 1, 0
 	case f.Kind == FaultDropWebhook:
-		return 0
+		return 0, 0
+	case f.Kind == FaultDelayWebhook:
+		return 1, time.Duration(f.LatencyMS) * time.Millisecond
 	}
-	return 2
+	return 2, 0
 }
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {

@@ -350,14 +350,14 @@ func (s *Server) disconnectAccount(r *http.Request, ri *reqInfo) ([]byte, *apiEr
 		s.mu.Unlock()
 		return nil, errNoSuch(objAccount, id, "account")
 	}
-	changed := a.json.Status != "disconnected"
-	a.json.Status = "disconnected"
-	a.json.Subscriptions = []string{}
-	body, e := marshal(a.json)
+	emit, e := s.setStatusLocked(a, StatusDisconnected, ri.id, ri.idemKey)
+	var body []byte
+	if e == nil {
+		body, e = marshal(a.json)
+	}
 	s.mu.Unlock()
-	if changed && e == nil {
-		s.log.Info("account disconnected", "request_id", ri.id, "fc_account_id", id)
-		s.emit("financial_connections.account.disconnected", body, ri.id, ri.idemKey, id)
+	if emit != nil {
+		emit()
 	}
 	return body, e
 }

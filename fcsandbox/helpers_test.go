@@ -168,6 +168,8 @@ func newHarness(t *testing.T, personaDir string, mutate func(*Config)) *harness 
 		Now:              h.clock.Now,
 		Logger:           slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		WebhookRetryBase: 10 * time.Millisecond,
+		// Tests fire requests back to back; TestRateLimit covers the limit.
+		RateLimit: -1,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -325,4 +327,16 @@ func writeJSON(t *testing.T, path string, v any) {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, b, 0o600))
+}
+
+// requireRefreshRefused checks the 400 answer to a refresh that may not start yet.
+func requireRefreshRefused(t *testing.T, err error, param, msgPart string) {
+	t.Helper()
+	var se *stripe.Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, http.StatusBadRequest, se.HTTPStatusCode)
+	require.Equal(t, stripe.ErrorTypeInvalidRequest, se.Type)
+	require.Empty(t, se.Code, "Stripe has no error code for it")
+	require.Equal(t, param, se.Param)
+	require.Contains(t, se.Msg, msgPart)
 }

@@ -20,6 +20,19 @@ const LinkPath = "/sandbox/v1/link"
 type LinkRequest struct {
 	ClientSecret string `json:"client_secret"`
 	Persona      string `json:"persona"`
+	// PendingAtRefresh overrides the persona's pending_at_refresh for this
+	// link: PendingKeep, PendingPost or PendingVoid ("" = the persona's).
+	PendingAtRefresh string `json:"pending_at_refresh,omitempty"`
+	// AccountStatusAtRefresh overrides the persona's account_status_at_refresh
+	// for this link: StatusInactive or StatusDisconnected ("" = the persona's).
+	AccountStatusAtRefresh string `json:"account_status_at_refresh,omitempty"`
+}
+
+// linkOptions is how the accounts of one link behave.
+type linkOptions struct {
+	outcome         string
+	pendingMode     string
+	statusAtRefresh string
 }
 
 // LinkResponse is the answer to a link: the session and the new account ids,
@@ -54,11 +67,35 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 			"No such persona: '%s'. Known personas: %s.", req.Persona, strings.Join(names, ", "))))
 		return
 	}
-	outcome := RefreshSucceeded
+	if err := validPendingMode(req.PendingAtRefresh); err != nil {
+		writeError(w, invalid(http.StatusBadRequest, "", "pending_at_refresh", "Invalid pending_at_refresh: "+err.Error()))
+		return
+	}
+	if err := validStatusAtRefresh(req.AccountStatusAtRefresh); err != nil {
+		writeError(w, invalid(http.StatusBadRequest, "", "account_status_at_refresh", "Invalid account_status_at_refresh: "+err.Error()))
+		return
+	}
+	opts := linkOptions{outcome: RefreshSucceeded, pendingMode: PendingKeep}
+	if s.cfg.PostPendingOnRefresh {
+		opts.pendingMode = PendingPost
+	}
 	for _, p := range s.personas {
-		if p.Name == req.Persona && p.RefreshOutcome != "" {
-			outcome = p.RefreshOutcome
+		if p.Name != req.Persona {
+			continue
 		}
+		if p.RefreshOutcome != "" {
+			opts.outcome = p.RefreshOutcome
+		}
+		if p.PendingAtRefresh != "" {
+			opts.pendingMode = p.PendingAtRefresh
+		}
+		opts.statusAtRefresh = p.AccountStatusAtRefresh
+	}
+	if req.PendingAtRefresh != "" {
+		opts.pendingMode = req.PendingAtRefresh
+	}
+	if req.AccountStatusAtRefresh != "" {
+		opts.statusAtRefresh = req.AccountStatusAtRefresh
 	}
 
 	s.mu.Lock()
@@ -75,7 +112,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalid(http.StatusBadRequest, "", "client_secret", "This session has already been completed."))
 		return
 	}
-	accts := s.linkLedger(sess, lf, req.Persona, outcome)
+	accts := s.linkLedger(sess, lf, req.Persona, opts)
 	sess.linked = true
 	bodies := make([][]byte, len(accts))
 	ids := make([]string, len(accts))
@@ -107,7 +144,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 // timestamp shifted by one delta so that the ledger's newest balance.as_of is
 // now, and the session's prefetch applied as already-succeeded refreshes.
 // Callers hold s.mu.
-func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona, outcome string) []*account {
+func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts linkOptions) []*account {
 	now := s.now().Unix()
 	delta := now - lf.anchor()
 	shift := func(p *int64) *int64 {
@@ -122,7 +159,8 @@ func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona, outcome stri
 		s.seq++
 		src := la.Account
 		a := &account{
-			seq: s.seq, persona: persona, refreshOutcome: outcome,
+			seq: s.seq, persona: persona, refreshOutcome: opts.outcome,
+			pendingMode: opts.pendingMode, statusAtRefresh: opts.statusAtRefresh,
 			refreshSeq: map[string]int64{},
 			json: accountJSON{
 				ID: newID(prefixAccount, 24), Object: objAccount,
@@ -221,10 +259,17 @@ func (s *Server) listPersonas(w http.ResponseWriter, r *http.Request) {
 // session behind clientSecret with the named persona at the sandbox at baseURL
 // and returns the new account ids. hc nil means http.DefaultClient.
 func CompleteLink(ctx context.Context, hc *http.Client, baseURL, clientSecret, persona string) ([]string, error) {
+	return CompleteLinkWith(ctx, hc, baseURL, LinkRequest{ClientSecret: clientSecret, Persona: persona})
+}
+
+// CompleteLinkWith is CompleteLink with the per-link options of LinkRequest
+// (pending_at_refresh, account_status_at_refresh).
+func CompleteLinkWith(ctx context.Context, hc *http.Client, baseURL string, lr LinkRequest) ([]string, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	body, err := json.Marshal(LinkRequest{ClientSecret: clientSecret, Persona: persona})
+	persona := lr.Persona
+	body, err := json.Marshal(lr)
 	if err != nil {
 		return nil, fmt.Errorf("encode link request: %w", err)
 	}
@@ -249,12 +294,12 @@ func CompleteLink(ctx context.Context, hc *http.Client, baseURL, clientSecret, p
 		}
 		return nil, fmt.Errorf("link persona %s: status %d", persona, res.StatusCode)
 	}
-	var lr LinkResponse
-	if err := json.Unmarshal(raw, &lr); err != nil {
+	var out LinkResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, fmt.Errorf("decode link response: %w", err)
 	}
-	if len(lr.Accounts) == 0 {
+	if len(out.Accounts) == 0 {
 		return nil, errors.New("decode link response: no accounts")
 	}
-	return lr.Accounts, nil
+	return out.Accounts, nil
 }

@@ -52,7 +52,7 @@ type sessionJSON struct {
 	Livemode      bool              `json:"livemode"`
 	Permissions   []string          `json:"permissions"`
 	Prefetch      []string          `json:"prefetch"`
-	ReturnURL     *string           `json:"return_url"`
+	ReturnURL     *string           `json:"return_url,omitempty"` // optional, not nullable in the spec
 }
 
 type filtersJSON struct {
@@ -74,10 +74,13 @@ type balanceCreditJSON struct {
 	Used map[string]int64 `json:"used"`
 }
 
+// balanceJSON carries only the hash named by Type (cash or credit): the spec
+// has neither as nullable, and Stripe includes "an additional hash … with a
+// name matching" the type.
 type balanceJSON struct {
 	AsOf    int64              `json:"as_of"`
-	Cash    *balanceCashJSON   `json:"cash"`
-	Credit  *balanceCreditJSON `json:"credit"`
+	Cash    *balanceCashJSON   `json:"cash,omitempty"`
+	Credit  *balanceCreditJSON `json:"credit,omitempty"`
 	Current map[string]int64   `json:"current"`
 	Type    string             `json:"type"`
 }

@@ -18,6 +18,26 @@ const (
 	RefreshFailed    = "failed"
 )
 
+// What a succeeded transaction refresh after the link does with pending
+// transactions (Persona.PendingAtRefresh, LinkRequest.PendingAtRefresh).
+const (
+	// PendingKeep leaves them pending.
+	PendingKeep = "keep"
+	// PendingPost posts them: status posted, posted_at and updated = now,
+	// balance.current moved by their amounts.
+	PendingPost = "post"
+	// PendingVoid voids them: status void, void_at and updated = now,
+	// balance.cash.available no longer holds their amounts.
+	PendingVoid = "void"
+)
+
+// Account statuses (Persona.AccountStatusAtRefresh, SetAccountStatus).
+const (
+	StatusActive       = "active"
+	StatusInactive     = "inactive"
+	StatusDisconnected = "disconnected"
+)
+
 // Persona is one entry of the persona manifest: a named ledger file with the
 // loan it applies for and the outcome the scoring engine is expected to reach.
 type Persona struct {
@@ -38,6 +58,16 @@ type Persona struct {
 	// RefreshOutcome is "succeeded" (default when empty) or "failed": how
 	// refreshes requested after the link end.
 	RefreshOutcome string `json:"refresh_outcome"`
+	// PendingAtRefresh is PendingKeep, PendingPost or PendingVoid: what
+	// refreshes after the link do with pending transactions ("" follows
+	// Config.PostPendingOnRefresh).
+	PendingAtRefresh string `json:"pending_at_refresh,omitempty"`
+	// AccountStatusAtRefresh is StatusInactive or StatusDisconnected to make
+	// the linked accounts switch to it at the first refresh request after the
+	// link (which is then refused with financial_connections_account_inactive
+	// and sends the account.deactivated or account.disconnected event); ""
+	// keeps them active.
+	AccountStatusAtRefresh string `json:"account_status_at_refresh,omitempty"`
 }
 
 type manifest struct {
@@ -103,7 +133,29 @@ func (p Persona) validate() error {
 	default:
 		return fmt.Errorf("persona %q: refresh_outcome %q is not succeeded or failed", p.Name, p.RefreshOutcome)
 	}
+	if err := validPendingMode(p.PendingAtRefresh); err != nil {
+		return fmt.Errorf("persona %q: pending_at_refresh: %w", p.Name, err)
+	}
+	if err := validStatusAtRefresh(p.AccountStatusAtRefresh); err != nil {
+		return fmt.Errorf("persona %q: account_status_at_refresh: %w", p.Name, err)
+	}
 	return nil
+}
+
+func validPendingMode(m string) error {
+	switch m {
+	case "", PendingKeep, PendingPost, PendingVoid:
+		return nil
+	}
+	return fmt.Errorf("%q is not keep, post or void", m)
+}
+
+func validStatusAtRefresh(st string) error {
+	switch st {
+	case "", StatusInactive, StatusDisconnected:
+		return nil
+	}
+	return fmt.Errorf("%q is not inactive or disconnected", st)
 }
 
 // ledgerFile is the ledger file format (Stripe objects, API 2023-10-16). Only

@@ -80,3 +80,30 @@ func TestConfigLogValueRedacts(t *testing.T) {
 	require.NotContains(t, v, "sk_test_secret")
 	require.NotContains(t, v, "whsec_secret")
 }
+
+func TestConfigFromEnvRateLimit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{"", 0, false}, {"10", 10, false}, {"off", -1, false}, {"-1", -1, false},
+		{"0", 0, true}, {"fast", 0, true},
+	}
+	for _, tc := range tests {
+		cfg, err := ConfigFromEnv(func(k string) string {
+			if k == EnvRateLimit {
+				return tc.in
+			}
+			return ""
+		})
+		if tc.wantErr {
+			require.ErrorContains(t, err, EnvRateLimit, "input %q", tc.in)
+			continue
+		}
+		require.NoError(t, err, "input %q", tc.in)
+		require.Equal(t, tc.want, cfg.RateLimit, "input %q", tc.in)
+	}
+	require.Equal(t, DefaultRateLimit, Config{}.withDefaults().RateLimit)
+}

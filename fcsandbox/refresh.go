@@ -1,6 +1,7 @@
 package fcsandbox
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -20,6 +21,8 @@ const (
 	EventAccountRefreshedTransactions = "financial_connections.account.refreshed_transactions"
 	EventAccountRefreshedOwnership    = "financial_connections.account.refreshed_ownership"
 	EventAccountDisconnected          = "financial_connections.account.disconnected"
+	EventAccountDeactivated           = "financial_connections.account.deactivated"
+	EventAccountReactivated           = "financial_connections.account.reactivated"
 )
 
 // featurePermission maps a refresh feature to the permission it needs.
@@ -38,13 +41,28 @@ func (s *Server) refreshAccount(r *http.Request, ri *reqInfo) ([]byte, *apiError
 	}
 	id := r.PathValue("id")
 
+	var emitAfter []func()
+	defer func() {
+		for _, f := range emitAfter {
+			f()
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.accounts[id]
 	if !ok {
 		return nil, errNoSuch(objAccount, id, "account")
 	}
-	if a.json.Status != "active" {
+	if st := a.statusAtRefresh; st != "" && a.json.Status == StatusActive {
+		// The persona's account stops working when the platform asks for
+		// fresh data: the status changes (with its event) and the refresh is
+		// refused like any refresh of an inactive account.
+		a.statusAtRefresh = ""
+		if emit, e := s.setStatusLocked(a, st, ri.id, ri.idemKey); e == nil && emit != nil {
+			emitAfter = append(emitAfter, emit)
+		}
+	}
+	if a.json.Status != StatusActive {
 		return nil, invalid(http.StatusBadRequest, "financial_connections_account_inactive", "",
 			"The account is "+a.json.Status+" and cannot be refreshed.")
 	}
@@ -55,27 +73,22 @@ func (s *Server) refreshAccount(r *http.Request, ri *reqInfo) ([]byte, *apiError
 		}
 	}
 	now := s.now().Unix()
+	if e := refreshConflict(a, features, now); e != nil {
+		s.log.Info("refresh refused: pending or cooling down", "request_id", ri.id, "fc_account_id", id)
+		return nil, e
+	}
 	var started []string
 	txnRefID := ""
 	for _, feat := range features {
 		switch feat {
 		case featureTransactions:
-			if tr := a.json.TransactionRefresh; tr != nil && !refreshAvailable(tr.Status, tr.NextRefreshAvailableAt, now) {
-				continue
-			}
 			s.seq++
 			txnRefID = newID(prefixTxnRefresh, 24)
 			a.refreshSeq[txnRefID] = s.seq
 			a.json.TransactionRefresh = &transactionRefreshJSON{ID: txnRefID, LastAttemptedAt: now, Status: "pending"}
 		case featureBalance:
-			if br := a.json.BalanceRefresh; br != nil && !refreshAvailable(br.Status, br.NextRefreshAvailableAt, now) {
-				continue
-			}
 			a.json.BalanceRefresh = &balanceRefreshJSON{LastAttemptedAt: now, Status: "pending"}
 		case featureOwnership:
-			if or := a.json.OwnershipRefresh; or != nil && or.Status == "pending" {
-				continue
-			}
 			a.json.OwnershipRefresh = &ownershipRefreshJSON{LastAttemptedAt: now, Status: "pending"}
 		}
 		started = append(started, feat)
@@ -83,10 +96,6 @@ func (s *Server) refreshAccount(r *http.Request, ri *reqInfo) ([]byte, *apiError
 	body, e := marshal(a.json)
 	if e != nil {
 		return nil, e
-	}
-	if len(started) == 0 {
-		s.log.Info("refresh not started: pending or cooling down", "request_id", ri.id, "fc_account_id", id)
-		return body, nil
 	}
 	s.log.Info("refresh started", "request_id", ri.id, "fc_account_id", id,
 		"features", started, "transaction_refresh_id", txnRefID)
@@ -101,6 +110,43 @@ func (s *Server) refreshAccount(r *http.Request, ri *reqInfo) ([]byte, *apiError
 		}
 	})
 	return body, nil
+}
+
+// refreshConflict refuses a refresh when any requested feature still has one
+// pending, or is before its next_refresh_available_at. Stripe documents
+// neither case and stripe-go v76 has no error code for them, so the answer is
+// a plain 400 invalid_request_error with param "features" and no code (see
+// the package documentation); the whole request is refused and nothing starts.
+// Callers hold s.mu.
+func refreshConflict(a *account, features []string, now int64) *apiError {
+	for i, feat := range features {
+		status, next := "", (*int64)(nil)
+		switch feat {
+		case featureTransactions:
+			if tr := a.json.TransactionRefresh; tr != nil {
+				status, next = tr.Status, tr.NextRefreshAvailableAt
+			}
+		case featureBalance:
+			if br := a.json.BalanceRefresh; br != nil {
+				status, next = br.Status, br.NextRefreshAvailableAt
+			}
+		case featureOwnership:
+			if or := a.json.OwnershipRefresh; or != nil {
+				status = or.Status
+			}
+		}
+		param := "features[" + itoa(i) + "]"
+		switch {
+		case status == "":
+		case status == "pending":
+			return invalid(http.StatusBadRequest, "", param, fmt.Sprintf(
+				"A %s refresh is already pending for this account. Wait until it has finished before requesting another.", feat))
+		case !refreshAvailable(status, next, now):
+			return invalid(http.StatusBadRequest, "", param, fmt.Sprintf(
+				"The next %s refresh for this account is available at %d (next_refresh_available_at). Try again after that time.", feat, *next))
+		}
+	}
+	return nil
 }
 
 // refreshAvailable reports whether a feature may start a new refresh: not
@@ -120,6 +166,10 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 	now := s.now().Unix()
 	next := now + int64(s.cfg.RefreshCooldown/time.Second)
 	outcome := a.refreshOutcome
+	if a.json.Status != StatusActive {
+		// The account was deactivated or disconnected while the refresh ran.
+		outcome = RefreshFailed
+	}
 	var events []string
 	for _, feat := range features {
 		switch feat {
@@ -173,10 +223,12 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 }
 
 // deliverTransactions applies a succeeded transaction refresh: the first one
-// delivers every ledger transaction; with Config.PostPendingOnRefresh, later
-// ones post the pending transactions (balance.current moves by their amounts;
-// cash.available already counted them). Every transaction it creates or
-// updates carries refID. Callers hold s.mu.
+// delivers every ledger transaction; later ones resolve the pending
+// transactions as the account's pendingMode says. PendingPost moves
+// balance.current by their amounts (cash.available already counted them);
+// PendingVoid releases them from cash.available (current never counted them).
+// Every transaction it creates or updates carries refID, so
+// transaction_refresh[after] returns it. Callers hold s.mu.
 func (s *Server) deliverTransactions(a *account, refID string, now int64) {
 	seq := a.refreshSeq[refID]
 	first := !a.hasTxnData
@@ -185,7 +237,8 @@ func (s *Server) deliverTransactions(a *account, refID string, now int64) {
 		switch {
 		case t.refreshSeq == 0:
 			t.refreshSeq, t.json.TransactionRefresh = seq, refID
-		case !first && s.cfg.PostPendingOnRefresh && t.json.Status == "pending":
+		case first || t.json.Status != "pending" || a.pendingMode == PendingKeep || a.pendingMode == "":
+		case a.pendingMode == PendingPost:
 			t.refreshSeq, t.json.TransactionRefresh = seq, refID
 			t.json.Status = "posted"
 			t.json.StatusTransitions.PostedAt = ptr(now)
@@ -193,6 +246,16 @@ func (s *Server) deliverTransactions(a *account, refID string, now int64) {
 			for _, b := range []*balanceJSON{a.json.Balance, a.ledgerBalance} {
 				if b != nil && b.Current != nil {
 					b.Current[t.json.Currency] += t.json.Amount
+				}
+			}
+		case a.pendingMode == PendingVoid:
+			t.refreshSeq, t.json.TransactionRefresh = seq, refID
+			t.json.Status = "void"
+			t.json.StatusTransitions.VoidAt = ptr(now)
+			t.json.Updated = now
+			for _, b := range []*balanceJSON{a.json.Balance, a.ledgerBalance} {
+				if b != nil && b.Cash != nil && b.Cash.Available != nil {
+					b.Cash.Available[t.json.Currency] -= t.json.Amount
 				}
 			}
 		}

@@ -49,6 +49,8 @@ type Server struct {
 	idem            map[string]*idemEntry
 	seq             int64 // orders accounts and refreshes
 	faults          []*Fault
+
+	limiter *rateLimiter // nil when Config.RateLimit < 0
 }
 
 type session struct {
@@ -66,6 +68,12 @@ type account struct {
 	txns           []*txn
 	refreshSeq     map[string]int64 // fctxnref id → order
 	hasTxnData     bool             // a transaction refresh has succeeded
+	// pendingMode is what later succeeded transaction refreshes do with
+	// pending transactions: PendingKeep, PendingPost or PendingVoid.
+	pendingMode string
+	// statusAtRefresh, when set, is the status the account switches to at the
+	// next refresh request (once), which is then refused as inactive.
+	statusAtRefresh string
 }
 
 type txn struct {
@@ -87,6 +95,7 @@ type reqInfo struct {
 	id      string
 	form    form
 	idemKey string
+	delay   time.Duration // a latency fault, served by holdFault
 }
 
 func info(r *http.Request) *reqInfo {
@@ -116,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.personas, s.ledgers = ps, ledgers
 	}
+	s.limiter = newRateLimiter(cfg.RateLimit)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	s.mux = http.NewServeMux()
@@ -138,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 	s.sandbox.HandleFunc("POST /sandbox/v1/link", s.link)
 	s.sandbox.HandleFunc("GET /sandbox/v1/personas", s.listPersonas)
 	s.sandbox.HandleFunc("POST "+FaultsPath, s.postFault)
+	s.sandbox.HandleFunc("POST "+AccountStatusPath, s.postAccountStatus)
 	s.sandbox.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, unrecognized(r))
 	})
@@ -235,6 +246,10 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 			"Invalid Stripe API version: %s. fcsandbox speaks only %s (stripe-go v76).", v, APIVersion)))
 		return
 	}
+	if !s.limiter.allow(key) {
+		writeError(w, errRateLimited())
+		return
+	}
 	if s.applyRequestFault(w, r) {
 		return
 	}
@@ -244,11 +259,13 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	ri.form = form{v: r.Form}
 	if r.Method != http.MethodPost {
+		holdFault(r)
 		s.mux.ServeHTTP(w, r)
 		return
 	}
 	ri.idemKey = strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if ri.idemKey == "" {
+		holdFault(r)
 		s.mux.ServeHTTP(w, r)
 		return
 	}
@@ -275,8 +292,10 @@ func (s *Server) serveIdempotent(w http.ResponseWriter, r *http.Request, apiKey 
 		s.idem[mapKey] = &idemEntry{fingerprint: fingerprint, inFlight: true}
 	case e.inFlight:
 		s.mu.Unlock()
-		writeError(w, &apiError{status: http.StatusConflict, body: errorBody{Type: typeIdempotency,
-			Message: "There is currently another in-progress request using this Stripe API key and idempotency key. Please try again later."}})
+		// Stripe's error code for it is idempotency_key_in_use (409); stripe-go
+		// retries any 409 by itself.
+		writeError(w, invalid(http.StatusConflict, "idempotency_key_in_use", "",
+			"There is currently another in-progress request using this Stripe API key and idempotency key. Please try again later."))
 		return
 	case e.fingerprint != fingerprint:
 		s.mu.Unlock()
@@ -293,6 +312,7 @@ func (s *Server) serveIdempotent(w http.ResponseWriter, r *http.Request, apiKey 
 	s.mu.Unlock()
 
 	rec := &recorder{header: http.Header{}}
+	holdFault(r)
 	s.mux.ServeHTTP(rec, r)
 	status := rec.status
 	if status == 0 {

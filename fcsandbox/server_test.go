@@ -257,7 +257,10 @@ func TestTransactedAtFilter(t *testing.T) {
 
 func TestRefreshSucceeds(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, tinyDir, func(c *Config) { c.RefreshCooldown = 5 * time.Minute; c.PostPendingOnRefresh = true })
+	// The refresh must still be pending when the clock advances below, even under -race.
+	h := newHarness(t, tinyDir, func(c *Config) {
+		c.RefreshCooldown, c.PostPendingOnRefresh, c.RefreshDelay = 5*time.Minute, true, time.Second
+	})
 	_, ids := h.link("tiny")
 	acct := ids[0]
 	h.hooks.waitEvent(EventAccountCreated, acct)
@@ -280,11 +283,14 @@ func TestRefreshSucceeds(t *testing.T) {
 	require.Zero(t, a.BalanceRefresh.NextRefreshAvailableAt)
 	newRef := a.TransactionRefresh.ID
 
-	// A second Refresh while pending leaves the account unchanged.
-	again, err := h.sc.FinancialConnectionsAccounts.Refresh(acct, &stripe.FinancialConnectionsAccountRefreshParams{
+	// A second Refresh while pending is refused and changes nothing.
+	_, err = h.sc.FinancialConnectionsAccounts.Refresh(acct, &stripe.FinancialConnectionsAccountRefreshParams{
 		Features: stripe.StringSlice([]string{"transactions", "balance"})})
+	requireRefreshRefused(t, err, "features[0]", "already pending")
+	again, err := h.sc.FinancialConnectionsAccounts.GetByID(acct, &stripe.FinancialConnectionsAccountParams{})
 	require.NoError(t, err)
 	require.Equal(t, newRef, again.TransactionRefresh.ID)
+	require.Equal(t, started, again.TransactionRefresh.LastAttemptedAt)
 
 	h.clock.Advance(10 * time.Second) // completion happens at started+10s
 	done := started + 10
@@ -314,9 +320,11 @@ func TestRefreshSucceeds(t *testing.T) {
 	require.Empty(t, h.listAll(acct, newRef), "the given refresh itself is excluded")
 	require.Len(t, h.listAll(acct, ""), 4)
 
-	// During the cool-down a Refresh returns the account unchanged.
-	cool, err := h.sc.FinancialConnectionsAccounts.Refresh(acct, &stripe.FinancialConnectionsAccountRefreshParams{
+	// During the cool-down a Refresh is refused and changes nothing.
+	_, err = h.sc.FinancialConnectionsAccounts.Refresh(acct, &stripe.FinancialConnectionsAccountRefreshParams{
 		Features: stripe.StringSlice([]string{"transactions"})})
+	requireRefreshRefused(t, err, "features[0]", "next_refresh_available_at")
+	cool, err := h.sc.FinancialConnectionsAccounts.GetByID(acct, &stripe.FinancialConnectionsAccountParams{})
 	require.NoError(t, err)
 	require.Equal(t, newRef, cool.TransactionRefresh.ID)
 	require.Equal(t, stripe.FinancialConnectionsAccountTransactionRefreshStatusSucceeded, cool.TransactionRefresh.Status)
@@ -430,9 +438,9 @@ func TestIdempotency(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, se.HTTPStatusCode)
 
 	// Validation failures are not stored: the key can be used again.
-	bad := h.do(http.MethodPost, path, url.Values{"features[0]": {"balances"}}, map[string]string{"Idempotency-Key": "key-2"})
+	bad := h.do(http.MethodPost, "/v1/customers", url.Values{"email": {"not an email"}}, map[string]string{"Idempotency-Key": "key-2"})
 	require.Equal(t, http.StatusBadRequest, bad.status)
-	ok := h.do(http.MethodPost, path, url.Values{"features[0]": {"balance"}}, map[string]string{"Idempotency-Key": "key-2"})
+	ok := h.do(http.MethodPost, "/v1/customers", url.Values{"email": {"ok@example.com"}}, map[string]string{"Idempotency-Key": "key-2"})
 	require.Equal(t, http.StatusOK, ok.status)
 }
 
@@ -637,9 +645,11 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			}
 			for range 5 {
-				if _, err := h.sc.FinancialConnectionsAccounts.Refresh(ids[0], &stripe.FinancialConnectionsAccountRefreshParams{
-					Features: stripe.StringSlice([]string{"transactions", "balance"})}); err != nil {
-					errs <- err
+				_, err := h.sc.FinancialConnectionsAccounts.Refresh(ids[0], &stripe.FinancialConnectionsAccountRefreshParams{
+					Features: stripe.StringSlice([]string{"transactions", "balance"})})
+				var se *stripe.Error
+				if err != nil && !(errors.As(err, &se) && se.HTTPStatusCode == http.StatusBadRequest && strings.HasPrefix(se.Param, "features")) {
+					errs <- err // only "refresh pending" refusals are expected
 					return
 				}
 				p := &stripe.FinancialConnectionsTransactionListParams{Account: stripe.String(ids[0])}

@@ -37,12 +37,23 @@ func (s *Server) emit(typ string, obj []byte, reqID, idemKey, accountID string) 
 	if s.cfg.WebhookURL == "" {
 		return
 	}
-	copies := s.webhookCopies(typ)
+	copies, delay := s.webhookPlan(typ)
 	if copies == 0 {
 		s.log.Info("webhook dropped by fault", "event_id", ev.ID, "type", typ)
 	}
 	for range copies {
-		s.goBackground(func() { s.deliver(ev.ID, typ, payload) })
+		s.goBackground(func() {
+			if delay > 0 {
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-s.ctx.Done():
+					t.Stop()
+					return
+				}
+			}
+			s.deliver(ev.ID, typ, payload)
+		})
 	}
 }
 

@@ -7,87 +7,205 @@
 // (stat.Mean, stat.MeanStdDev, stat.Quantile on sorted copies, floats.Min); callers
 // never see gonum types.
 //
-// # Conventions (feature set fs-v1)
+// # Conventions (feature set fs-v2/cat-v1)
 //
 //   - Money is int64 minor units of the ledger's single currency. Sign: amount > 0 is
 //     money into the account (SignedAmount is the one Stripe→project conversion).
 //     Inflow = amount when amount > 0; outflow = −amount when amount < 0; both ≥ 0.
-//   - Only posted transactions of cash accounts (category "cash", or "") dated on or
-//     before the cutoff day feed history features. Void is dropped, duplicates by id are
-//     collapsed (Normalize); pending never enters history.
-//   - Own transfers (same absolute amount, opposite signs, two linked accounts, ≤ 3 days
-//     apart, a transfer word in a description) and NSF-fee reversals are excluded from
-//     inflow and outflow.
+//   - Normalize: duplicates by Stripe id are collapsed (void beats posted beats
+//     pending), void is dropped, transactions are sorted, one currency per ledger
+//     (ErrMixedCurrency otherwise). Only posted transactions of cash accounts
+//     (category "cash", or "") dated on or before the cutoff day feed history
+//     features; pending ones feed only pending_txn_count / pending_net_amount.
+//   - Categorisation: every history transaction gets one Category from versioned,
+//     data-driven rules (rules/categories-v1.json, embedded; LoadCategoryRules,
+//     MergeCategoryRules, LoadUserCategoryRules). The rules version is part of the
+//     feature-set version: FeatureSetVersion = "fs-v2/" + rules version (+ stream
+//     options when not the defaults), recorded in Features.feature_set_version.
+//   - Own transfers (same absolute amount, opposite signs, two linked cash accounts,
+//     ≤ 3 days apart, one leg categorised "transfer" or carrying TRANSFER/XFER/TRNSFR)
+//     and NSF/overdraft fee reversals are excluded from inflow and outflow ("flows").
 //   - A day is a UTC calendar day. An N-day window is (cutoff − N days, cutoff].
-//   - Monthly statistics use complete calendar months only (the cutoff's month only when
-//     the cutoff is its last day), at most the last 6, and only months that start on or
-//     after the oldest posted transaction.
-//   - Undefined values are nil and listed in Features.Undefined. Nothing is NaN or ±Inf.
-//     Thin or empty ledgers give features, not errors.
+//   - Monthly statistics use complete calendar months only (the cutoff's month only
+//     when the cutoff is its last day), and only months that start on or after the
+//     oldest posted transaction. "k m" means the last k such months (fewer when the
+//     history is shorter).
+//   - Undefined values are nil and listed, sorted, in Features.Undefined (a test checks
+//     that Undefined equals the set of null fields). Nothing is NaN or ±Inf. Thin or
+//     empty ledgers give features, not errors. Ratios are rounded to 4 decimals, money
+//     means to 2 decimals of a minor unit.
+//
+// # Categories (rules/categories-v1.json)
+//
+// payroll, benefits (government benefits and pensions), gig_income, interest, refund,
+// nsf_fee, overdraft_fee, nsf_fee_reversal, overdraft_fee_reversal, returned_item,
+// loan_payment, card_payment, bnpl, payday_lender, mca, collections, gambling, rent,
+// utilities, insurance, subscription, cash_withdrawal, cash_deposit, transfer, and
+// uncategorised when no rule matches. A rule is {id, category, direction
+// (inflow|outflow|any), priority, keywords (AND of OR-groups of whole-word phrases),
+// exclude, regex (RE2 on the upper-cased description), min_amount, max_amount
+// (absolute minor units)}; the highest priority wins, ties by id. Feature groups:
+// debt service = loan_payment, card_payment, bnpl, payday_lender, mca; obligations =
+// rent, utilities, insurance, subscription; never income = fee reversals,
+// returned_item, refund, payday_lender.
 //
 // # Daily balances
 //
 // DailyBalances reconstructs end-of-day balances backwards from balance.current at
 // balance.as_of (EOD(D₀) = current; EOD(d−1) = EOD(d) − net_posted(d)); posted
 // transactions dated after D₀ walk forward. Per cash account with a balance, and
-// combined (the day-by-day sum).
+// combined (the day-by-day sum). Days before the oldest transaction keep the oldest
+// reconstructed balance. The features use the combined series over the 180 days
+// ending on the cutoff day.
+//
+// # Recurring streams (E1, F2)
+//
+// Flows of one direction (inflows without "never income" categories; all outflows) are
+// grouped by normalised description (upper case, tokens with digits dropped), then
+// split into amount bands of ±20 % (inflows) or ±15 % (outflows) around the remaining
+// median (StreamOptions). Cadence from the median gap (stat.Quantile Empirical):
+// WEEKLY 6–8, BIWEEKLY 13–15, SEMI_MONTHLY 13–17 with two recurring days of month and
+// not weekday-locked, MONTHLY 28–33 days, else UNKNOWN (dropped). MATURE with ≥ 3
+// occurrences within ±3 days of the median gap; EARLY_DETECTION otherwise;
+// TOMBSTONED (dropped) when an early stream's predicted next date + 3 days is before
+// the cutoff; is_active false when a MATURE stream missed its date. Each stream
+// records direction, category (most frequent), frequency, status, is_active,
+// first/last/predicted next date, median gap, occurrences, average_amount (mean
+// magnitude over the last 180 days), last_amount, monthly_amount (× 52/12, 26/12, 2
+// or 1) and transaction_ids.
 //
 // # Feature catalogue (json name — id — formula — unit — window — empty input)
 //
+// Versions and context:
+//   - feature_set_version, category_rules_version — the definitions used.
+//   - cutoff, currency, balance_as_of, cash_accounts, inactive_accounts,
+//     posted_txn_count (posted cash txns ≤ cutoff), pending_txn_count and
+//     pending_net_amount (Σ signed pending cash amounts; the only place pending
+//     appears) — 0 / "" when empty.
+//
+// A. History and activity:
 //   - months_of_history — A1 — (day of newest − day of oldest posted txn) / 30.44 —
-//     months (4 decimals) — full history ≤ cutoff — 0 when there are no txns.
+//     months — full — 0 when there are no txns.
 //   - complete_months_with_txn — A1 — complete calendar months with ≥ 1 posted txn —
 //     count — full — 0.
-//   - days_since_last_txn — A2 — cutoff day − day of newest posted txn — days — – —
-//     nil (undefined) when there are no txns.
-//   - txn_count_inflow_90d, txn_count_outflow_90d — A5 — count of posted inflows /
-//     outflows (own transfers and fee reversals excluded) — count — 90d — 0.
-//   - inflow_total_30d, inflow_total_90d — B1 — Σ inflow, exact int64 — minor units —
-//     30d / 90d — 0.
-//   - outflow_total_30d, outflow_total_90d — B2 — Σ outflow — minor units — 30d / 90d — 0.
-//   - own_transfer_count_90d — count of posted legs matched as own transfers — 90d — 0.
-//   - monthly_cash_flow — B3/B4 — per complete month {month, inflow, outflow, net =
-//     inflow − outflow} — minor units — ≤ 6 months — [] when no complete month.
-//   - net_cash_flow_mean_6m, net_cash_flow_median_6m — B4 — stat.Mean of net;
-//     stat.Quantile(0.5, Empirical) of the sorted nets — minor units (2 decimals) —
-//     ≤ 6 complete months — nil when no complete month.
-//   - avg_daily_balance_30d, avg_daily_balance_90d — C1 — stat.Mean of the combined EOD
-//     series over all calendar days, weekends included — minor units (2 decimals) —
-//     30d / 90d — nil when no cash account has a balance.
-//   - min_eod_balance_90d — C2 — floats.Min of the combined EOD series — minor units —
-//     90d — nil when no balance.
-//   - days_negative_balance_90d — C4 — days with combined EOD < 0 — days — 90d — nil
-//     when no balance.
+//   - days_since_last_txn, days_since_last_inflow, days_since_last_outflow — A2 —
+//     cutoff day − day of the newest posted txn (of that sign) — days — – — nil when
+//     there is none.
+//   - longest_gap_days — A3 — max difference between consecutive distinct posted-txn
+//     days — days — full — nil with fewer than two txn days. Per month:
+//     monthly_cash_flow[].longest_gap_days (gaps attributed to the month of their later
+//     day; 0 when none).
+//   - days_without_txn — A4 — days in [oldest txn day, cutoff] without a posted txn —
+//     days — full — nil with no txns. days_without_txn_90d — same over the 90d window
+//     — days — 90d — 90 with no txns.
+//   - txn_count_{inflow,outflow}_{30,60,90}d — A5 — count of flows by sign — count —
+//     30/60/90d — 0.
+//
+// B. Flows:
+//   - inflow_total_{30,60,90}d — B1 — Σ inflow of flows, exact int64 — minor units —
+//     30/60/90d — 0. outflow_total_{30,60,90}d — B2 — the same for outflows.
+//   - own_transfer_count_90d — posted legs matched as own transfers — count — 90d — 0.
+//   - monthly_cash_flow — B3 — per complete month (≤ 12, oldest first) {month, inflow,
+//     outflow, net = inflow − outflow, income (MATURE income-stream occurrences),
+//     obligations (obligation + debt-service outflows), debt_payments, txn_count,
+//     longest_gap_days} — minor units — [] when no complete month.
+//   - net_cash_flow_mean_{3,6,12}m, net_cash_flow_median_{3,6,12}m — B4 — stat.Mean of
+//     monthly net; stat.Quantile(0.5, Empirical) of the sorted nets — minor units —
+//     last 3/6/12 complete months — nil when no complete month.
+//   - free_cash_flow_avg_{3,6}m — B5 — stat.Mean over months of (income −
+//     obligations), obligations being recurring obligations, essential spend and debt
+//     service by category — minor units — 3/6 m — nil when no complete month.
+//
+// C. Balances (combined EOD series of cash accounts with a balance):
+//   - avg_daily_balance_{30,90,180}d — C1 — stat.Mean of EOD over all calendar days,
+//     weekends included — minor units — 30/90/180d — nil when no balance.
+//   - min_eod_balance_{30,90}d — C2 — floats.Min of EOD — minor units — nil when no
+//     balance.
+//   - eod_balance_p{10,50,90}_{30d,60d,90d,31_60d,61_90d} — C3 — stat.Quantile(p,
+//     Empirical) of the sorted EOD values (an observed value) — minor units — the
+//     last 30/60/90 days, days 31–60 and 61–90 before the cutoff — nil when no balance.
+//   - days_negative_balance_{30,90}d — C4 — days with EOD < 0 — days — nil when no
+//     balance.
+//   - balance_trend_ratio_{30,60,90}d — C5 — EOD(cutoff) / EOD(cutoff − N) — ratio —
+//     nil when no balance or the denominator ≤ 0.
 //   - current_balance, current_available_balance — C6 — Σ balance.current and Σ
-//     balance.cash.available over cash accounts at their as_of — minor units — point —
-//     nil when no balance. An account without cash.available contributes its current
-//     balance (no holds reported).
-//   - nsf_od_fee_count_30d, nsf_od_fee_count_90d — D1 — NSF/overdraft fee outflows
-//     minus fee-reversal inflows in the window, floored at 0 (description patterns in
-//     classify.go) — count — 30d / 90d — 0.
-//   - returned_item_count_90d — D2 — returned/dishonoured debits (not fees) — count —
-//     90d — 0.
-//   - days_since_last_nsf — D3 — cutoff day − day of the newest NSF/OD fee — days — –
-//     — nil when there was none.
-//   - income_streams — E1 — recurring inflow streams: group by normalised description,
-//     split into ±20 % amount bands around the median, cadence from the median gap
-//     (WEEKLY 6–8, BIWEEKLY 13–15, SEMI_MONTHLY 13–17 with two recurring days of month,
-//     MONTHLY 28–33 days), MATURE with ≥ 3 occurrences within ±3 days of the median gap,
-//     inactive when the predicted next date + 3 days is before the cutoff — full history
-//     — [] when none.
-//   - monthly_income_est — E2 — Σ monthly_amount of active MATURE streams
-//     (average_amount over 180 days × 52/12, 26/12, 2 or 1) — minor units/month — 0 when
-//     no income is detected.
-//   - income_cv — E3 — sample std / mean (stat.MeanStdDev, n − 1) of monthly MATURE
-//     stream income over the complete months — ratio (4 decimals) — ≤ 6 months — nil
-//     with fewer than 2 complete months or a mean below 1 minor unit.
-//   - large_deposit_count_60d — I1 — posted inflows in 60d, not own transfers, fee
-//     reversals or MATURE stream members, of at least LargeDepositFloorMinor, that
-//     exceed 50 % of monthly_income_est or mean + 2σ of the 90d inflows — count — 60d — 0.
-//   - proposed_monthly_payment — H2 numerator — level payment amortising the loan at
-//     PolicyAPR (24 %): P·r/(1 − (1+r)^−n), r = APR/12, rounded up — minor units/month.
-//   - payment_to_income — H2 — proposed_monthly_payment / monthly_income_est — ratio (4
-//     decimals) — nil when no income is detected.
+//     balance.cash.available at as_of (an account without cash.available contributes
+//     its current balance) — minor units — point — nil when no balance.
+//
+// D. Distress:
+//   - nsf_od_fee_count_{30,60,90}d, nsf_od_fee_count_total — D1 — nsf_fee +
+//     overdraft_fee txns minus fee reversals in the same window, floored at 0 — count
+//     — 30/60/90d, full — 0.
+//   - returned_item_count_90d — D2 — returned_item txns (not fees) — count — 90d — 0.
+//   - days_since_last_nsf — D3 — cutoff − day of the newest NSF/OD fee — days — nil
+//     when none.
+//
+// E. Income:
+//   - income_streams, outflow_streams — E1 — recurring streams (above), sorted by
+//     monthly amount descending — [] when none.
+//   - monthly_income_est — E2 — Σ monthly_amount of active MATURE income streams —
+//     minor units/month — 0 when none.
+//   - income_cv — E3 — sample std / mean (stat.MeanStdDev, n − 1) of monthly income —
+//     ratio — 6 m — nil with < 2 months or a mean below 1 minor unit.
+//   - income_consistency — E4 — share of months with income > 0 and ≥ 80 % of the
+//     median month (stat.Quantile Empirical) — 0–1 — 12 m — nil when no complete month.
+//   - consecutive_income_months — E5 — run of complete months with income > 0 ending
+//     at the newest complete month — months — full — 0.
+//   - payroll_share_of_inflow_90d — E6 — Σ payroll inflow / inflow_total_90d — ratio
+//     — 90d — nil when inflow_total_90d = 0.
+//   - days_since_last_income, next_income_date — E7 — from the primary MATURE income
+//     stream (largest active one, else largest): cutoff − last_date; its
+//     predicted_next_date — days; YYYY-MM-DD — nil when no MATURE stream.
+//
+// F. Obligations:
+//   - debt_payments_monthly — F1 — mean over months of debt-service outflows
+//     (loan, card, BNPL, payday, MCA) — minor units/month — 3 m — nil when no
+//     complete month.
+//   - recurring_obligations_monthly — F2 — Σ monthly_amount of active MATURE outflow
+//     streams categorised rent, utilities, insurance or subscription (debt streams are
+//     in F1) — minor units/month — 0 when none.
+//
+// G. Volatility and trend:
+//   - inflow_cv_6m, outflow_cv_6m, net_flow_cv_6m — G1 — std / |mean| of the monthly
+//     series (stat.MeanStdDev) — ratio — 6 m — nil with < 2 months, |mean| < 1 minor
+//     unit, or (net) a series that changes sign. inflow_std_6m, outflow_std_6m,
+//     net_flow_std_6m — the std itself — minor units — nil with < 2 months.
+//   - balance_volatility_90d — G2 — stat.StdDev of EOD / ADB — ratio — 90d — nil when
+//     no balance or ADB < 1 minor unit. balance_iqr_90d — G2 robust — Q(0.75) −
+//     Q(0.25) of EOD (Empirical) — minor units — nil when no balance.
+//   - net_flow_trend_slope_6m — G3 — stat.LinearRegression beta of monthly net on the
+//     month index, / mean monthly inflow — ratio (1/month) — 6 m — nil with < 3
+//     months or mean inflow < 1 minor unit.
+//   - cash_flow_trend_{30,60,90}d — G4 — (mean daily net flow of the older half −
+//     mean of the newer half) / stat.StdDev of all N daily nets; positive means
+//     declining — ratio — 30/60/90d — nil with no txns or zero std.
+//
+// H. Affordability:
+//   - loan_amount, loan_term_months, policy_apr; proposed_monthly_payment — H2
+//     numerator — level payment amortising the loan at PolicyAPR (24 %):
+//     P·r/(1 − (1+r)^−n), r = APR/12, rounded up — minor units/month.
+//   - dscr_requested — H1 — (monthly_income_est − recurring_obligations_monthly −
+//     debt_payments_monthly) / proposed_monthly_payment — ratio — nil when
+//     debt_payments_monthly is nil.
+//   - payment_to_income — H2 — proposed_monthly_payment / monthly_income_est — ratio —
+//     nil when no income is detected.
+//   - residual_income_after_payment — H3 — monthly_income_est − obligations − debt
+//     payments − proposed payment — minor units/month — nil when
+//     debt_payments_monthly is nil.
+//
+// I. Other risk:
+//   - large_deposit_count_{60,90}d — I1 — inflow flows in the window, not MATURE
+//     income occurrences nor "never income" categories, ≥ LargeDepositFloorMinor, that
+//     exceed 50 % of monthly_income_est or mean + 2σ (stat.MeanStdDev) of the 90d
+//     inflows — count — 60/90d — 0.
+//   - cash_deposit_share_90d — I2 — Σ cash_deposit inflow / inflow_total_90d — ratio —
+//     90d — nil when inflow_total_90d = 0.
+//   - risk_outflow_{gambling,payday,mca,collections}_90d — I3 — Σ outflow in each
+//     category — minor units — 90d — 0.
+//   - account_age_days — I4 — always nil: FC v76 exposes no opening date
+//     (Account.Created is the link time).
+//   - inflow_by_category_90d, outflow_by_category_90d — Σ flows per category — minor
+//     units — 90d — {} when none.
 //
 // # Policy v1 and scorecard v1
 //

@@ -2,6 +2,7 @@ package scoring_test
 
 import (
 	"encoding/json"
+	"sort"
 	"testing"
 	"time"
 
@@ -97,19 +98,96 @@ func TestComputeFeaturesHandLedger(t *testing.T) {
 		{"large_deposit_count_60d", f.LargeDeposits60d, 0},                // paychecks are explained by the stream
 		{"proposed_monthly_payment", f.ProposedPayment, int64(9456)},      // 100,000 · 0.02 / (1 − 1.02^−12) = 9,455.96 ↑
 		{"payment_to_income", *f.PaymentToIncome, 0.0218},                 // 9,456 / 433,333
-		{"undefined", f.Undefined, []string{}},                            //
+		{"undefined", f.Undefined, []string{"account_age_days"}},          // I4 is always null with FC v76
+		{"feature_set_version", f.FeatureSetVersion, scoring.FeatureSetVersion},
+		{"pending_txn_count", f.PendingTxnCount, 1},                                     // p1 (current view only)
+		{"pending_net_amount", f.PendingNetAmount, int64(-5000)},                        //
+		{"days_since_last_inflow", *f.DaysSinceLastInflow, 1},                           // t7 Mar 30
+		{"days_since_last_outflow", *f.DaysSinceLastOutflow, 20},                        // f2 Mar 11
+		{"longest_gap_days", *f.LongestGapDays, 14},                                     // Jan 5 → Jan 19 (and others)
+		{"days_without_txn", *f.DaysWithoutTxn, 77},                                     // 90 days Jan 1..Mar 31 − 13 txn days
+		{"days_without_txn_90d", f.DaysWithoutTxn90d, 77},                               //
+		{"txn_count_inflow_30d", f.TxnCountIn30d, 3},                                    // t5, t6, t7
+		{"txn_count_inflow_60d", f.TxnCountIn60d, 5},                                    // window Jan 31..Mar 31: t3..t7
+		{"txn_count_outflow_30d", f.TxnCountOut30d, 2},                                  // f1, f2
+		{"txn_count_outflow_60d", f.TxnCountOut60d, 4},                                  // r2, r3, f1, f2
+		{"inflow_total_60d", f.InflowTotal60d, int64(1000000)},                          //
+		{"outflow_total_60d", f.OutflowTotal60d, int64(307000)},                         //
+		{"nsf_od_fee_count_60d", f.NSFFeeCount60d, 1},                                   //
+		{"nsf_od_fee_count_total", f.NSFFeeCountTotal, 1},                               //
+		{"net_cash_flow_mean_3m", *f.NetCashFlowMean3m, 314333.33},                      // only 3 complete months
+		{"net_cash_flow_mean_12m", *f.NetCashFlowMean12, 314333.33},                     //
+		{"net_cash_flow_median_3m", *f.NetCashFlowMed3m, 250000.0},                      //
+		{"free_cash_flow_avg_3m", *f.FreeCashFlowAvg3m, 316666.67},                      // income − rent: 250k, 250k, 450k
+		{"free_cash_flow_avg_6m", *f.FreeCashFlowAvg6m, 316666.67},                      //
+		{"avg_daily_balance_180d", *f.AvgDailyBalance180d, 245275.0},                    // 90 days at 53,500 before Jan 1 + 39,334,500
+		{"min_eod_balance_30d", *f.MinEODBalance30d, int64(596500)},                     // Mar 11
+		{"days_negative_balance_30d", *f.DaysNegative30d, 0},                            //
+		{"eod_p10_30d", *f.EODP10_30d, int64(600000)},                                   // sorted EOD, element ⌈0.1·30⌉ = 3rd
+		{"eod_p50_30d", *f.EODP50_30d, int64(800000)},                                   //
+		{"eod_p90_30d", *f.EODP90_30d, int64(800000)},                                   //
+		{"eod_p10_60d", *f.EODP10_60d, int64(353500)},                                   //
+		{"eod_p50_60d", *f.EODP50_60d, int64(553500)},                                   //
+		{"eod_p90_60d", *f.EODP90_60d, int64(800000)},                                   //
+		{"eod_p10_90d", *f.EODP10_90d, int64(103500)},                                   //
+		{"eod_p50_90d", *f.EODP50_90d, int64(353500)},                                   //
+		{"eod_p90_90d", *f.EODP90_90d, int64(800000)},                                   //
+		{"eod_p10_31_60d", *f.EODP10_31to60d, int64(353500)},                            // Jan 31..Mar 1
+		{"eod_p50_31_60d", *f.EODP50_31to60d, int64(353500)},                            //
+		{"eod_p90_31_60d", *f.EODP90_31to60d, int64(553500)},                            //
+		{"eod_p10_61_90d", *f.EODP10_61to90d, int64(-96500)},                            // Jan 1..Jan 30
+		{"eod_p50_61_90d", *f.EODP50_61to90d, int64(103500)},                            //
+		{"eod_p90_61_90d", *f.EODP90_61to90d, int64(303500)},                            //
+		{"balance_trend_ratio_30d", *f.BalanceTrend30d, 2.4783},                         // 1,000,000 / EOD(Mar 1) 403,500
+		{"balance_trend_ratio_60d", *f.BalanceTrend60d, 3.2949},                         // / EOD(Jan 30) 303,500
+		{"balance_trend_ratio_90d", *f.BalanceTrend90d, 18.6916},                        // / EOD(Dec 31) 53,500
+		{"balance_volatility_90d", *f.BalanceVolatility90d, 0.6011},                     // sd 262,712 / ADB 437,050
+		{"balance_iqr_90d", *f.BalanceIQR90d, int64(300000)},                            // p75 603,500 − p25 303,500
+		{"income_consistency", *f.IncomeConsistency, 1.0},                               // all months ≥ 0.8 × 400k
+		{"consecutive_income_months", f.ConsecutiveIncomeMonths, 3},                     //
+		{"payroll_share_of_inflow_90d", *f.PayrollShare90d, 1.0},                        // every counted inflow is "ACME PAYROLL"
+		{"days_since_last_income", *f.DaysSinceLastIncome, 1},                           //
+		{"next_income_date", *f.NextIncomeDate, "2026-04-13"},                           //
+		{"debt_payments_monthly", *f.DebtPaymentsMonthly, int64(0)},                     //
+		{"recurring_obligations_monthly", f.RecurringObligationsMonthly, int64(150000)}, // MATURE monthly rent stream
+		{"inflow_std_6m", *f.InflowStd6m, 115470.05},                                    // 400k, 400k, 600k
+		{"inflow_cv_6m", *f.InflowCV6m, 0.2474},                                         //
+		{"outflow_std_6m", *f.OutflowStd6m, 4041.45},                                    // 150k, 150k, 157k
+		{"outflow_cv_6m", *f.OutflowCV6m, 0.0265},                                       //
+		{"net_flow_std_6m", *f.NetFlowStd6m, 111428.6},                                  // 250k, 250k, 443k
+		{"net_flow_cv_6m", *f.NetFlowCV6m, 0.3545},                                      //
+		{"net_flow_trend_slope_6m", *f.NetFlowTrendSlope6m, 0.2068},                     // OLS slope 96,500 / mean inflow 466,667
+		{"cash_flow_trend_30d", *f.CashFlowTrend30d, 0.2105},                            // first 15 days hold Mar 2 pay, the fees and Mar 16 pay
+		{"cash_flow_trend_60d", *f.CashFlowTrend60d, -0.2593},                           //
+		{"cash_flow_trend_90d", *f.CashFlowTrend90d, -0.1238},                           //
+		{"dscr_requested", *f.DSCRRequested, 29.9633},                                   // (433,333 − 150,000 − 0) / 9,456
+		{"residual_income_after_payment", *f.ResidualIncome, int64(273877)},             // 283,333 − 9,456
+		{"large_deposit_count_90d", f.LargeDeposits90d, 0},                              //
+		{"cash_deposit_share_90d", *f.CashDepositShare90d, 0.0},                         //
+		{"risk_outflow_payday_90d", f.RiskPayday90d, int64(0)},                          //
+		{"inflow_by_category_90d", f.InflowByCategory90d, map[scoring.Category]int64{scoring.CategoryPayroll: 1400000}},
+		{"outflow_by_category_90d", f.OutflowByCategory90d, map[scoring.Category]int64{scoring.CategoryRent: 450000,
+			scoring.CategoryOverdraftFee: 3500, scoring.CategoryNSFFee: 3500}},
 		{"monthly_cash_flow", f.MonthlyCashFlow, []scoring.MonthlyCashFlow{ //
-			{Month: "2026-01", Inflow: 400000, Outflow: 150000, Net: 250000},
-			{Month: "2026-02", Inflow: 400000, Outflow: 150000, Net: 250000},
-			{Month: "2026-03", Inflow: 600000, Outflow: 157000, Net: 443000},
+			{Month: "2026-01", Inflow: 400000, Outflow: 150000, Net: 250000, Income: 400000, Obligations: 150000, TxnCount: 3, LongestGapDays: 14},
+			{Month: "2026-02", Inflow: 400000, Outflow: 150000, Net: 250000, Income: 400000, Obligations: 150000, TxnCount: 3, LongestGapDays: 14},
+			{Month: "2026-03", Inflow: 600000, Outflow: 157000, Net: 443000, Income: 600000, Obligations: 150000, TxnCount: 7, LongestGapDays: 14},
 		}},
 	} {
 		require.Equal(t, c.want, c.got, c.name)
 	}
+	require.Nil(t, f.AccountAgeDays)
+	checkUndefinedConsistent(t, f)
+	require.Equal(t, []scoring.Stream{{
+		Description: "RENT AVALON", Direction: "outflow", Category: scoring.CategoryRent, Frequency: scoring.FrequencyMonthly,
+		Status: scoring.StreamMature, IsActive: true, FirstDate: "2026-01-01", LastDate: "2026-03-01",
+		PredictedNextDate: "2026-04-01", MedianGapDays: 28, Occurrences: 3, AverageAmount: 150000, LastAmount: 150000,
+		MonthlyAmount: 150000, TransactionIDs: []string{"r1", "r2", "r3"},
+	}}, f.OutflowStreams)
 	require.Len(t, f.IncomeStreams, 1)
 	s := f.IncomeStreams[0]
 	require.Equal(t, scoring.IncomeStream{
-		Description: "ACME PAYROLL", Frequency: scoring.FrequencyBiweekly, Status: scoring.StreamMature, IsActive: true,
+		Description: "ACME PAYROLL", Direction: "inflow", Category: scoring.CategoryPayroll, Frequency: scoring.FrequencyBiweekly, Status: scoring.StreamMature, IsActive: true,
 		FirstDate: "2026-01-05", LastDate: "2026-03-30", PredictedNextDate: "2026-04-13", MedianGapDays: 14,
 		Occurrences: 7, AverageAmount: 200000, LastAmount: 200000, MonthlyAmount: 433333,
 		TransactionIDs: []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7"},
@@ -138,34 +216,61 @@ func TestComputeFeaturesWindows(t *testing.T) {
 	require.Contains(t, f.Undefined, "days_since_last_nsf")
 }
 
+// checkUndefinedConsistent checks that Undefined lists exactly the features that
+// marshal as null, sorted.
+func checkUndefinedConsistent(t *testing.T, f scoring.Features) {
+	t.Helper()
+	b, err := json.Marshal(f) // fails on NaN or Inf
+	require.NoError(t, err)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &m))
+	var nulls []string
+	for k, v := range m {
+		if string(v) == "null" {
+			nulls = append(nulls, k)
+		}
+	}
+	sort.Strings(nulls)
+	require.Equal(t, nulls, f.Undefined)
+}
+
 func TestComputeFeaturesEmptyAndThin(t *testing.T) {
 	t.Parallel()
+	balance := scoring.Account{ID: "fca_a", Category: "cash", Currency: "usd", Current: 5000, AsOf: day("2026-03-31", 12), HasBalance: true}
 	cases := []struct {
-		name      string
-		l         scoring.Ledger
-		undefined []string
+		name               string
+		l                  scoring.Ledger
+		undefined, defined []string
 	}{
-		{"no accounts", scoring.Ledger{}, []string{"avg_daily_balance_30d", "avg_daily_balance_90d", "current_available_balance",
-			"current_balance", "days_negative_balance_90d", "days_since_last_nsf", "days_since_last_txn", "income_cv",
-			"min_eod_balance_90d", "net_cash_flow_mean_6m", "net_cash_flow_median_6m", "payment_to_income"}},
-		{"balance but no transactions", scoring.Ledger{Accounts: []scoring.Account{{ID: "fca_a", Category: "cash",
-			Currency: "usd", Current: 5000, AsOf: day("2026-03-31", 12), HasBalance: true}}},
-			[]string{"days_since_last_nsf", "days_since_last_txn", "income_cv",
-				"net_cash_flow_mean_6m", "net_cash_flow_median_6m", "payment_to_income"}},
-		{"one transaction", scoring.Ledger{Accounts: []scoring.Account{{ID: "fca_a", Category: "cash",
-			Currency: "usd", Current: 5000, AsOf: day("2026-03-31", 12), HasBalance: true}},
+		{"no accounts", scoring.Ledger{},
+			[]string{"avg_daily_balance_30d", "current_balance", "days_negative_balance_90d", "days_since_last_txn",
+				"eod_balance_p50_61_90d", "income_cv", "net_cash_flow_mean_6m", "payment_to_income", "dscr_requested",
+				"cash_flow_trend_30d", "longest_gap_days", "account_age_days", "payroll_share_of_inflow_90d"},
+			nil},
+		{"balance but no transactions", scoring.Ledger{Accounts: []scoring.Account{balance}},
+			[]string{"days_since_last_nsf", "days_since_last_txn", "income_cv", "net_cash_flow_mean_6m", "payment_to_income",
+				"cash_flow_trend_90d", "account_age_days"},
+			[]string{"avg_daily_balance_180d", "eod_balance_p10_30d", "balance_trend_ratio_90d", "balance_iqr_90d", "balance_volatility_90d"}}, // constant 5,000: volatility 0
+		{"one transaction", scoring.Ledger{Accounts: []scoring.Account{balance},
 			Transactions: []scoring.Transaction{tx("x", day("2026-03-20", 9), 5000, "ZELLE FROM MOM")}},
-			[]string{"days_since_last_nsf", "income_cv",
-				"net_cash_flow_mean_6m", "net_cash_flow_median_6m", "payment_to_income"}},
+			// EOD before Mar 20 is 0: every trend ratio's denominator is 0.
+			[]string{"days_since_last_nsf", "income_cv", "net_cash_flow_mean_6m", "payment_to_income", "longest_gap_days",
+				"balance_trend_ratio_30d", "balance_trend_ratio_90d", "days_since_last_outflow", "debt_payments_monthly"},
+			[]string{"days_since_last_txn", "days_since_last_inflow", "cash_flow_trend_30d", "payroll_share_of_inflow_90d",
+				"days_without_txn"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f, err := scoring.ComputeFeatures(c.l, day("2026-03-31", 12), scoring.Loan{AmountMinor: 50000, TermMonths: 6})
 			require.NoError(t, err)
-			require.Equal(t, c.undefined, f.Undefined)
-			_, err = json.Marshal(f) // fails on NaN or Inf
-			require.NoError(t, err)
+			checkUndefinedConsistent(t, f)
+			for _, name := range c.undefined {
+				require.Contains(t, f.Undefined, name)
+			}
+			for _, name := range c.defined {
+				require.NotContains(t, f.Undefined, name)
+			}
 			d := scoring.Decide(f, scoring.Loan{AmountMinor: 50000, TermMonths: 6}, scoring.Operational{})
 			require.Equal(t, scoring.OutcomeDecline, d.Outcome)
 			require.Equal(t, scoring.RuleInsufficientHistory, d.Reasons[0].Code)

@@ -1,9 +1,11 @@
 package scoring
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -259,24 +261,23 @@ func Normalize(l Ledger) (Ledger, error) {
 		txs[i].Currency = strings.ToLower(txs[i].Currency)
 		txs[i].TransactedAt = txs[i].TransactedAt.UTC()
 	}
-	sort.Slice(txs, func(i, j int) bool {
-		a, b := txs[i], txs[j]
-		if a.ID != b.ID {
-			return a.ID < b.ID
+	slices.SortFunc(txs, func(a, b Transaction) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
 		}
-		if ra, rb := statusRank(a.Status), statusRank(b.Status); ra != rb {
-			return ra < rb
+		if c := cmp.Compare(statusRank(a.Status), statusRank(b.Status)); c != 0 {
+			return c
 		}
-		if !a.TransactedAt.Equal(b.TransactedAt) {
-			return a.TransactedAt.After(b.TransactedAt)
+		if c := b.TransactedAt.Compare(a.TransactedAt); c != 0 {
+			return c // newer first
 		}
-		if a.Amount != b.Amount {
-			return a.Amount < b.Amount
+		if c := cmp.Compare(a.Amount, b.Amount); c != 0 {
+			return c
 		}
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
+		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+			return c
 		}
-		return a.Description < b.Description
+		return strings.Compare(a.Description, b.Description)
 	})
 	out := make([]Transaction, 0, len(txs))
 	for i, t := range txs {
@@ -288,15 +289,14 @@ func Normalize(l Ledger) (Ledger, error) {
 		}
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if !a.TransactedAt.Equal(b.TransactedAt) {
-			return a.TransactedAt.Before(b.TransactedAt)
+	slices.SortFunc(out, func(a, b Transaction) int {
+		if c := a.TransactedAt.Compare(b.TransactedAt); c != 0 {
+			return c
 		}
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
+		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+			return c
 		}
-		return a.ID < b.ID
+		return strings.Compare(a.ID, b.ID)
 	})
 	accts := make([]Account, len(l.Accounts))
 	copy(accts, l.Accounts)
@@ -312,27 +312,26 @@ func Normalize(l Ledger) (Ledger, error) {
 // currency at all) or an error wrapping ErrMixedCurrency naming both currencies.
 func ledgerCurrency(l Ledger) (string, error) {
 	ccy, where := "", ""
-	check := func(c, at string) error {
-		c = strings.ToLower(c)
+	check := func(c, kind, id string) error {
 		if c == "" {
 			return nil
 		}
 		if ccy == "" {
-			ccy, where = c, at
+			ccy, where = strings.ToLower(c), kind+" "+id
 			return nil
 		}
-		if c != ccy {
-			return fmt.Errorf("%w: %s is %q but %s is %q", ErrMixedCurrency, at, c, where, ccy)
+		if c != ccy && !strings.EqualFold(c, ccy) {
+			return fmt.Errorf("%w: %s %s is %q but %s is %q", ErrMixedCurrency, kind, id, strings.ToLower(c), where, ccy)
 		}
 		return nil
 	}
 	for _, a := range l.Accounts {
-		if err := check(a.Currency, "account "+a.ID); err != nil {
+		if err := check(a.Currency, "account", a.ID); err != nil {
 			return "", err
 		}
 	}
 	for _, t := range l.Transactions {
-		if err := check(t.Currency, "transaction "+t.ID); err != nil {
+		if err := check(t.Currency, "transaction", t.ID); err != nil {
 			return "", err
 		}
 	}

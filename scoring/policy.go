@@ -1,6 +1,10 @@
 package scoring
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -21,35 +25,34 @@ type Operational struct {
 	InactiveAccounts int
 }
 
-// Rule names (policy v1). They are stable ids used in RuleResult and as reason codes.
+// Rule names. They are stable ids used in RuleResult, policy files and as reason codes.
 const (
 	RuleAccountNotActive    = "ACCOUNT_NOT_ACTIVE"
 	RuleStaleData           = "STALE_DATA"
 	RuleInsufficientHistory = "INSUFFICIENT_HISTORY"
 	RuleNoIncomeDetected    = "NO_INCOME_DETECTED"
+	RuleIncomeBelowFloor    = "INCOME_BELOW_FLOOR"
 	RuleNSFExcess           = "NSF_EXCESS"
 	RuleNegativeDaysExcess  = "NEGATIVE_DAYS_EXCESS"
 	RulePTIAboveMax         = "PTI_ABOVE_MAX"
 	RuleLargeDeposits       = "LARGE_UNEXPLAINED_DEPOSITS"
 )
 
-// Policy v1 thresholds. Every number is a project default from §4 of the features
-// reference, not an industry standard; changing one requires a new PolicyVersion.
+// Policy v1 thresholds, as in the embedded policy-v1.json (the file is authoritative;
+// TestDefaultPolicyMatchesConstants keeps these in step). The reasoning behind each is
+// in testdata/models/MODEL_CARD-v1.md.
 const (
-	// MinMonthsOfHistory: Prism asks for at least three months of primary-account
-	// history; fewer months make every monthly statistic unreliable.
+	// MinMonthsOfHistory: INSUFFICIENT_HISTORY fails below 3 months.
 	MinMonthsOfHistory = 3.0
-	// MaxNSFFees90d: more than three NSF/overdraft fees in 90 days (one a month) shows
-	// a repeated inability to cover payments.
+	// MaxNSFFees90d: NSF_EXCESS fails above 3 fees in 90 days.
 	MaxNSFFees90d = 3
-	// MaxNegativeDays90d: more than ten overdrawn days in 90 ("frequently overdrawn").
+	// MaxNegativeDays90d: NEGATIVE_DAYS_EXCESS fails above 10 overdrawn days in 90.
 	MaxNegativeDays90d = 10
-	// MaxPaymentToIncome: the proposed payment may take at most 15 % of monthly income.
+	// MaxPaymentToIncome: PTI_ABOVE_MAX fails above 15 % of monthly income.
 	MaxPaymentToIncome = 0.15
-	// MaxDaysSinceLastTxn: a primary account with no posted transaction for 30 days is
-	// either dormant or not refreshing.
+	// MaxDaysSinceLastTxn: STALE_DATA fails after 30 days without a posted transaction.
 	MaxDaysSinceLastTxn = 30
-	// MaxLargeDeposits60d: any unexplained large deposit in 60 days needs verification.
+	// MaxLargeDeposits60d: LARGE_UNEXPLAINED_DEPOSITS fails above 0 in 60 days.
 	MaxLargeDeposits60d = 0
 )
 
@@ -75,6 +78,208 @@ type RuleResult struct {
 	Operational bool `json:"operational"`
 }
 
+// Policy is a knock-out policy as stored in a policy file (versioned JSON): the rules
+// with their thresholds and actions, the score bands and the counter-offer settings.
+// A Policy is read-only once loaded.
+type Policy struct {
+	// PolicyVersion names the policy; it is recorded with every decision.
+	PolicyVersion string `json:"policy_version"`
+	// Rules run in this order and are recorded in this order.
+	Rules []PolicyRule `json:"rules"`
+	// Bands turn the score into an outcome when every rule passed.
+	Bands ScoreBands `json:"score_bands"`
+	// CounterOffer configures the smaller-amount offer when PTI_ABOVE_MAX is the only
+	// failing rule; nil disables it.
+	CounterOffer *CounterOfferPolicy `json:"counter_offer,omitempty"`
+}
+
+// PolicyRule configures one knock-out rule of the built-in catalogue (RuleAccountNotActive
+// and the other Rule constants). The meaning of Threshold per rule:
+//
+//   - ACCOUNT_NOT_ACTIVE: fails when inactive accounts > Threshold.
+//   - STALE_DATA: fails when the refresh failed or days_since_last_txn > Threshold.
+//   - INSUFFICIENT_HISTORY: fails when months_of_history < Threshold.
+//   - NO_INCOME_DETECTED: fails when active MATURE income streams ≤ Threshold.
+//   - INCOME_BELOW_FLOOR: fails when monthly_income_est < Threshold (minor units).
+//   - NSF_EXCESS: fails when nsf_od_fee_count_90d > Threshold.
+//   - NEGATIVE_DAYS_EXCESS: fails when days_negative_balance_90d > Threshold or undefined.
+//   - PTI_ABOVE_MAX: fails when payment_to_income > Threshold or undefined.
+//   - LARGE_UNEXPLAINED_DEPOSITS: fails when large_deposit_count_60d > Threshold.
+type PolicyRule struct {
+	Rule      string  `json:"rule"`
+	Threshold float64 `json:"threshold"`
+	// Action is what a failure does: "decline" or "refer".
+	Action string `json:"action"`
+	// ActionWhenUndefined, when set, replaces Action when the rule fails because its
+	// feature is undefined (the fault may be the data's).
+	ActionWhenUndefined string `json:"action_when_undefined,omitempty"`
+	// Operational marks rules about the data, not the applicant (see RuleResult).
+	Operational bool `json:"operational,omitempty"`
+	// Feature and ReasonText form the adverse-action reason of a failure.
+	Feature    string `json:"feature"`
+	ReasonText string `json:"reason_text"`
+}
+
+// ScoreBands: score ≥ ApproveMin approves, ≥ ReferMin refers, otherwise declines.
+type ScoreBands struct {
+	ApproveMin int `json:"approve_min"`
+	ReferMin   int `json:"refer_min"`
+}
+
+// CounterOfferPolicy: when PTI_ABOVE_MAX is the only failing rule, offer the largest
+// amount, a multiple of StepMinor no smaller than MinAmountMinor and below the amount
+// applied for, at the same term, whose payment passes PTI_ABOVE_MAX and whose full
+// decision (every rule and the score band) at that amount is approve.
+type CounterOfferPolicy struct {
+	StepMinor      int64 `json:"step_minor"`
+	MinAmountMinor int64 `json:"min_amount_minor"`
+}
+
+// CounterOffer is a smaller loan the lender offers instead of the one applied for. The
+// decision's outcome stays that of the amount applied for (a counter-offer is itself an
+// adverse action on the application under Reg B until accepted).
+type CounterOffer struct {
+	AmountMinor     int64   `json:"amount_minor"`
+	TermMonths      int     `json:"term_months"`
+	PaymentMinor    int64   `json:"payment_minor"`
+	PaymentToIncome float64 `json:"payment_to_income"`
+	Score           int     `json:"score"`
+}
+
+// ErrInvalidPolicy is wrapped by every policy-file validation error.
+var ErrInvalidPolicy = errors.New("invalid policy")
+
+func policyErr(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidPolicy, field, fmt.Sprintf(format, args...))
+}
+
+// LoadPolicy decodes and validates a policy file. Unknown fields and unknown rules are
+// errors naming the field.
+func LoadPolicy(data []byte) (*Policy, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p Policy
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("decode policy file: %w", err)
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Marshal returns the policy file bytes (indented JSON with a trailing newline).
+func (p *Policy) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode policy: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+func (p *Policy) validate() error {
+	if p.PolicyVersion == "" {
+		return policyErr("policy_version", "empty")
+	}
+	seen := map[string]bool{}
+	for i, r := range p.Rules {
+		f := fmt.Sprintf("rules[%d]", i)
+		if _, ok := ruleEvaluators[r.Rule]; !ok {
+			return policyErr(f+".rule", "%q is not a known rule", r.Rule)
+		}
+		if seen[r.Rule] {
+			return policyErr(f+".rule", "%q repeated", r.Rule)
+		}
+		seen[r.Rule] = true
+		if !finite(r.Threshold) {
+			return policyErr(f+".threshold", "not finite")
+		}
+		if r.Action != actionDecline && r.Action != actionRefer {
+			return policyErr(f+".action", "%q is not decline or refer", r.Action)
+		}
+		if r.ActionWhenUndefined != "" && r.ActionWhenUndefined != actionDecline && r.ActionWhenUndefined != actionRefer {
+			return policyErr(f+".action_when_undefined", "%q is not decline or refer", r.ActionWhenUndefined)
+		}
+		if r.Operational && r.Action != actionRefer {
+			return policyErr(f+".action", "an operational rule may only refer")
+		}
+		if r.Feature == "" || r.ReasonText == "" {
+			return policyErr(f, "feature and reason_text are required")
+		}
+	}
+	if p.Bands.ApproveMin < p.Bands.ReferMin {
+		return policyErr("score_bands", "approve_min %d is below refer_min %d", p.Bands.ApproveMin, p.Bands.ReferMin)
+	}
+	if co := p.CounterOffer; co != nil {
+		if co.StepMinor <= 0 {
+			return policyErr("counter_offer.step_minor", "%d is not positive", co.StepMinor)
+		}
+		if co.MinAmountMinor <= 0 {
+			return policyErr("counter_offer.min_amount_minor", "%d is not positive", co.MinAmountMinor)
+		}
+		if !seen[RulePTIAboveMax] {
+			return policyErr("counter_offer", "needs the %s rule", RulePTIAboveMax)
+		}
+	}
+	return nil
+}
+
+// ruleEval evaluates one rule: the applicant's value, the failing condition, whether it
+// passed and whether it failed because its feature is undefined.
+type ruleEval func(f *Features, op Operational, th float64) (actual, threshold string, passed, undefined bool)
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// ruleEvaluators is the rule catalogue of the policy engine.
+var ruleEvaluators = map[string]ruleEval{
+	RuleAccountNotActive: func(f *Features, op Operational, th float64) (string, string, bool, bool) {
+		n := max(op.InactiveAccounts, f.InactiveAccounts)
+		return strconv.Itoa(n), "> " + fmtNum(th), float64(n) <= th, false
+	},
+	RuleStaleData: func(f *Features, op Operational, th float64) (string, string, bool, bool) {
+		stale := op.RefreshFailed || (f.DaysSinceLastTxn != nil && float64(*f.DaysSinceLastTxn) > th)
+		return "refresh_failed=" + strconv.FormatBool(op.RefreshFailed) + ", days_since_last_txn=" + fmtIntPtr(f.DaysSinceLastTxn),
+			"refresh_failed or days_since_last_txn > " + fmtNum(th), !stale, false
+	},
+	RuleInsufficientHistory: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		return fmtFloat(f.MonthsOfHistory, 2), "< " + fmtNum(th), f.MonthsOfHistory >= th, false
+	},
+	RuleNoIncomeDetected: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		mature := 0
+		for _, s := range f.IncomeStreams {
+			if s.Status == StreamMature && s.IsActive {
+				mature++
+			}
+		}
+		cond := "active MATURE income streams <= " + fmtNum(th)
+		if th == 0 {
+			cond = "active MATURE income streams = 0"
+		}
+		return strconv.Itoa(mature), cond, float64(mature) > th, false
+	},
+	RuleIncomeBelowFloor: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		return strconv.FormatInt(f.MonthlyIncomeEst, 10), "< " + fmtNum(th), float64(f.MonthlyIncomeEst) >= th, false
+	},
+	RuleNSFExcess: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		return strconv.Itoa(f.NSFFeeCount90d), "> " + fmtNum(th), float64(f.NSFFeeCount90d) <= th, false
+	},
+	RuleNegativeDaysExcess: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		if f.DaysNegative90d == nil {
+			return undefinedValue, "> " + fmtNum(th), false, true
+		}
+		return strconv.Itoa(*f.DaysNegative90d), "> " + fmtNum(th), float64(*f.DaysNegative90d) <= th, false
+	},
+	RulePTIAboveMax: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		if f.PaymentToIncome == nil {
+			return undefinedValue, "> " + fmtNum(th), false, true
+		}
+		return fmtFloat(*f.PaymentToIncome, 4), "> " + fmtNum(th), *f.PaymentToIncome <= th, false
+	},
+	RuleLargeDeposits: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		return strconv.Itoa(f.LargeDeposits60d), "> " + fmtNum(th), float64(f.LargeDeposits60d) <= th, false
+	},
+}
+
 const undefinedValue = "undefined"
 
 func fmtFloat(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
@@ -86,65 +291,126 @@ func fmtIntPtr(p *int) string {
 	return strconv.Itoa(*p)
 }
 
-// EvaluateRules runs policy v1 over a feature vector and operational facts and returns
-// every rule result in a fixed order: operational rules, then decline rules, then
-// refer rules.
-func EvaluateRules(f Features, op Operational) []RuleResult {
-	inactive := max(op.InactiveAccounts, f.InactiveAccounts)
-	stale := op.RefreshFailed || (f.DaysSinceLastTxn != nil && *f.DaysSinceLastTxn > MaxDaysSinceLastTxn)
-	staleActual := "refresh_failed=" + strconv.FormatBool(op.RefreshFailed) + ", days_since_last_txn=" + fmtIntPtr(f.DaysSinceLastTxn)
+// Evaluate runs the policy's rules over a feature vector and operational facts and
+// returns every rule result in policy order.
+func (p *Policy) Evaluate(f Features, op Operational) []RuleResult {
+	return p.evaluate(&f, op)
+}
 
-	ptiActual, ptiPassed := undefinedValue, false
-	if f.PaymentToIncome != nil {
-		ptiActual = fmtFloat(*f.PaymentToIncome, 4)
-		ptiPassed = *f.PaymentToIncome <= MaxPaymentToIncome
+func (p *Policy) evaluate(f *Features, op Operational) []RuleResult {
+	out := make([]RuleResult, len(p.Rules))
+	for i, r := range p.Rules {
+		actual, cond, passed, undef := ruleEvaluators[r.Rule](f, op, r.Threshold)
+		action := r.Action
+		if undef && r.ActionWhenUndefined != "" {
+			action = r.ActionWhenUndefined
+		}
+		out[i] = RuleResult{Rule: r.Rule, Actual: actual, Threshold: cond, Passed: passed, Action: action, Operational: r.Operational}
 	}
-	negActual, negPassed := fmtIntPtr(f.DaysNegative90d), false
-	if f.DaysNegative90d != nil {
-		negPassed = *f.DaysNegative90d <= MaxNegativeDays90d
-	}
-	mature := 0
-	for _, s := range f.IncomeStreams {
-		if s.Status == StreamMature && s.IsActive {
-			mature++
+	return out
+}
+
+// EvaluateRules runs the default policy (v1) over a feature vector and operational
+// facts and returns every rule result in policy order.
+func EvaluateRules(f Features, op Operational) []RuleResult {
+	return DefaultPolicy().evaluate(&f, op)
+}
+
+// outcome combines rule results and the score: a failed operational rule ⇒ refer;
+// else a failed decline rule ⇒ decline; else a failed refer rule ⇒ refer; else the
+// score band.
+func (p *Policy) outcome(rules []RuleResult, score int) string {
+	var opFail, declineFail, referFail bool
+	for _, r := range rules {
+		if r.Passed {
+			continue
+		}
+		switch {
+		case r.Operational:
+			opFail = true
+		case r.Action == actionDecline:
+			declineFail = true
+		default:
+			referFail = true
 		}
 	}
-	hasIncome := mature > 0
-	return []RuleResult{
-		{Rule: RuleAccountNotActive, Actual: strconv.Itoa(inactive), Threshold: "> 0",
-			Passed: inactive == 0, Action: actionRefer, Operational: true},
-		{Rule: RuleStaleData, Actual: staleActual,
-			Threshold: "refresh_failed or days_since_last_txn > " + strconv.Itoa(MaxDaysSinceLastTxn),
-			Passed:    !stale, Action: actionRefer, Operational: true},
-		{Rule: RuleInsufficientHistory, Actual: fmtFloat(f.MonthsOfHistory, 2),
-			Threshold: "< " + fmtFloat(MinMonthsOfHistory, 0),
-			Passed:    f.MonthsOfHistory >= MinMonthsOfHistory, Action: actionDecline},
-		{Rule: RuleNoIncomeDetected, Actual: strconv.Itoa(mature),
-			Threshold: "active MATURE income streams = 0", Passed: hasIncome, Action: actionDecline},
-		{Rule: RuleNSFExcess, Actual: strconv.Itoa(f.NSFFeeCount90d),
-			Threshold: "> " + strconv.Itoa(MaxNSFFees90d),
-			Passed:    f.NSFFeeCount90d <= MaxNSFFees90d, Action: actionDecline},
-		// An undefined negative-day count (no balance) cannot prove the account healthy;
-		// the rule fails but only refers, since the fault may be the data's.
-		{Rule: RuleNegativeDaysExcess, Actual: negActual, Threshold: "> " + strconv.Itoa(MaxNegativeDays90d),
-			Passed: negPassed, Action: map[bool]string{true: actionRefer, false: actionDecline}[f.DaysNegative90d == nil]},
-		{Rule: RulePTIAboveMax, Actual: ptiActual, Threshold: "> " + fmtFloat(MaxPaymentToIncome, 2),
-			Passed: ptiPassed, Action: actionDecline},
-		{Rule: RuleLargeDeposits, Actual: strconv.Itoa(f.LargeDeposits60d),
-			Threshold: "> " + strconv.Itoa(MaxLargeDeposits60d),
-			Passed:    f.LargeDeposits60d <= MaxLargeDeposits60d, Action: actionRefer},
+	switch {
+	case opFail:
+		return OutcomeRefer
+	case declineFail:
+		return OutcomeDecline
+	case referFail:
+		return OutcomeRefer
+	case score >= p.Bands.ApproveMin:
+		return OutcomeApprove
+	case score >= p.Bands.ReferMin:
+		return OutcomeRefer
+	default:
+		return OutcomeDecline
 	}
 }
 
-// ruleReason is the adverse-action (Reg B style) reason of a failed rule: the feature
-// it concerns and the text shown to the applicant.
-var ruleReason = map[string]struct{ feature, text string }{
-	RuleAccountNotActive:    {"inactive_accounts", "A linked bank account is not active"},
-	RuleStaleData:           {"days_since_last_txn", "Bank account data could not be refreshed or is out of date"},
-	RuleInsufficientHistory: {"months_of_history", "Insufficient bank account history"},
-	RuleNoIncomeDetected:    {"monthly_income_est", "Unable to verify income"},
-	RuleNSFExcess:           {"nsf_od_fee_count_90d", "Number of overdrafts or insufficient-funds items"},
-	RuleNegativeDaysExcess:  {"days_negative_balance_90d", "Account frequently overdrawn"},
-	RulePTIAboveMax:         {"payment_to_income", "Excessive obligations in relation to income"},
-	RuleLargeDeposits:       {"large_deposit_count_60d", "Large deposits require verification"},
+// withLoan returns f with the loan-dependent features (H1–H3) recomputed for loan, as
+// ComputeFeatures computes them (keep in step with features.go).
+func withLoan(f Features, loan Loan) Features {
+	f.LoanAmount = loan.AmountMinor
+	f.LoanTermMonths = loan.TermMonths
+	f.ProposedPayment = ProposedPayment(loan)
+	if f.MonthlyIncomeEst > 0 {
+		f.PaymentToIncome = ptr(round4(float64(f.ProposedPayment) / float64(f.MonthlyIncomeEst)))
+	}
+	if f.DebtPaymentsMonthly != nil && f.ProposedPayment > 0 {
+		free := f.MonthlyIncomeEst - f.RecurringObligationsMonthly - *f.DebtPaymentsMonthly
+		f.DSCRRequested = ptr(round4(float64(free) / float64(f.ProposedPayment)))
+		f.ResidualIncome = ptr(free - f.ProposedPayment)
+	}
+	return f
+}
+
+// counterOffer looks for the counter-offer of the policy when PTI_ABOVE_MAX is the only
+// failing rule and payment_to_income is defined; nil otherwise. The payment grows with
+// the amount, so the largest passing amount is found by bisection over multiples of
+// the step.
+func (e *Engine) counterOffer(f *Features, op Operational, rules []RuleResult) *CounterOffer {
+	co := e.Policy.CounterOffer
+	if co == nil || f.PaymentToIncome == nil || f.LoanTermMonths <= 0 {
+		return nil
+	}
+	for _, r := range rules {
+		if !r.Passed && r.Rule != RulePTIAboveMax {
+			return nil
+		}
+	}
+	var pti PolicyRule
+	for _, r := range e.Policy.Rules {
+		if r.Rule == RulePTIAboveMax {
+			pti = r
+		}
+	}
+	passes := func(amount int64) bool {
+		g := withLoan(*f, Loan{AmountMinor: amount, TermMonths: f.LoanTermMonths})
+		return g.PaymentToIncome != nil && *g.PaymentToIncome <= pti.Threshold
+	}
+	lo := (co.MinAmountMinor + co.StepMinor - 1) / co.StepMinor // smallest multiple ≥ min
+	hi := (f.LoanAmount - 1) / co.StepMinor                     // largest multiple < applied
+	if lo > hi || !passes(lo*co.StepMinor) {
+		return nil
+	}
+	for lo < hi { // invariant: lo passes
+		mid := lo + (hi-lo+1)/2
+		if passes(mid * co.StepMinor) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	loan := Loan{AmountMinor: lo * co.StepMinor, TermMonths: f.LoanTermMonths}
+	g := withLoan(*f, loan)
+	rr := e.Policy.evaluate(&g, op)
+	s := e.Model.Score(&g)
+	if e.Policy.outcome(rr, s.Score) != OutcomeApprove {
+		return nil
+	}
+	return &CounterOffer{AmountMinor: loan.AmountMinor, TermMonths: loan.TermMonths,
+		PaymentMinor: g.ProposedPayment, PaymentToIncome: *g.PaymentToIncome, Score: s.Score}
 }

@@ -1,8 +1,12 @@
 package scoring
 
 import (
+	"cmp"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 )
@@ -16,19 +20,24 @@ const (
 	FrequencyUnknown     = "UNKNOWN"
 )
 
-// Stream statuses (§3). TOMBSTONED streams are dropped, so they never appear.
+// Stream statuses (§3). TOMBSTONED streams (an EARLY_DETECTION stream that missed its
+// next expected date) and UNKNOWN-cadence groups are dropped by feature computation, so
+// Features never lists them.
 const (
 	StreamMature         = "MATURE"
 	StreamEarlyDetection = "EARLY_DETECTION"
+	StreamTombstoned     = "TOMBSTONED"
 )
 
-// Recurring-stream parameters; project defaults from §3, part of FeatureSetVersion.
+// Recurring-stream defaults from §3; part of FeatureSetVersion.
 const (
-	// streamAmountBand: an occurrence belongs to a cluster when its amount is within
-	// ±20 % of the cluster median (inflows use the looser band because pay varies).
-	streamAmountBand = 0.20
-	// streamOnCadenceDays: an occurrence is on cadence within ±3 days of the expected date.
-	streamOnCadenceDays = 3
+	// DefaultInflowAmountBand: an inflow belongs to a cluster when its amount is within
+	// ±20 % of the cluster median (pay varies, so inflows use the looser band).
+	DefaultInflowAmountBand = 0.20
+	// DefaultOutflowAmountBand: the tighter band for outflows (bills are usually fixed).
+	DefaultOutflowAmountBand = 0.15
+	// DefaultOnCadenceDays: an occurrence is on cadence within ±3 days of the expected date.
+	DefaultOnCadenceDays = 3
 	// streamMatureOccurrences: Plaid's MATURE rule, at least 3 occurrences on cadence.
 	streamMatureOccurrences = 3
 	// semiMonthlyAnchorDays: a semi-monthly stream's days of month stay within ±3 days
@@ -39,13 +48,49 @@ const (
 	streamLookbackDays = 180
 )
 
-// IncomeStream is one recurring inflow stream (E1), after Plaid's recurring streams.
-// Amounts are minor units; dates are UTC days (YYYY-MM-DD).
-type IncomeStream struct {
+// StreamOptions configures recurring-stream detection. Zero fields take the defaults
+// (DefaultInflowAmountBand, DefaultOutflowAmountBand, DefaultOnCadenceDays).
+type StreamOptions struct {
+	InflowAmountBand  float64
+	OutflowAmountBand float64
+	OnCadenceDays     int
+}
+
+func (o StreamOptions) withDefaults() StreamOptions {
+	if o.InflowAmountBand <= 0 || math.IsNaN(o.InflowAmountBand) {
+		o.InflowAmountBand = DefaultInflowAmountBand
+	}
+	if o.OutflowAmountBand <= 0 || math.IsNaN(o.OutflowAmountBand) {
+		o.OutflowAmountBand = DefaultOutflowAmountBand
+	}
+	if o.OnCadenceDays <= 0 {
+		o.OnCadenceDays = DefaultOnCadenceDays
+	}
+	return o
+}
+
+// isDefault reports whether o (with defaults applied) equals the defaults, i.e. whether
+// it leaves FeatureSetVersion unchanged.
+func (o StreamOptions) isDefault() bool {
+	return o == StreamOptions{}.withDefaults()
+}
+
+func (o StreamOptions) String() string {
+	return fmt.Sprintf("streams(in=%g,out=%g,tol=%d)", o.InflowAmountBand, o.OutflowAmountBand, o.OnCadenceDays)
+}
+
+// Stream is one recurring inflow or outflow stream (E1, F2), after Plaid's recurring
+// streams. Amounts are minor units and positive for both directions (magnitudes);
+// dates are UTC days (YYYY-MM-DD).
+type Stream struct {
 	// Description is the normalised description shared by the occurrences.
 	Description string `json:"description"`
-	Frequency   string `json:"frequency"`
-	Status      string `json:"status"`
+	// Direction is "inflow" or "outflow".
+	Direction string `json:"direction"`
+	// Category is the most frequent category of the occurrences (ties: the smallest).
+	Category  Category `json:"category"`
+	Frequency string   `json:"frequency"`
+	Status    string   `json:"status"`
 	// IsActive is false when the stream missed its expected date (predicted next date
 	// plus the cadence tolerance lies before the cutoff).
 	IsActive          bool   `json:"is_active"`
@@ -55,15 +100,18 @@ type IncomeStream struct {
 	// MedianGapDays is the median number of days between consecutive occurrences.
 	MedianGapDays int `json:"median_gap_days"`
 	Occurrences   int `json:"occurrences"`
-	// AverageAmount is the mean occurrence amount over the last 180 days (all
+	// AverageAmount is the mean occurrence magnitude over the last 180 days (all
 	// occurrences when none fall in that window).
 	AverageAmount int64 `json:"average_amount"`
 	LastAmount    int64 `json:"last_amount"`
 	// MonthlyAmount is AverageAmount normalised to a month: weekly × 52/12,
-	// biweekly × 26/12, semi-monthly × 2, monthly × 1 (E2).
+	// biweekly × 26/12, semi-monthly × 2, monthly × 1 (E2, F2).
 	MonthlyAmount  int64    `json:"monthly_amount"`
 	TransactionIDs []string `json:"transaction_ids"`
 }
+
+// IncomeStream is the name of Stream used by earlier code for inflow streams.
+type IncomeStream = Stream
 
 // monthlyFactor converts one occurrence to a monthly amount (E2).
 func monthlyFactor(freq string) float64 {
@@ -80,25 +128,35 @@ func monthlyFactor(freq string) float64 {
 	return 0
 }
 
-// detectIncomeStreams finds recurring inflow streams among txs (normalised, posted,
-// cash-only, inflows already filtered to the ones that may be income) as of cutoff day
-// c. Streams are sorted by monthly amount descending, then description, then first
-// date; TOMBSTONED and UNKNOWN-cadence clusters are dropped.
-func detectIncomeStreams(txs []Transaction, c int64) []IncomeStream {
-	groups := map[string][]Transaction{}
+// streamInput is one candidate occurrence: the transaction, its category, its
+// normalised description and its UTC day.
+type streamInput struct {
+	t    *Transaction
+	cat  Category
+	key  string
+	day  int64
+	size int64 // |amount|
+}
+
+// detectStreams finds recurring streams among in (one direction; posted, cash-only,
+// already filtered) as of cutoff day c. Streams are sorted by monthly amount
+// descending, then description, then first date; TOMBSTONED and UNKNOWN-cadence
+// clusters are dropped.
+func detectStreams(in []streamInput, c int64, dir string, band float64, tol int) []Stream {
+	groups := map[string][]streamInput{}
 	var keys []string
-	for _, t := range txs {
-		k := normaliseDescription(t.Description)
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
+	for _, s := range in {
+		if _, ok := groups[s.key]; !ok {
+			keys = append(keys, s.key)
 		}
-		groups[k] = append(groups[k], t)
+		groups[s.key] = append(groups[s.key], s)
 	}
 	sort.Strings(keys)
-	var out []IncomeStream
+	var out []Stream
 	for _, k := range keys {
-		for _, cl := range amountClusters(groups[k]) {
-			if s, ok := classifyStream(k, cl, c); ok {
+		for _, cl := range amountClusters(groups[k], band) {
+			if s, ok := classifyStream(k, cl, c, tol); ok && s.Status != StreamTombstoned {
+				s.Direction = dir
 				out = append(out, s)
 			}
 		}
@@ -116,48 +174,43 @@ func detectIncomeStreams(txs []Transaction, c int64) []IncomeStream {
 }
 
 // amountClusters splits one description group into amount bands: repeatedly take the
-// (lower) median of the remaining amounts and claim every remaining occurrence within
-// ±streamAmountBand of it. Each cluster keeps its transactions in date order.
-func amountClusters(g []Transaction) [][]Transaction {
-	rest := append([]Transaction(nil), g...)
-	var out [][]Transaction
+// (lower) median of the remaining magnitudes and claim every remaining occurrence
+// within ±band of it. The claimed occurrences are a contiguous run of the remaining
+// ones sorted by magnitude, so one sort serves every round.
+func amountClusters(g []streamInput, band float64) [][]streamInput {
+	rest := append([]streamInput(nil), g...)
+	// Equal magnitudes always land in the same cluster, so their order is irrelevant.
+	slices.SortFunc(rest, func(a, b streamInput) int { return cmp.Compare(a.size, b.size) })
+	var out [][]streamInput
 	for len(rest) > 0 {
-		amts := make([]int64, len(rest))
-		for i, t := range rest {
-			amts[i] = t.Amount
-		}
-		sort.Slice(amts, func(i, j int) bool { return amts[i] < amts[j] })
-		med := float64(amts[(len(amts)-1)/2])
-		lo, hi := med*(1-streamAmountBand), med*(1+streamAmountBand)
-		var in, next []Transaction
-		for _, t := range rest {
-			if a := float64(t.Amount); a >= lo && a <= hi {
-				in = append(in, t)
-			} else {
-				next = append(next, t)
-			}
-		}
-		out = append(out, in) // never empty: the median itself is in its band
-		rest = next
+		m := rest[(len(rest)-1)/2].size
+		lo, hi := float64(m)*(1-band), float64(m)*(1+band)
+		i := sort.Search(len(rest), func(k int) bool { return float64(rest[k].size) >= lo || rest[k].size >= m })
+		j := sort.Search(len(rest), func(k int) bool { return float64(rest[k].size) > hi && rest[k].size > m })
+		out = append(out, append([]streamInput(nil), rest[i:j]...)) // never empty: holds the median
+		rest = append(rest[:i], rest[j:]...)
 	}
 	return out
 }
 
 // classifyStream decides cadence and status of one amount cluster (§3 steps 2–3).
-func classifyStream(desc string, cl []Transaction, c int64) (IncomeStream, bool) {
+func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bool) {
 	if len(cl) < 2 {
-		return IncomeStream{}, false
+		return Stream{}, false
 	}
-	cl = append([]Transaction(nil), cl...)
-	sort.Slice(cl, func(i, j int) bool {
-		if !cl[i].TransactedAt.Equal(cl[j].TransactedAt) {
-			return cl[i].TransactedAt.Before(cl[j].TransactedAt)
+	cl = append([]streamInput(nil), cl...)
+	slices.SortFunc(cl, func(a, b streamInput) int {
+		if c := cmp.Compare(a.day, b.day); c != 0 {
+			return c
 		}
-		return cl[i].ID < cl[j].ID
+		if c := a.t.TransactedAt.Compare(b.t.TransactedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.t.ID, b.t.ID)
 	})
 	days := make([]int64, len(cl))
-	for i, t := range cl {
-		days[i] = dayOf(t.TransactedAt)
+	for i, s := range cl {
+		days[i] = s.day
 	}
 	gaps := make([]float64, 0, len(cl)-1)
 	for i := 1; i < len(days); i++ {
@@ -181,11 +234,11 @@ func classifyStream(desc string, cl []Transaction, c int64) (IncomeStream, bool)
 		freq = FrequencyMonthly
 	}
 	if freq == FrequencyUnknown {
-		return IncomeStream{}, false
+		return Stream{}, false
 	}
 	onCadence := 1
 	for _, g := range gaps {
-		if math.Abs(g-medGap) <= streamOnCadenceDays {
+		if math.Abs(g-medGap) <= float64(tol) {
 			onCadence++
 		}
 	}
@@ -194,32 +247,42 @@ func classifyStream(desc string, cl []Transaction, c int64) (IncomeStream, bool)
 	if freq == FrequencyMonthly {
 		next = dayOf(dayTime(last).AddDate(0, 1, 0)) // same day of month
 	}
-	active := c <= next+streamOnCadenceDays
+	active := c <= next+int64(tol)
 	status := StreamEarlyDetection
 	if onCadence >= streamMatureOccurrences {
 		status = StreamMature
 	} else if !active {
-		return IncomeStream{}, false // TOMBSTONED: early detection that missed its date
+		status = StreamTombstoned // early detection that missed its date
 	}
 	var sum float64
 	var n int
-	var ids []string
-	for i, t := range cl {
-		ids = append(ids, t.ID)
+	ids := make([]string, 0, len(cl))
+	catCount := map[Category]int{}
+	for i, s := range cl {
+		ids = append(ids, s.t.ID)
+		catCount[s.cat]++
 		if days[i] > c-streamLookbackDays {
-			sum += float64(t.Amount)
+			sum += float64(s.size)
 			n++
 		}
 	}
 	if n == 0 {
-		for _, t := range cl {
-			sum += float64(t.Amount)
+		for _, s := range cl {
+			sum += float64(s.size)
 		}
 		n = len(cl)
 	}
+	var cat Category
+	best := 0
+	for k, v := range catCount {
+		if v > best || (v == best && k < cat) {
+			cat, best = k, v
+		}
+	}
 	avg := sum / float64(n)
-	return IncomeStream{
+	return Stream{
 		Description:       desc,
+		Category:          cat,
 		Frequency:         freq,
 		Status:            status,
 		IsActive:          active,
@@ -229,7 +292,7 @@ func classifyStream(desc string, cl []Transaction, c int64) (IncomeStream, bool)
 		MedianGapDays:     int(medGap),
 		Occurrences:       len(cl),
 		AverageAmount:     int64(math.Round(avg)),
-		LastAmount:        cl[len(cl)-1].Amount,
+		LastAmount:        cl[len(cl)-1].size,
 		MonthlyAmount:     int64(math.Round(avg * monthlyFactor(freq))),
 		TransactionIDs:    ids,
 	}, true

@@ -8,6 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// detectIncomeStreams runs inflow stream detection with the default options.
+func detectIncomeStreams(txs []Transaction, c int64) []Stream {
+	in := make([]streamInput, len(txs))
+	for i := range txs {
+		in[i] = streamInput{t: &txs[i], cat: Categorise(txs[i]), key: normaliseDescription(txs[i].Description),
+			day: dayOf(txs[i].TransactedAt), size: txs[i].Amount}
+	}
+	return detectStreams(in, c, DirectionInflow, DefaultInflowAmountBand, DefaultOnCadenceDays)
+}
+
 func TestDetectIncomeStreams(t *testing.T) {
 	t.Parallel()
 	d0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
@@ -88,22 +98,19 @@ func TestNormaliseDescription(t *testing.T) {
 func TestClassifiers(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		desc                string
-		amount              int64
-		fee, reversal, retd bool
+		desc   string
+		amount int64
+		want   Category
 	}{
-		{"OVERDRAFT FEE", -3500, true, false, false},
-		{"NSF RETURNED ITEM FEE", -3500, true, false, false},
-		{"Insufficient Funds Fee", -3400, true, false, false},
-		{"OVERDRAFT FEE REVERSAL", 3500, false, true, false},
-		{"NSF FEE REFUND", 3500, false, true, false},
-		{"ONLINE TRANSFER TO SAVINGS", -150000, false, false, false}, // "NSF" inside TRANSFER is not a word
-		{"RETURNED ITEM ACH SPEEDY CASH", 18000, false, false, true},
-		{"OVERDRAFT PROTECTION TRANSFER", 5000, false, false, false},
+		{"OVERDRAFT FEE", -3500, CategoryOverdraftFee},
+		{"NSF RETURNED ITEM FEE", -3500, CategoryNSFFee},
+		{"Insufficient Funds Fee", -3400, CategoryNSFFee},
+		{"OVERDRAFT FEE REVERSAL", 3500, CategoryOverdraftFeeReversal},
+		{"NSF FEE REFUND", 3500, CategoryNSFFeeReversal},
+		{"ONLINE TRANSFER TO SAVINGS", -150000, CategoryTransfer}, // "NSF" inside TRANSFER is not a word
+		{"RETURNED ITEM ACH SPEEDY CASH", 18000, CategoryReturnedItem},
+		{"OVERDRAFT PROTECTION TRANSFER", 5000, CategoryTransfer},
 	} {
-		tr := Transaction{Amount: c.amount, Description: c.desc}
-		require.Equal(t, c.fee, isNSFFee(tr), c.desc)
-		require.Equal(t, c.reversal, isNSFReversal(tr), c.desc)
-		require.Equal(t, c.retd, isReturnedItem(tr), c.desc)
+		require.Equal(t, c.want, Categorise(Transaction{Amount: c.amount, Description: c.desc}), c.desc)
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func apiCommand() command {
-	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envWebhookSecret, envAPIAddr, envLinkTimeout, envLogFormat, envLogLevel}, temporalEnv...)
+	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envWebhookSecret, envAPIAddr, envLinkTimeout, envReactivation, envLogFormat, envLogLevel}, temporalEnv...)
 	return command{
 		name:    "api",
 		summary: "Serve the HTTP API: POST /v1/applications, GET /v1/applications/{id}, POST /v1/webhooks/stripe.",
@@ -25,6 +25,7 @@ func apiCommand() command {
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			addr := fs.String("addr", getenvOr(getenv, envAPIAddr.name, "127.0.0.1:8080"), "listen address")
 			linkTimeout, linkErr := durationFlag(fs, getenv, "link-timeout", envLinkTimeout, 0, "how long an applicant has to link a bank account (0: 24h)")
+			reactivation, reactErr := durationFlag(fs, getenv, "reactivation-timeout", envReactivation, 0, "how long an inactive account may take to be reactivated (0: 24h)")
 			var logs logConfig
 			logs.flags(fs, getenv, "json", "info")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
@@ -32,7 +33,7 @@ func apiCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := errors.Join(linkErr(), checkStripe(sc)); err != nil {
+				if err := errors.Join(linkErr(), reactErr(), checkStripe(sc)); err != nil {
 					return err
 				}
 				secrets := splitList(getenv(envWebhookSecret.name))
@@ -46,7 +47,7 @@ func apiCommand() command {
 				defer b.close()
 				srv := &api.Server{
 					Stripe: wiring.NewStripe(*sc, logger), Store: b.store, Temporal: b.temporal, WebhookSecrets: secrets,
-					LinkTimeout: *linkTimeout, Logger: logger,
+					LinkTimeout: *linkTimeout, ReactivationTimeout: *reactivation, Logger: logger,
 				}
 				return serveHTTP(ctx, logger, *addr, srv.Handler())
 			}

@@ -31,6 +31,7 @@ var (
 	envLogLevel          = envVar{"UNDERWRITER_LOG_LEVEL", "debug, info, warn or error (default info; warn for dev)"}
 	envAPIAddr           = envVar{"UNDERWRITER_API_ADDR", "API listen address (default 127.0.0.1:8080)"}
 	envLinkTimeout       = envVar{"UNDERWRITER_LINK_TIMEOUT", "how long an applicant has to link a bank account (default 24h)"}
+	envReactivation      = envVar{"UNDERWRITER_REACTIVATION_TIMEOUT", "how long an inactive account may take to be reactivated before the application is referred (default 24h)"}
 )
 
 // logConfig selects the log format and level.

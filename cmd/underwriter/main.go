@@ -67,11 +67,13 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand()}
+	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand(), featuresCommand(), ledgerImportCSVCommand(),
+		scoreCommand(), trainCommand()}
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmds := commands()
+	args = joinSubcommand(cmds, args) // "ledger import-csv" is one command
 	if len(args) < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
 		usage(stdout, cmds)
 		if len(args) < 2 {

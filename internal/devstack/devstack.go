@@ -49,6 +49,12 @@ type Config struct {
 	RefreshDelay time.Duration
 	// LinkTimeout is how long an applicant has to link (0: the workflow default).
 	LinkTimeout time.Duration
+	// ReactivationTimeout is how long an inactive account may take to come back (0: the
+	// workflow default).
+	ReactivationTimeout time.Duration
+	// SandboxRateLimit is the sandbox's requests per second per key (0: Stripe's test-mode
+	// 25; negative: none).
+	SandboxRateLimit int
 	// PostPendingOnRefresh makes every sandbox refresh post the pending transactions, so
 	// that later refreshes change data as a real bank's do.
 	PostPendingOnRefresh bool
@@ -166,6 +172,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		RefreshDelay:         cfg.RefreshDelay,
 		PersonaDir:           cfg.PersonaDir,
 		PostPendingOnRefresh: cfg.PostPendingOnRefresh,
+		RateLimit:            cfg.SandboxRateLimit,
 		Logger:               logger.With("component", "fcsandbox"),
 	})
 	if err != nil {
@@ -186,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	s.closers = append(s.closers, func() error { w.Stop(); return nil })
 	srv := &api.Server{
 		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{webhookSecret},
-		LinkTimeout: cfg.LinkTimeout, Logger: logger.With("component", "api"),
+		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: logger.With("component", "api"),
 	}
 	s.serve(apiLn, srv.Handler())
 	return s, nil

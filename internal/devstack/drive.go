@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -89,28 +90,45 @@ func (s *Stack) underwriteOne(ctx context.Context, appID string, p fcsandbox.Per
 	return res
 }
 
-// CreateApplication is a loan backend's POST /v1/applications.
+// CreateApplication is a loan backend's POST /v1/applications. Like a careful backend it
+// retries the same request (the API is idempotent by application id) when the API answers
+// 503, honouring Retry-After, a few times.
 func CreateApplication(ctx context.Context, hc *http.Client, apiURL string, req api.ApplicationRequest) (api.ApplicationCreated, error) {
+	const attempts = 5
 	var out api.ApplicationCreated
 	body, _ := json.Marshal(req)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/applications", bytes.NewReader(body))
-	if err != nil {
-		return out, err
+	for attempt := 1; ; attempt++ {
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/applications", bytes.NewReader(body))
+		if err != nil {
+			return out, err
+		}
+		hreq.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(hreq)
+		if err != nil {
+			return out, fmt.Errorf("create application %s: %w", req.ApplicationID, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && attempt < attempts {
+			wait := time.Second
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+				wait = time.Duration(s) * time.Second
+			}
+			select {
+			case <-ctx.Done():
+				return out, ctx.Err()
+			case <-time.After(wait):
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+			return out, fmt.Errorf("create application %s: HTTP %d: %s", req.ApplicationID, resp.StatusCode, b)
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			return out, fmt.Errorf("create application %s: decode answer: %w", req.ApplicationID, err)
+		}
+		return out, nil
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(hreq)
-	if err != nil {
-		return out, fmt.Errorf("create application %s: %w", req.ApplicationID, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return out, fmt.Errorf("create application %s: HTTP %d: %s", req.ApplicationID, resp.StatusCode, b)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return out, fmt.Errorf("create application %s: decode answer: %w", req.ApplicationID, err)
-	}
-	return out, nil
 }
 
 // GetApplication is a loan backend's GET /v1/applications/{id}.

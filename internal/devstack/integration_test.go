@@ -481,3 +481,126 @@ func syncResults(t *testing.T, ctx context.Context, stack *Stack, applicationID 
 	}
 	return out
 }
+
+// linkWith drives one application whose bank link uses lr's options.
+func linkWith(t *testing.T, ctx context.Context, stack *Stack, appID string, p fcsandbox.Persona, lr fcsandbox.LinkRequest) {
+	t.Helper()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	created, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: appID,
+		LoanAmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths, Currency: p.Currency})
+	require.NoError(t, err)
+	lr.ClientSecret, lr.Persona = created.ClientSecret, p.Name
+	_, err = fcsandbox.CompleteLinkWith(ctx, hc, stack.SandboxURL, lr)
+	require.NoError(t, err)
+}
+
+func persona(t *testing.T, stack *Stack, name string) fcsandbox.Persona {
+	t.Helper()
+	for _, p := range stack.Personas {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no persona %s", name)
+	return fcsandbox.Persona{}
+}
+
+func reasonCodes(t *testing.T, st api.ApplicationStatus) []string {
+	t.Helper()
+	var reasons []struct {
+		Code string `json:"code"`
+	}
+	require.NoError(t, json.Unmarshal(st.Decision.Reasons, &reasons))
+	var codes []string
+	for _, r := range reasons {
+		codes = append(codes, r.Code)
+	}
+	return codes
+}
+
+// TestInactiveAccount: an account that turns inactive when refreshed is referred with a
+// clear reason when it stays inactive, and underwritten normally when the bank connection
+// is reactivated in time (the reactivated webhook wakes the workflow).
+func TestInactiveAccount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	hc := &http.Client{Timeout: 30 * time.Second}
+
+	t.Run("stays inactive: refer", func(t *testing.T) {
+		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, stack.Close()) })
+		linkWith(t, ctx, stack, "inactive-stays", persona(t, stack, "steady_salaried"),
+			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusInactive})
+		st, err := WaitForDecision(ctx, hc, stack.APIURL, "inactive-stays")
+		require.NoError(t, err)
+		require.Equal(t, "refer", st.Decision.Outcome)
+		require.Contains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
+	})
+
+	t.Run("reactivated in time: decided on fresh data", func(t *testing.T) {
+		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, stack.Close()) })
+		linkWith(t, ctx, stack, "inactive-back", persona(t, stack, "steady_salaried"),
+			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusInactive})
+
+		// Wait until the workflow sees the account inactive, then the bank reconnects.
+		var inactiveID string
+		require.Eventually(t, func() bool {
+			v, err := stack.Temporal.QueryWorkflow(ctx, workflows.WorkflowID("inactive-back"), "", workflows.QueryStatus)
+			if err != nil {
+				return false
+			}
+			var st workflows.Status
+			if v.Get(&st) != nil {
+				return false
+			}
+			for _, a := range st.Refresh {
+				if a.Status == fcsandbox.StatusInactive {
+					inactiveID = a.AccountID
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, 50*time.Millisecond)
+		require.NoError(t, stack.Sandbox.SetAccountStatus(inactiveID, fcsandbox.StatusActive))
+
+		st, err := WaitForDecision(ctx, hc, stack.APIURL, "inactive-back")
+		require.NoError(t, err)
+		require.Equal(t, "approve", st.Decision.Outcome)
+		require.NotContains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
+	})
+}
+
+// TestRateLimitedStripe runs every persona against a sandbox that allows only a few
+// requests per second, answering the rest with Stripe's 429: the activities back off and
+// every application is still decided as expected.
+func TestRateLimitedStripe(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+		RefreshDelay: 100 * time.Millisecond, SandboxRateLimit: 8, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+
+	results := stack.UnderwriteSamples(ctx, "rl", 3*time.Minute)
+	retried := 0
+	for _, r := range results {
+		require.NoError(t, r.Err, r.Persona)
+		require.Equal(t, r.Expected, r.Outcome, r.Persona)
+		it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(r.ApplicationID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			require.NoError(t, err)
+			if a := ev.GetActivityTaskStartedEventAttributes(); a != nil && a.Attempt > 1 &&
+				strings.Contains(a.GetLastFailure().GetMessage(), "429") {
+				retried++
+			}
+		}
+	}
+	require.Positive(t, retried, "some Stripe calls were rate limited and retried")
+	t.Logf("%d activity attempts retried after a 429", retried)
+}

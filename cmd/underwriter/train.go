@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cashflow-underwriting/underwriter/scoring"
+)
+
+func trainCommand() command {
+	return command{
+		name: "train",
+		summary: "Fit a binned logistic-regression scorecard on labelled applications and write the model file, " +
+			"its model card and the training run's scores to --out.",
+		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
+			ledgers := fs.String("ledgers", "", "directory of ledger files named <applicant_id>.json")
+			apps := fs.String("applications", "", "CSV with header applicant_id,loan_amount_minor,term_months")
+			labels := fs.String("labels", "", "CSV with header applicant_id,defaulted (0 or 1)")
+			holdout := fs.Float64("holdout", 0.3, "share of goods and of bads held out for AUC, KS and Gini")
+			seed := fs.Uint64("seed", 1, "seed of the hold-out split")
+			out := fs.String("out", ".", "directory for scorecard-<version>.json, MODEL_CARD-<version>.md and scores-<version>.csv")
+			version := fs.String("model-version", "trained", "model_version of the written model")
+			asOf := fs.String("as-of", "", "cutoff day YYYY-MM-DD (default: each ledger's newest balance as_of)")
+			workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel feature workers")
+			return func(ctx context.Context, stdout, stderr io.Writer) error {
+				switch {
+				case *ledgers == "":
+					return errors.New("train: --ledgers: not set")
+				case *apps == "":
+					return errors.New("train: --applications: not set")
+				case *labels == "":
+					return errors.New("train: --labels: not set")
+				case !(*holdout > 0 && *holdout < 1):
+					return fmt.Errorf("train: --holdout: %v is not in (0, 1)", *holdout)
+				case *workers < 1:
+					return fmt.Errorf("train: --workers: %d is below 1", *workers)
+				case *version == "" || strings.ContainsAny(*version, `/\`):
+					return fmt.Errorf("train: --model-version: %q is not usable in a file name", *version)
+				}
+				cutoff, err := parseAsOf(*asOf)
+				if err != nil {
+					return err
+				}
+				applications, err := readApplications(*apps)
+				if err != nil {
+					return err
+				}
+				lab, err := readLabels(*labels)
+				if err != nil {
+					return err
+				}
+				var todo []application
+				for _, a := range applications {
+					if _, ok := lab[a.ID]; ok {
+						todo = append(todo, a)
+					}
+				}
+				samples, err := computeSamples(ctx, *ledgers, todo, lab, cutoff, *workers)
+				if err != nil {
+					return err
+				}
+				res, err := scoring.Train(samples, scoring.TrainOptions{ModelVersion: *version, HoldoutShare: *holdout, Seed: *seed})
+				if err != nil {
+					return fmt.Errorf("train: %w", err)
+				}
+				return writeTraining(res, *out, *version, len(applications)-len(todo), len(lab)-len(todo), stdout)
+			}
+		},
+	}
+}
+
+func readApplications(path string) ([]application, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open applications: %w", err)
+	}
+	defer f.Close()
+	ar, err := newApplicationReader(path, bufio.NewReader(f))
+	if err != nil {
+		return nil, err
+	}
+	var out []application
+	seen := map[string]bool{}
+	for {
+		a, err := ar.next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seen[a.ID] {
+			line, _ := ar.r.FieldPos(0)
+			return nil, fmt.Errorf("%s line %d (applicant_id): %q repeated", path, line, a.ID)
+		}
+		seen[a.ID] = true
+		out = append(out, a)
+	}
+}
+
+// readLabels reads applicant_id,defaulted with defaulted 0 or 1.
+func readLabels(path string) (map[string]bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read labels: %w", err)
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	idCol, ok1 := col["applicant_id"]
+	defCol, ok2 := col["defaulted"]
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("%s line 1: header needs columns applicant_id and defaulted", path)
+	}
+	out := map[string]bool{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		id := strings.TrimSpace(rec[idCol])
+		if id == "" {
+			line, column := r.FieldPos(idCol)
+			return nil, fmt.Errorf("%s line %d column %d (applicant_id): empty", path, line, column)
+		}
+		if _, dup := out[id]; dup {
+			line, column := r.FieldPos(idCol)
+			return nil, fmt.Errorf("%s line %d column %d (applicant_id): %q repeated", path, line, column, id)
+		}
+		switch v := strings.TrimSpace(rec[defCol]); v {
+		case "0":
+			out[id] = false
+		case "1":
+			out[id] = true
+		default:
+			line, column := r.FieldPos(defCol)
+			return nil, fmt.Errorf("%s line %d column %d (defaulted): %q is not 0 or 1", path, line, column, v)
+		}
+	}
+}
+
+// computeSamples computes the feature vector of every application in parallel.
+func computeSamples(ctx context.Context, dir string, apps []application, lab map[string]bool, asOf time.Time, workers int) ([]scoring.TrainingSample, error) {
+	out := make([]scoring.TrainingSample, len(apps))
+	errs := make([]error, len(apps))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				a := apps[i]
+				l, cutoff, err := readLedger(filepath.Join(dir, a.ID+".json"), asOf)
+				if err == nil {
+					var f scoring.Features
+					f, err = scoring.ComputeFeatures(l, cutoff, a.Loan)
+					out[i] = scoring.TrainingSample{ID: a.ID, Features: f, Defaulted: lab[a.ID]}
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("applicant %s: %w", a.ID, err)
+				}
+			}
+		}()
+	}
+	var ctxErr error
+	for i := range apps {
+		if ctxErr = ctx.Err(); ctxErr != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if ctxErr != nil {
+		return nil, ctxErr
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("compute features: %w", err)
+	}
+	return out, nil
+}
+
+// trainSummary is printed on stdout after training.
+type trainSummary struct {
+	ModelVersion              string   `json:"model_version"`
+	ModelFile                 string   `json:"model_file"`
+	ModelCard                 string   `json:"model_card"`
+	ScoresFile                string   `json:"scores_file"`
+	Samples                   int      `json:"samples"`
+	Defaults                  int      `json:"defaults"`
+	HoldoutSamples            int      `json:"holdout_samples"`
+	HoldoutAUC                float64  `json:"holdout_auc"`
+	HoldoutKS                 float64  `json:"holdout_ks"`
+	HoldoutGini               float64  `json:"holdout_gini"`
+	Characteristics           []string `json:"characteristics"`
+	UnlabelledApplications    int      `json:"unlabelled_applications"`
+	LabelsWithoutApplications int      `json:"labels_without_application"`
+}
+
+func writeTraining(res *scoring.TrainResult, dir, version string, unlabelled, orphanLabels int, stdout io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	model, err := res.Model.Marshal()
+	if err != nil {
+		return err
+	}
+	var scores bytes.Buffer
+	scores.WriteString("applicant_id,holdout,defaulted,score,pd\n")
+	for _, s := range res.Scores {
+		fmt.Fprintf(&scores, "%s,%t,%t,%d,%s\n", s.ID, s.Holdout, s.Defaulted, s.Score, strconv.FormatFloat(s.PD, 'f', -1, 64))
+	}
+	sum := trainSummary{
+		ModelVersion: version,
+		ModelFile:    filepath.Join(dir, "scorecard-"+version+".json"),
+		ModelCard:    filepath.Join(dir, "MODEL_CARD-"+version+".md"),
+		ScoresFile:   filepath.Join(dir, "scores-"+version+".csv"),
+	}
+	for path, data := range map[string][]byte{
+		sum.ModelFile:  model,
+		sum.ModelCard:  []byte(scoring.ModelCard(res.Model, res.Dropped)),
+		sum.ScoresFile: scores.Bytes(),
+	} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	t := res.Model.Training
+	sum.Samples, sum.Defaults, sum.HoldoutSamples = t.Samples, t.Defaults, t.HoldoutSamples
+	sum.HoldoutAUC, sum.HoldoutKS, sum.HoldoutGini = t.HoldoutAUC, t.HoldoutKS, t.HoldoutGini
+	for _, c := range res.Model.Characteristics {
+		sum.Characteristics = append(sum.Characteristics, c.Code)
+	}
+	sum.UnlabelledApplications, sum.LabelsWithoutApplications = unlabelled, orphanLabels
+	return writeJSONLine(stdout, sum)
+}

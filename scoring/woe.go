@@ -1,0 +1,180 @@
+package scoring
+
+import (
+	"math"
+	"sort"
+)
+
+// woeSmoothing is added to the good and bad counts of a bin before taking the WoE
+// logarithm, so an empty class gives a large but finite WoE.
+const woeSmoothing = 0.5
+
+// woe returns the weight of evidence ln(share of goods / share of bads) of a bin with
+// g goods and b bads out of G goods and B bads, and the bin's information value term
+// (share of goods − share of bads)·WoE.
+func woe(g, b, totalG, totalB int) (w, iv float64) {
+	pg := (float64(g) + woeSmoothing) / float64(totalG)
+	pb := (float64(b) + woeSmoothing) / float64(totalB)
+	w = math.Log(pg / pb)
+	return w, (pg - pb) * w
+}
+
+// obs is one training observation of a characteristic.
+type obs struct {
+	v   *float64
+	bad bool
+}
+
+// binningOptions control monotone binning.
+type binningOptions struct {
+	preBins     int     // quantile pre-bins
+	minBinShare float64 // smallest share of the defined observations per bin
+}
+
+// binCharacteristic bins one feature for training: quantile pre-bins on the defined
+// values, small bins merged into their smaller neighbour, then adjacent bins merged
+// until the WoE is monotone (the direction, rising or falling, with the larger
+// information value wins). The undefined values get their own WoE. It fills Bins
+// (edges, WoE, counts), the undefined statistics and InformationValue of c; counts
+// always go through BinIndex, the lookup scoring uses.
+func binCharacteristic(c Characteristic, data []obs, opt binningOptions) Characteristic {
+	var defined []float64
+	totalG, totalB := 0, 0
+	for _, o := range data {
+		if o.bad {
+			totalB++
+		} else {
+			totalG++
+		}
+		if c.BinIndex(o.v) >= 0 {
+			defined = append(defined, *o.v)
+		}
+	}
+	sort.Float64s(defined)
+	var cuts []float64
+	for k := 1; k < opt.preBins && len(defined) > 0; k++ {
+		v := defined[k*len(defined)/opt.preBins]
+		if v > defined[0] && (len(cuts) == 0 || v > cuts[len(cuts)-1]) {
+			cuts = append(cuts, v)
+		}
+	}
+	minCount := int(math.Ceil(opt.minBinShare * float64(len(defined))))
+
+	count := func(cuts []float64) (g, b []int, cc Characteristic) {
+		cc = c
+		cc.Bins = binsFromCuts(cuts)
+		g, b = make([]int, len(cc.Bins)), make([]int, len(cc.Bins))
+		cc.UndefinedCount, cc.UndefinedBads = 0, 0
+		for _, o := range data {
+			i := cc.BinIndex(o.v)
+			switch {
+			case i < 0 && o.bad:
+				cc.UndefinedCount++
+				cc.UndefinedBads++
+			case i < 0:
+				cc.UndefinedCount++
+			case o.bad:
+				b[i]++
+			default:
+				g[i]++
+			}
+		}
+		return g, b, cc
+	}
+	// Merge bins below the minimum size into their smaller neighbour.
+	for len(cuts) > 0 {
+		g, b, _ := count(cuts)
+		small := -1
+		for i := range g {
+			if g[i]+b[i] < minCount {
+				small = i
+				break
+			}
+		}
+		if small < 0 {
+			break
+		}
+		cuts = removeCut(cuts, mergeSide(g, b, small))
+	}
+	best, bestIV := Characteristic{}, math.Inf(-1)
+	for _, dir := range []float64{1, -1} {
+		cs := append([]float64(nil), cuts...)
+		for {
+			g, b, _ := count(cs)
+			viol := -1
+			for i := 0; i+1 < len(g); i++ {
+				wi, _ := woe(g[i], b[i], totalG, totalB)
+				wj, _ := woe(g[i+1], b[i+1], totalG, totalB)
+				if dir*(wj-wi) < 0 {
+					viol = i
+					break
+				}
+			}
+			if viol < 0 {
+				break
+			}
+			cs = removeCut(cs, viol)
+		}
+		g, b, cc := count(cs)
+		iv := 0.0
+		for i := range cc.Bins {
+			w, t := woe(g[i], b[i], totalG, totalB)
+			cc.Bins[i].WoE, cc.Bins[i].Count, cc.Bins[i].Bads = w, g[i]+b[i], b[i]
+			iv += t
+		}
+		cc.UndefinedWoE = 0
+		if cc.UndefinedCount > 0 {
+			w, t := woe(cc.UndefinedCount-cc.UndefinedBads, cc.UndefinedBads, totalG, totalB)
+			cc.UndefinedWoE = w
+			iv += t
+		}
+		cc.InformationValue = iv
+		if iv > bestIV {
+			best, bestIV = cc, iv
+		}
+	}
+	return best
+}
+
+// mergeSide returns the cut to remove to merge bin i with its smaller neighbour.
+func mergeSide(g, b []int, i int) int {
+	switch {
+	case i == 0:
+		return 0
+	case i == len(g)-1:
+		return i - 1
+	case g[i-1]+b[i-1] <= g[i+1]+b[i+1]:
+		return i - 1
+	default:
+		return i
+	}
+}
+
+func removeCut(cuts []float64, i int) []float64 {
+	return append(append([]float64(nil), cuts[:i]...), cuts[i+1:]...)
+}
+
+// binsFromCuts returns the bins delimited by ascending cuts, with labels in original
+// units: "< a", "[a, b)", ">= b".
+func binsFromCuts(cuts []float64) []Bin {
+	bins := make([]Bin, len(cuts)+1)
+	for i := range bins {
+		if i > 0 {
+			bins[i].Lower = ptr(cuts[i-1])
+		}
+		if i < len(cuts) {
+			bins[i].Upper = ptr(cuts[i])
+		}
+		switch {
+		case len(cuts) == 0:
+			bins[i].Label = "all"
+		case i == 0:
+			bins[i].Label = "< " + fmtNum(cuts[0])
+		case i == len(cuts):
+			bins[i].Label = ">= " + fmtNum(cuts[i-1])
+		default:
+			bins[i].Label = "[" + fmtNum(cuts[i-1]) + ", " + fmtNum(cuts[i]) + ")"
+		}
+	}
+	return bins
+}
