@@ -27,6 +27,15 @@ type Activities struct {
 	Logger *slog.Logger
 	// BuildVersion is recorded with every decision.
 	BuildVersion string
+	// FreshDataWindow overrides DefaultFreshDataWindow when positive.
+	FreshDataWindow time.Duration
+}
+
+func (a *Activities) freshDataWindow() time.Duration {
+	if a.FreshDataWindow > 0 {
+		return a.FreshDataWindow
+	}
+	return DefaultFreshDataWindow
 }
 
 func (a *Activities) now() time.Time {

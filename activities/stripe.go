@@ -129,7 +129,7 @@ func (a *Activities) refreshPlan(s AccountState) refreshPlan {
 		return planRefresh
 	}
 	fresh := s.TransactionRefreshStatus == RefreshSucceeded && s.BalanceRefreshStatus == RefreshSucceeded &&
-		!s.LastAttemptedAt.IsZero() && now.Sub(s.LastAttemptedAt) <= FreshDataWindow
+		!s.LastAttemptedAt.IsZero() && now.Sub(s.LastAttemptedAt) <= a.freshDataWindow()
 	if fresh {
 		return planUse
 	}

@@ -75,14 +75,14 @@ type AccountState struct {
 	Requested bool
 	// RetryAt is set by RequestRefresh when it could not start a refresh yet (Stripe's
 	// next_refresh_available_at is still ahead) and the data Stripe holds is older than
-	// FreshDataWindow: the workflow waits until then and asks again.
+	// the fresh-data window: the workflow waits until then and asks again.
 	RetryAt time.Time
 }
 
-// FreshDataWindow is how old the data of a succeeded refresh may be and still be used
-// without a new refresh when Stripe does not allow one yet: an applicant who linked
+// DefaultFreshDataWindow is how old the data of a succeeded refresh may be and still be
+// used without a new refresh when Stripe does not allow one yet: an applicant who linked
 // minutes ago has data as fresh as a refresh would give.
-const FreshDataWindow = time.Hour
+const DefaultFreshDataWindow = time.Hour
 
 // Active reports whether the account is active at Stripe.
 func (s AccountState) Active() bool { return s.Status == "active" }

@@ -346,3 +346,11 @@ func TestWebhooksOutOfOrderAndDuplicated(t *testing.T) {
 	require.Equal(t, balanceIDs[0], balanceIDs[1], "a duplicate carries the same event id")
 	require.Error(t, h.srv.InjectFault(Fault{Kind: FaultDelayWebhook}), "a delay needs latency_ms")
 }
+
+func TestSetPendingAtRefresh(t *testing.T) {
+	s, err := New(Config{PersonaDir: "testdata/personas"})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	require.ErrorContains(t, s.SetPendingAtRefresh("fca_missing", PendingPost), "no such account")
+	require.ErrorContains(t, s.SetPendingAtRefresh("fca_missing", "settle"), `"settle"`)
+}

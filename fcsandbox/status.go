@@ -159,3 +159,22 @@ func SetAccountStatus(ctx context.Context, hc *http.Client, baseURL, apiKey, acc
 	}
 	return nil
 }
+
+// SetPendingAtRefresh changes what later succeeded transaction refreshes of account id do
+// with its pending transactions (PendingKeep, PendingPost or PendingVoid), as a bank
+// settles them over time. Tests use it to make data change between two refreshes.
+func (s *Server) SetPendingAtRefresh(id, mode string) error {
+	switch mode {
+	case PendingKeep, PendingPost, PendingVoid:
+	default:
+		return fmt.Errorf("set pending mode of %s: %q is not %s, %s or %s", id, mode, PendingKeep, PendingPost, PendingVoid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return fmt.Errorf("set pending mode: no such account %s", id)
+	}
+	a.pendingMode = mode
+	return nil
+}

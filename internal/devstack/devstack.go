@@ -52,6 +52,12 @@ type Config struct {
 	// ReactivationTimeout is how long an inactive account may take to come back (0: the
 	// workflow default).
 	ReactivationTimeout time.Duration
+	// SandboxRefreshCooldown is the sandbox's wait after a refresh before the next may
+	// start (0: its default of a minute; negative: none).
+	SandboxRefreshCooldown time.Duration
+	// FreshDataWindow is how old refreshed data may be and still be used when Stripe
+	// allows no refresh yet (0: the activities' default of an hour).
+	FreshDataWindow time.Duration
 	// SandboxRateLimit is the sandbox's requests per second per key (0: Stripe's test-mode
 	// 25; negative: none).
 	SandboxRateLimit int
@@ -114,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("start throwaway postgres: %w", err)
 		}
-		s.closers = append(s.closers, cluster.Stop)
+		s.onClose("stop postgres", cluster.Stop)
 		s.DatabaseURL = cluster.URL("postgres")
 	}
 	if err := migrate(ctx, s.DatabaseURL); err != nil {
@@ -123,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if s.Pool, err = wiring.OpenPostgres(ctx, s.DatabaseURL); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func() error { s.Pool.Close(); return nil })
+	s.onClose("close postgres pool", func() error { s.Pool.Close(); return nil })
 	s.Store = store.New(s.Pool)
 
 	// Temporal server and Web UI.
@@ -140,24 +146,24 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s.closers = append(s.closers, ts.Stop)
+	s.onClose("stop temporal server", ts.Stop)
 	s.TemporalAddress, s.Namespace, s.UIURL = ts.FrontendAddress(), ts.Namespace(), ts.UIURL()
 	if s.Temporal, err = wiring.DialTemporal(ctx, wiring.TemporalConfig{Address: s.TemporalAddress, Namespace: s.Namespace}, logger); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func() error { s.Temporal.Close(); return nil })
+	s.onClose("close temporal client", func() error { s.Temporal.Close(); return nil })
 
 	// Listeners first: the sandbox needs the API's webhook URL, the API the sandbox's.
 	apiLn, err := listen(cfg.APIAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the api: %w", err)
 	}
-	s.closers = append(s.closers, func() error { _ = apiLn.Close(); return nil })
+	s.onClose("close api listener", func() error { _ = apiLn.Close(); return nil })
 	sbLn, err := listen(cfg.SandboxAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the sandbox: %w", err)
 	}
-	s.closers = append(s.closers, func() error { _ = sbLn.Close(); return nil })
+	s.onClose("close sandbox listener", func() error { _ = sbLn.Close(); return nil })
 	s.APIURL = "http://" + apiLn.Addr().String()
 	s.SandboxURL = "http://" + sbLn.Addr().String()
 
@@ -173,29 +179,34 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		PersonaDir:           cfg.PersonaDir,
 		PostPendingOnRefresh: cfg.PostPendingOnRefresh,
 		RateLimit:            cfg.SandboxRateLimit,
+		RefreshCooldown:      cfg.SandboxRefreshCooldown,
 		Logger:               logger.With("component", "fcsandbox"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
 	s.Sandbox = sb
-	s.closers = append(s.closers, func() error { sb.Close(); return nil })
+	s.onClose("stop sandbox", func() error { sb.Close(); return nil })
 	s.serve(sbLn, sb.Handler())
 
 	// Worker and API: the same code as `underwriter worker` and `underwriter api`.
 	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: apiKey, APIBase: s.SandboxURL}, logger)
 	w := wiring.NewWorker(s.Temporal, &activities.Activities{
 		Stripe: sc, Store: s.Store, Logger: logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
+		FreshDataWindow: cfg.FreshDataWindow,
 	}, wiring.WorkerOptions{})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	s.closers = append(s.closers, func() error { w.Stop(); return nil })
+	s.onClose("stop worker", func() error { w.Stop(); return nil })
 	srv := &api.Server{
 		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{webhookSecret},
 		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: logger.With("component", "api"),
 	}
 	s.serve(apiLn, srv.Handler())
+	// Closers run in reverse: the sandbox stops sending webhooks before the API stops
+	// (stopping it twice is harmless).
+	s.onClose("stop sandbox webhooks", func() error { sb.Close(); return nil })
 	return s, nil
 }
 
@@ -206,10 +217,30 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 			s.logger.Error("http server", "addr", ln.Addr().String(), "err", err)
 		}
 	}()
-	s.closers = append(s.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.onClose("shut down http server on "+ln.Addr().String(), func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		return hs.Shutdown(ctx)
+		if err := hs.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			// A request still running (a webhook waiting on its signal) is cut off: the
+			// stack is going away, and Stripe would redeliver to a real endpoint.
+			return hs.Close()
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// shutdownGrace is how long Close lets in-flight HTTP requests finish.
+const shutdownGrace = 5 * time.Second
+
+// onClose registers fn to run at Close; name labels its error.
+func (s *Stack) onClose(name string, fn func() error) {
+	s.closers = append(s.closers, func() error {
+		if err := fn(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
 	})
 }
 

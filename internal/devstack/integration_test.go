@@ -604,3 +604,105 @@ func TestRateLimitedStripe(t *testing.T) {
 	require.Positive(t, retried, "some Stripe calls were rate limited and retried")
 	t.Logf("%d activity attempts retried after a 429", retried)
 }
+
+// TestReturningCustomerSyncsTheBanksChanges: between two applications of one customer the
+// bank settles the pending transactions (the sandbox's next refresh posts them). The second
+// application's refresh brings exactly those changes, its incremental sync pulls only them
+// (transaction_refresh[after] the first sync's refresh), and its snapshot equals a full
+// re-sync from Stripe.
+func TestReturningCustomerSyncsTheBanksChanges(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+		RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: -1, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	steady := persona(t, stack, "steady_salaried")
+	first := stack.underwriteOne(ctx, "settle-first", steady, time.Minute)
+	require.NoError(t, first.Err)
+	accts, err := stack.Store.ListAccounts(ctx, "settle-first")
+	require.NoError(t, err)
+	acct := accts[0]
+	before, err := stack.Store.ListTransactions(ctx, acct.ID)
+	require.NoError(t, err)
+	var pending []string
+	for _, tx := range before {
+		if tx.Status == "pending" {
+			pending = append(pending, tx.ID)
+		}
+	}
+	require.NotEmpty(t, pending, "the persona needs pending transactions")
+
+	// The bank settles: the next refresh posts the pending transactions.
+	require.NoError(t, stack.Sandbox.SetPendingAtRefresh(acct.ID, fcsandbox.PendingPost))
+	hc := &http.Client{Timeout: 30 * time.Second}
+	_, err = CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: "settle-second",
+		LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
+		AccountIDs: []string{acct.ID}})
+	require.NoError(t, err)
+	st, err := WaitForDecision(ctx, hc, stack.APIURL, "settle-second")
+	require.NoError(t, err)
+	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
+
+	syncs := syncResults(t, ctx, stack, "settle-second")
+	require.Len(t, syncs, 1)
+	require.Equal(t, int64(len(pending)), syncs[0].Upserted, "the incremental sync pulls exactly the settled transactions")
+	after, err := stack.Store.ListTransactions(ctx, acct.ID)
+	require.NoError(t, err)
+	require.Len(t, after, len(before), "settling changes rows, it adds none")
+	for _, tx := range after {
+		require.NotEqual(t, "pending", tx.Status, "%s is settled in Postgres too", tx.ID)
+	}
+	d, err := stack.Store.GetDecision(ctx, "settle-second")
+	require.NoError(t, err)
+	snap, err := stack.Store.GetSnapshot(ctx, *d.SnapshotID)
+	require.NoError(t, err)
+	require.Equal(t, fullListing(t, stack, acct.ID), snapshotTransactions(t, snap.Ledger), "the snapshot equals a full re-sync")
+}
+
+// TestRefreshNotYetAllowedIsWaitedFor: Stripe allows no refresh yet and the data it holds
+// is older than the fresh-data window, so the workflow waits for next_refresh_available_at
+// and refreshes then, rather than failing or deciding on stale data.
+func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const cooldown = 3 * time.Second
+	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+		RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: cooldown, FreshDataWindow: time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	steady := persona(t, stack, "steady_salaried")
+	first := stack.underwriteOne(ctx, "wait-first", steady, time.Minute)
+	require.NoError(t, first.Err)
+	accts, err := stack.Store.ListAccounts(ctx, "wait-first")
+	require.NoError(t, err)
+
+	hc := &http.Client{Timeout: 30 * time.Second}
+	_, err = CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: "wait-second",
+		LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
+		AccountIDs: []string{accts[0].ID}})
+	require.NoError(t, err)
+	st, err := WaitForDecision(ctx, hc, stack.APIURL, "wait-second")
+	require.NoError(t, err)
+	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
+	require.NotContains(t, reasonCodes(t, st), "STALE_DATA")
+
+	// The history shows the wait: a refresh round that asked nothing, a timer, a second
+	// round that refreshed.
+	rounds, timers := 0, 0
+	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID("wait-second"), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.ActivityType.GetName() == "RequestRefresh" {
+			rounds++
+		}
+		// The refresh polls use 30 s timers; the wait for the cool-down is shorter.
+		if a := ev.GetTimerStartedEventAttributes(); a != nil && a.StartToFireTimeout.AsDuration() <= cooldown+time.Second {
+			timers++
+		}
+	}
+	require.Equal(t, 2, rounds, "one round refused by the cool-down, one after it")
+	require.Positive(t, timers, "the workflow slept until next_refresh_available_at")
+}
