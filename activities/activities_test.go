@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -171,25 +172,54 @@ func TestLinkRefreshSyncSnapshotScoreRecord(t *testing.T) {
 	require.Equal(t, direct.Score, scored.Decision.Score)
 	require.Equal(t, "approve", scored.Decision.Outcome)
 
-	rec := activities.RecordInput{ApplicationID: f.appID, WorkflowID: "underwrite/" + f.appID, RunID: "run-1",
+	// Score stored the decision with its full feature vector; only the verdict travels.
+	d, err := f.store.GetDecision(ctx, f.appID)
+	require.NoError(t, err)
+	require.Equal(t, "approve", d.Outcome)
+	require.Equal(t, snap.ContentHash, *d.ContentHash)
+	var features map[string]any
+	require.NoError(t, json.Unmarshal(d.Features, &features))
+	require.Contains(t, features, "monthly_income_est")
+	require.Contains(t, features, "income_streams")
+	require.NotEqual(t, "[]", string(d.Points))
+	verdict, err := json.Marshal(scored)
+	require.NoError(t, err)
+	require.NotContains(t, string(verdict), "PAYROLL", "no transaction description travels through workflow history")
+	require.NotContains(t, string(verdict), "income_streams")
+
+	// RecordDecision finds the stored decision and writes nothing, however often it runs.
+	rec := activities.RecordInput{ApplicationID: f.appID, WorkflowID: "underwrite/" + f.appID, RunID: "run-2",
 		Outcome: scored.Decision.Outcome, Score: &scored, Snapshot: &snap}
-	v, err = f.env.ExecuteActivity(f.acts.RecordDecision, rec)
-	require.NoError(t, err)
-	var r1 activities.RecordResult
-	require.NoError(t, v.Get(&r1))
-	require.True(t, r1.Created)
-	rec.RunID = "run-2"
-	v, err = f.env.ExecuteActivity(f.acts.RecordDecision, rec)
-	require.NoError(t, err)
-	var r2 activities.RecordResult
-	require.NoError(t, v.Get(&r2))
-	require.False(t, r2.Created, "the second write finds the first decision")
+	for range 2 {
+		v, err = f.env.ExecuteActivity(f.acts.RecordDecision, rec)
+		require.NoError(t, err)
+		var r activities.RecordResult
+		require.NoError(t, v.Get(&r))
+		require.False(t, r.Created)
+	}
 	n, err := f.store.CountDecisions(ctx, f.appID)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	d, err := f.store.GetDecision(ctx, f.appID)
+	storedAgain, err := f.store.GetDecision(ctx, f.appID)
 	require.NoError(t, err)
-	require.Equal(t, "run-1", d.RunID)
+	require.Equal(t, d.RunID, storedAgain.RunID, "the first write stands")
+	require.JSONEq(t, string(d.Features), string(storedAgain.Features))
+	app, err := f.store.GetApplication(ctx, f.appID)
+	require.NoError(t, err)
+	require.Equal(t, "decided", app.Stage)
+
+	// An outcome that was not scored is written by RecordDecision itself, once.
+	_, _, err = f.store.CreateApplication(ctx, store.Application{ID: "app-expired", RequestHash: "h", LoanAmountMinor: 1000,
+		TermMonths: 6, Currency: "usd", WorkflowID: "underwrite/app-expired"})
+	require.NoError(t, err)
+	expired := activities.RecordInput{ApplicationID: "app-expired", WorkflowID: "underwrite/app-expired", RunID: "run-x", Outcome: "expired"}
+	for i, want := range []bool{true, false} {
+		v, err = f.env.ExecuteActivity(f.acts.RecordDecision, expired)
+		require.NoError(t, err)
+		var r activities.RecordResult
+		require.NoError(t, v.Get(&r))
+		require.Equal(t, want, r.Created, "call %d", i)
+	}
 }
 
 // TestSyncResumesFromHeartbeat runs a sync whose earlier attempt stored the first page and

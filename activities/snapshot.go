@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/cashflow-underwriting/underwriter/scoring"
@@ -149,8 +150,11 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 	return SnapshotRef{ID: snap.ID, ContentHash: snap.ContentHash, AsOf: snap.AsOf, Transactions: snap.TxnCount, Accounts: snap.AccountCount}, nil
 }
 
-// Score computes the features of a snapshot and decides with the current scorecard and
-// policy. It reads only the snapshot, never Stripe, so re-running it gives the same answer.
+// Score computes the features of a snapshot, decides with the current scorecard and
+// policy, and stores the decision with its full feature vector and points. It reads only the
+// snapshot, never Stripe, so re-running it gives the same answer, and the stored decision
+// is written once. It returns the decision without the feature vector, which stays out of
+// workflow history; RecordDecision then completes the application.
 func (a *Activities) Score(ctx context.Context, in ScoreInput) (ScoreResult, error) {
 	snap, err := a.Store.GetSnapshot(ctx, in.SnapshotID)
 	if err != nil {
@@ -167,49 +171,39 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (ScoreResult, err
 		return ScoreResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("score snapshot %d: %v", in.SnapshotID, err), ErrTypeBadData, err)
 	}
+	res := ScoreResult{Decision: VerdictOf(dec), Cutoff: time.Date(cutoff.Year(), cutoff.Month(), cutoff.Day(), 0, 0, 0, 0, time.UTC)}
+	wf := activity.GetInfo(ctx).WorkflowExecution
+	row, err := a.decisionRow(in.ApplicationID, wf.ID, wf.RunID, dec.Outcome, &res, &SnapshotRef{
+		ID: snap.ID, ContentHash: snap.ContentHash, AsOf: snap.AsOf,
+	})
+	if err != nil {
+		return ScoreResult{}, err
+	}
+	if row.Features, err = json.Marshal(dec.Features); err != nil {
+		return ScoreResult{}, fmt.Errorf("encode features: %w", err)
+	}
+	if row.Points, err = json.Marshal(nonNil(dec.Points)); err != nil {
+		return ScoreResult{}, fmt.Errorf("encode points: %w", err)
+	}
+	row.ReasonCodeMapVersion = scoring.DefaultModel().ReasonCodeMapVersion
+	if _, _, err := a.Store.RecordDecision(ctx, row); err != nil {
+		return ScoreResult{}, fmt.Errorf("store decision for %s: %w", in.ApplicationID, err)
+	}
 	a.log().InfoContext(ctx, "scored", "application_id", in.ApplicationID, "snapshot_id", in.SnapshotID,
 		"outcome", dec.Outcome, "score", dec.Score)
-	day := time.Date(cutoff.Year(), cutoff.Month(), cutoff.Day(), 0, 0, 0, 0, time.UTC)
-	return ScoreResult{Decision: dec, Cutoff: day}, nil
+	return res, nil
 }
 
-// RecordDecision writes the application's one decision. A second call (an activity retry,
-// a replayed workflow) finds the first row and writes nothing.
+// RecordDecision completes the application's one decision: it writes the decisions that
+// were not scored (expired) and finds those Score stored, then marks the application
+// decided. A second call (an activity retry, a replayed workflow) finds the first row and
+// writes nothing.
 func (a *Activities) RecordDecision(ctx context.Context, in RecordInput) (RecordResult, error) {
-	d := store.Decision{
-		ApplicationID: in.ApplicationID,
-		WorkflowID:    in.WorkflowID,
-		RunID:         in.RunID,
-		Outcome:       in.Outcome,
-		DecidedAt:     a.now(),
-		BuildVersion:  a.BuildVersion,
-		Reasons:       json.RawMessage("[]"),
-		Rules:         json.RawMessage("[]"),
-		Features:      json.RawMessage("{}"),
+	row, err := a.decisionRow(in.ApplicationID, in.WorkflowID, in.RunID, in.Outcome, in.Score, in.Snapshot)
+	if err != nil {
+		return RecordResult{}, err
 	}
-	if in.Score != nil {
-		dec := in.Score.Decision
-		score, pd := dec.Score, dec.PD
-		d.Score, d.PD = &score, &pd
-		var err error
-		if d.Reasons, err = json.Marshal(nonNil(dec.Reasons)); err != nil {
-			return RecordResult{}, fmt.Errorf("encode reasons: %w", err)
-		}
-		if d.Rules, err = json.Marshal(nonNil(dec.Rules)); err != nil {
-			return RecordResult{}, fmt.Errorf("encode rules: %w", err)
-		}
-		if d.Features, err = json.Marshal(dec.Features); err != nil {
-			return RecordResult{}, fmt.Errorf("encode features: %w", err)
-		}
-		d.ModelVersion, d.PolicyVersion, d.FeatureSetVersion = dec.ModelVersion, dec.PolicyVersion, dec.FeatureSetVersion
-		cutoff := in.Score.Cutoff
-		d.Cutoff = &cutoff
-	}
-	if in.Snapshot != nil {
-		id, hash, asOf := in.Snapshot.ID, in.Snapshot.ContentHash, in.Snapshot.AsOf
-		d.SnapshotID, d.ContentHash, d.AsOf = &id, &hash, &asOf
-	}
-	stored, created, err := a.Store.RecordDecision(ctx, d)
+	stored, created, err := a.Store.RecordDecision(ctx, row)
 	if err != nil {
 		return RecordResult{}, fmt.Errorf("record decision for %s: %w", in.ApplicationID, err)
 	}
@@ -218,6 +212,34 @@ func (a *Activities) RecordDecision(ctx context.Context, in RecordInput) (Record
 	}
 	a.log().InfoContext(ctx, "decision recorded", "application_id", in.ApplicationID, "outcome", stored.Outcome, "created", created)
 	return RecordResult{Created: created, DecidedAt: stored.DecidedAt}, nil
+}
+
+// decisionRow is the stored form of a decision; scored is nil for outcomes that were not
+// scored. Features and points are filled in by Score, which has them.
+func (a *Activities) decisionRow(appID, workflowID, runID, outcome string, scored *ScoreResult, snap *SnapshotRef) (store.Decision, error) {
+	d := store.Decision{
+		ApplicationID: appID, WorkflowID: workflowID, RunID: runID, Outcome: outcome,
+		DecidedAt: a.now(), BuildVersion: a.BuildVersion,
+		Reasons: json.RawMessage("[]"), Rules: json.RawMessage("[]"), Features: json.RawMessage("{}"), Points: json.RawMessage("[]"),
+	}
+	if scored != nil {
+		v := scored.Decision
+		score, pd, cutoff := v.Score, v.PD, scored.Cutoff
+		d.Score, d.PD, d.Cutoff = &score, &pd, &cutoff
+		var err error
+		if d.Reasons, err = json.Marshal(nonNil(v.Reasons)); err != nil {
+			return d, fmt.Errorf("encode reasons: %w", err)
+		}
+		if d.Rules, err = json.Marshal(nonNil(v.Rules)); err != nil {
+			return d, fmt.Errorf("encode rules: %w", err)
+		}
+		d.ModelVersion, d.PolicyVersion, d.FeatureSetVersion = v.ModelVersion, v.PolicyVersion, v.FeatureSetVersion
+	}
+	if snap != nil {
+		id, hash, asOf := snap.ID, snap.ContentHash, snap.AsOf
+		d.SnapshotID, d.ContentHash, d.AsOf = &id, &hash, &asOf
+	}
+	return d, nil
 }
 
 func nonNil[T any](s []T) []T {

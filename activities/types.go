@@ -157,9 +157,34 @@ type ScoreInput struct {
 
 // ScoreResult is the scoring decision and the cutoff day it was computed at.
 type ScoreResult struct {
-	Decision scoring.Decision
+	Decision Verdict
 	// Cutoff is the as-of day of the features (UTC midnight).
 	Cutoff time.Time
+}
+
+// Verdict is a scoring decision as it travels through workflow history: everything but the
+// feature vector and the points, which Score stores with the decision in Postgres (they
+// are large, and recurring streams name transactions by their descriptions). Its JSON keys
+// are scoring.Decision's, so results recorded with the whole decision decode into it.
+type Verdict struct {
+	Outcome           string                `json:"outcome"`
+	Score             int                   `json:"score"`
+	PD                float64               `json:"pd"`
+	Reasons           []scoring.Reason      `json:"reasons"`
+	Rules             []scoring.RuleResult  `json:"rules"`
+	ModelVersion      string                `json:"model_version"`
+	PolicyVersion     string                `json:"policy_version"`
+	FeatureSetVersion string                `json:"feature_set_version"`
+	CounterOffer      *scoring.CounterOffer `json:"counter_offer,omitempty"`
+}
+
+// VerdictOf is d without its feature vector and points.
+func VerdictOf(d scoring.Decision) Verdict {
+	return Verdict{
+		Outcome: d.Outcome, Score: d.Score, PD: d.PD, Reasons: d.Reasons, Rules: d.Rules,
+		ModelVersion: d.ModelVersion, PolicyVersion: d.PolicyVersion, FeatureSetVersion: d.FeatureSetVersion,
+		CounterOffer: d.CounterOffer,
+	}
 }
 
 // RecordInput is a decision to write. Score is nil for outcomes that were not scored

@@ -58,7 +58,7 @@ func newHarness(t *testing.T, decision scoring.Decision) *harness {
 	h.env.OnActivity(acts.Score, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ScoreInput) (activities.ScoreResult, error) {
 			h.scored = append(h.scored, in)
-			return activities.ScoreResult{Decision: decision}, nil
+			return activities.ScoreResult{Decision: activities.VerdictOf(decision)}, nil
 		}).Maybe()
 	h.env.OnActivity(acts.RecordDecision, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RecordInput) (activities.RecordResult, error) {

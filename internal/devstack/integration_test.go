@@ -3,6 +3,7 @@ package devstack
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -160,9 +162,19 @@ func TestPipelineEndToEnd(t *testing.T) {
 		for _, r := range results {
 			b, err := wiring.ExportHistory(ctx, stack.Temporal, workflows.WorkflowID(r.ApplicationID), "")
 			require.NoError(t, err)
-			require.Contains(t, string(b), r.ApplicationID)
-			for _, secret := range []string{"_secret_", "sk_test_", "whsec_", "PAYROLL", "OVERDRAFT"} {
-				require.NotContains(t, string(b), secret)
+			// Payloads are base64 in the export: search their decoded bytes too.
+			text := string(b)
+			for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
+				raw, err := base64.StdEncoding.DecodeString(m[1])
+				require.NoError(t, err)
+				text += "\n" + string(raw)
+			}
+			require.Contains(t, text, `"ApplicationID":"`+r.ApplicationID+`"`, "the decoded payloads are searched")
+			upper := strings.ToUpper(text)
+			for _, secret := range []string{"_secret_", "sk_test_", "whsec_", "PAYROLL", "OVERDRAFT FEE", "PPD ID", "\"description\""} {
+				if i := strings.Index(upper, strings.ToUpper(secret)); i >= 0 {
+					t.Errorf("%s: history holds %q: …%s…", r.Persona, secret, text[max(0, i-80):min(len(text), i+80)])
+				}
 			}
 			if *updateHistories != "" {
 				path := filepath.Join("../../testdata/histories", "underwrite-"+*updateHistories+"-"+r.Persona+".json")
@@ -344,6 +356,9 @@ func TestWebhookReceiverHardening(t *testing.T) {
 		require.Contains(t, out, `"ignored"`, "the workflow has finished")
 	})
 }
+
+// payloadData matches the base64 data of a payload in an exported history.
+var payloadData = regexp.MustCompile(`"data":\s*"([A-Za-z0-9+/=]+)"`)
 
 func postJSON(t *testing.T, hc *http.Client, url string, v any) (int, string) {
 	t.Helper()
