@@ -12,62 +12,16 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/cashflow-underwriting/underwriter/internal/ledgerfile"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
-// The snapshot document is a ledger file (DESIGN.md, "Ledger files"): Stripe's objects as
-// API version 2023-10-16 returns them, limited to the fields scoring reads. The same bytes
-// are hashed, stored and scored, so replays and re-scores read exactly what the decision
-// read, and `underwriter features --ledger` reads an exported snapshot unchanged.
-type ledgerDoc struct {
-	Accounts []ledgerAccount `json:"accounts"`
-}
-
-type ledgerAccount struct {
-	Account      ledgerAccountObject `json:"account"`
-	Transactions []ledgerTransaction `json:"transactions"`
-}
-
-type ledgerAccountObject struct {
-	ID              string         `json:"id"`
-	Object          string         `json:"object"`
-	Category        string         `json:"category"`
-	Subcategory     string         `json:"subcategory"`
-	Status          string         `json:"status"`
-	InstitutionName string         `json:"institution_name"`
-	Balance         *ledgerBalance `json:"balance"`
-}
-
-type ledgerBalance struct {
-	AsOf    int64            `json:"as_of"`
-	Type    string           `json:"type"`
-	Current map[string]int64 `json:"current"`
-	Cash    *ledgerCash      `json:"cash,omitempty"`
-}
-
-type ledgerCash struct {
-	Available map[string]int64 `json:"available"`
-}
-
-type ledgerTransaction struct {
-	ID                 string            `json:"id"`
-	Object             string            `json:"object"`
-	Account            string            `json:"account"`
-	Amount             int64             `json:"amount"`
-	Currency           string            `json:"currency"`
-	Description        string            `json:"description"`
-	Status             string            `json:"status"`
-	StatusTransitions  statusTransitions `json:"status_transitions"`
-	TransactedAt       int64             `json:"transacted_at"`
-	TransactionRefresh string            `json:"transaction_refresh"`
-	Updated            int64             `json:"updated"`
-}
-
-type statusTransitions struct {
-	PostedAt *int64 `json:"posted_at"`
-	VoidAt   *int64 `json:"void_at"`
-}
+// The snapshot document is a ledger file (DESIGN.md, "Ledger files", written with
+// internal/ledgerfile): Stripe's objects as API version 2023-10-16 returns them, limited to
+// the fields scoring reads. The same bytes are hashed, stored and scored, so replays and
+// re-scores read exactly what the decision read, and `underwriter features --ledger` reads
+// an exported snapshot unchanged.
 
 // FreezeSnapshot writes an immutable snapshot of the application's accounts, latest
 // balances and transactions, identified by the SHA-256 of its document. Freezing the same
@@ -77,14 +31,14 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 	if err != nil {
 		return SnapshotRef{}, fmt.Errorf("list accounts of %s: %w", in.ApplicationID, err)
 	}
-	var doc ledgerDoc
+	var doc ledgerfile.File
 	var asOf time.Time
 	txnCount := 0
 	for _, acct := range accounts {
-		la := ledgerAccount{Account: ledgerAccountObject{
-			ID: acct.ID, Object: "financial_connections.account", Category: acct.Category,
+		e := ledgerfile.Entry{Account: ledgerfile.Account{
+			ID: acct.ID, Object: ledgerfile.ObjectAccount, Category: acct.Category,
 			Subcategory: acct.Subcategory, Status: acct.Status, InstitutionName: acct.InstitutionName,
-		}, Transactions: []ledgerTransaction{}}
+		}, Transactions: []ledgerfile.Transaction{}}
 		bal, err := a.Store.LatestBalance(ctx, acct.ID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -93,11 +47,11 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 		default:
 			// The stored balance is already in the project's sign convention, which is
 			// Stripe's; SignedAmount is the identity both ways.
-			lb := &ledgerBalance{AsOf: bal.AsOf.Unix(), Type: bal.Type, Current: map[string]int64{bal.Currency: bal.CurrentMinor}}
+			b := &ledgerfile.Balance{AsOf: bal.AsOf.Unix(), Type: bal.Type, Current: map[string]int64{bal.Currency: bal.CurrentMinor}}
 			if bal.AvailableMinor != nil {
-				lb.Cash = &ledgerCash{Available: map[string]int64{bal.Currency: *bal.AvailableMinor}}
+				b.Cash = &ledgerfile.Cash{Available: map[string]int64{bal.Currency: *bal.AvailableMinor}}
 			}
-			la.Account.Balance = lb
+			e.Account.Balance = b
 			if bal.AsOf.After(asOf) {
 				asOf = bal.AsOf
 			}
@@ -107,8 +61,8 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 			return SnapshotRef{}, fmt.Errorf("read transactions of %s: %w", acct.ID, err)
 		}
 		for _, t := range txns {
-			lt := ledgerTransaction{
-				ID: t.ID, Object: "financial_connections.transaction", Account: t.AccountID,
+			lt := ledgerfile.Transaction{
+				ID: t.ID, Object: ledgerfile.ObjectTransaction, Account: t.AccountID,
 				Amount: t.AmountMinor, Currency: t.Currency, Description: t.Description, Status: t.Status,
 				TransactedAt: t.TransactedAt.Unix(), TransactionRefresh: t.TransactionRefresh,
 				Updated: t.StripeUpdatedAt.Unix(),
@@ -121,10 +75,10 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 				v := t.VoidAt.Unix()
 				lt.StatusTransitions.VoidAt = &v
 			}
-			la.Transactions = append(la.Transactions, lt)
+			e.Transactions = append(e.Transactions, lt)
 		}
 		txnCount += len(txns)
-		doc.Accounts = append(doc.Accounts, la)
+		doc.Accounts = append(doc.Accounts, e)
 	}
 	if asOf.IsZero() {
 		asOf = a.now().Truncate(time.Second)

@@ -13,13 +13,14 @@ package ledgercsv
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cashflow-underwriting/underwriter/internal/ledgerfile"
 )
 
 // APIVersion is the Stripe API version whose object shapes the ledger file holds.
@@ -73,68 +74,21 @@ type Options struct {
 	InputOrderOnChainFailure bool
 }
 
-// File is a ledger file: the JSON document DESIGN.md "Ledger files" describes.
-type File struct {
-	Accounts []Entry `json:"accounts"`
-}
-
-// Entry is one account with its transactions.
-type Entry struct {
-	Account      Account       `json:"account"`
-	Transactions []Transaction `json:"transactions"`
-}
-
-// Account is a financial_connections.account object (the fields a ledger needs).
-type Account struct {
-	ID              string   `json:"id"`
-	Object          string   `json:"object"`
-	Balance         *Balance `json:"balance"`
-	Category        string   `json:"category"`
-	DisplayName     string   `json:"display_name"`
-	InstitutionName string   `json:"institution_name"`
-	Livemode        bool     `json:"livemode"`
-	Permissions     []string `json:"permissions"`
-	Status          string   `json:"status"`
-	Subcategory     string   `json:"subcategory"`
-}
-
-// Balance is an account's balance object: current amounts per currency at AsOf.
-type Balance struct {
-	AsOf    int64            `json:"as_of"`
-	Current map[string]int64 `json:"current"`
-	Type    string           `json:"type"`
-}
-
-// Transaction is a financial_connections.transaction object.
-type Transaction struct {
-	ID                 string            `json:"id"`
-	Object             string            `json:"object"`
-	Account            string            `json:"account"`
-	Amount             int64             `json:"amount"`
-	Currency           string            `json:"currency"`
-	Description        string            `json:"description"`
-	Livemode           bool              `json:"livemode"`
-	Status             string            `json:"status"`
-	StatusTransitions  StatusTransitions `json:"status_transitions"`
-	TransactedAt       int64             `json:"transacted_at"`
-	TransactionRefresh string            `json:"transaction_refresh"`
-	Updated            int64             `json:"updated"`
-}
-
-// StatusTransitions holds a transaction's posted_at and void_at (Unix seconds or null).
-type StatusTransitions struct {
-	PostedAt *int64 `json:"posted_at"`
-	VoidAt   *int64 `json:"void_at"`
-}
-
-// Marshal encodes f as indented JSON with a trailing newline.
-func (f File) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode ledger file: %w", err)
-	}
-	return append(b, '\n'), nil
-}
+// The ledger file types live in internal/ledgerfile, shared with the pipeline's snapshots.
+type (
+	// File is a ledger file: the JSON document DESIGN.md "Ledger files" describes.
+	File = ledgerfile.File
+	// Entry is one account with its transactions.
+	Entry = ledgerfile.Entry
+	// Account is a financial_connections.account object (the fields a ledger needs).
+	Account = ledgerfile.Account
+	// Balance is an account's balance object.
+	Balance = ledgerfile.Balance
+	// Transaction is a financial_connections.transaction object.
+	Transaction = ledgerfile.Transaction
+	// StatusTransitions holds a transaction's posted_at and void_at.
+	StatusTransitions = ledgerfile.StatusTransitions
+)
 
 // ErrNoRows is returned by Build for an empty row set.
 var ErrNoRows = errors.New("no rows")
