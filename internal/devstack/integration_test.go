@@ -397,7 +397,7 @@ func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 	acct := accts[0]
 	before, err := stack.Store.ListTransactions(ctx, acct.ID)
 	require.NoError(t, err)
-	firstSync := syncResults(t, ctx, stack, "ret-first")
+	firstSync := activityResults[activities.SyncResult](t, ctx, stack, "ret-first", "SyncTransactions")
 	require.Len(t, firstSync, 1)
 	require.Equal(t, int64(len(before)), firstSync[0].Upserted, "the first sync is a full one")
 
@@ -414,7 +414,7 @@ func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 	after, err := stack.Store.ListTransactions(ctx, acct.ID)
 	require.NoError(t, err)
 	require.Len(t, after, len(before), "nothing is stored twice")
-	syncs := syncResults(t, ctx, stack, "ret-second")
+	syncs := activityResults[activities.SyncResult](t, ctx, stack, "ret-second", "SyncTransactions")
 	require.Len(t, syncs, 1)
 	require.Zero(t, syncs[0].Upserted, "the bank changed nothing since the first sync, so nothing is pulled again")
 	require.Equal(t, len(before), syncs[0].Stored)
@@ -471,27 +471,6 @@ func snapshotTransactions(t *testing.T, ledger []byte) map[txnKey]bool {
 	for _, a := range doc.Accounts {
 		for _, tx := range a.Transactions {
 			out[txnKey{tx.ID, tx.Status, tx.Amount}] = true
-		}
-	}
-	return out
-}
-
-func syncResults(t *testing.T, ctx context.Context, stack *Stack, applicationID string) []activities.SyncResult {
-	t.Helper()
-	wid := workflows.WorkflowID(applicationID)
-	it := stack.Temporal.GetWorkflowHistory(ctx, wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	scheduled := map[int64]string{}
-	var out []activities.SyncResult
-	for it.HasNext() {
-		ev, err := it.Next()
-		require.NoError(t, err)
-		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
-			scheduled[ev.EventId] = a.ActivityType.GetName()
-		}
-		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && scheduled[a.ScheduledEventId] == "SyncTransactions" {
-			var res activities.SyncResult
-			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.Result, &res))
-			out = append(out, res)
 		}
 	}
 	return out
@@ -659,7 +638,7 @@ func TestReturningCustomerSyncsTheBanksChanges(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
 
-	syncs := syncResults(t, ctx, stack, "settle-second")
+	syncs := activityResults[activities.SyncResult](t, ctx, stack, "settle-second", "SyncTransactions")
 	require.Len(t, syncs, 1)
 	require.Equal(t, int64(len(pending)), syncs[0].Upserted, "the incremental sync pulls exactly the settled transactions")
 	after, err := stack.Store.ListTransactions(ctx, acct.ID)
@@ -720,4 +699,74 @@ func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
 	}
 	require.Equal(t, 2, rounds, "one round refused by the cool-down, one after it")
 	require.Positive(t, timers, "the workflow slept until next_refresh_available_at")
+}
+
+// TestConcurrentRefreshesOfOneAccount: two applications of a returning customer start at
+// once on the same account. Stripe runs one refresh at a time: one workflow starts it, the
+// other finds it pending (or is refused, as Stripe refuses a refresh while one is pending)
+// and waits for it instead of failing. Both are decided.
+func TestConcurrentRefreshesOfOneAccount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+		RefreshDelay: time.Second, SandboxRefreshCooldown: -1, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	steady := persona(t, stack, "steady_salaried")
+	first := stack.underwriteOne(ctx, "conc-first", steady, time.Minute)
+	require.NoError(t, first.Err)
+	accts, err := stack.Store.ListAccounts(ctx, "conc-first")
+	require.NoError(t, err)
+
+	hc := &http.Client{Timeout: 30 * time.Second}
+	ids := []string{"conc-b", "conc-c"}
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() {
+			_, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: id,
+				LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
+				AccountIDs: []string{accts[0].ID}})
+			errs <- err
+		}()
+	}
+	for range ids {
+		require.NoError(t, <-errs)
+	}
+	requested := 0
+	for _, id := range ids {
+		st, err := WaitForDecision(ctx, hc, stack.APIURL, id)
+		require.NoError(t, err)
+		require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome, id)
+		require.NotContains(t, reasonCodes(t, st), "STALE_DATA", id)
+		for _, rs := range activityResults[activities.RefreshState](t, ctx, stack, id, "RequestRefresh") {
+			for _, a := range rs.Accounts {
+				if a.Requested {
+					requested++
+				}
+			}
+		}
+	}
+	require.Equal(t, 1, requested, "one workflow started the refresh, the other waited for it")
+}
+
+// activityResults decodes the results of an application's activities of one type, in the
+// order they completed, from the workflow's history.
+func activityResults[T any](t *testing.T, ctx context.Context, stack *Stack, applicationID, activityType string) []T {
+	t.Helper()
+	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(applicationID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	scheduled := map[int64]string{}
+	var out []T
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			scheduled[ev.EventId] = a.ActivityType.GetName()
+		}
+		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && scheduled[a.ScheduledEventId] == activityType {
+			var res T
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.Result, &res))
+			out = append(out, res)
+		}
+	}
+	return out
 }
