@@ -382,6 +382,10 @@ func credential() (*syscall.Credential, error) {
 // findBinDir returns the directory holding both initdb and postgres: the one
 // on PATH if there is one, else the highest version under
 // /usr/lib/postgresql/*/bin.
+// debianBinGlob is where Debian's postgresql packages put the server binaries, one
+// directory per major version, not always on PATH.
+var debianBinGlob = "/usr/lib/postgresql/*/bin"
+
 func findBinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
@@ -392,7 +396,7 @@ func findBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(debianBinGlob)
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, dir := range dirs {
 		if isExecutable(filepath.Join(dir, "initdb")) && isExecutable(filepath.Join(dir, "postgres")) {
