@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/internal/temporalembed"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+// TestProductionCommands runs `underwriter migrate`, `worker` and `api` the way an operator
+// does, configured by environment variables only, against a Temporal server, a Postgres
+// database and the Stripe sandbox, and underwrites one application through them.
+func TestProductionCommands(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	ts, err := temporalembed.Start(ctx, temporalembed.Config{UIPort: temporalembed.NoUI, SearchAttributes: workflows.SearchAttributeTypes()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ts.Stop() })
+	dbURL := pgtest.URL(t)
+	apiAddr := freeAddr(t)
+	const key, secret = "sk_test_production", "whsec_production"
+	sb, err := fcsandbox.New(fcsandbox.Config{APIKey: key, WebhookSecret: secret, PersonaDir: "../../testdata/personas",
+		WebhookURL: "http://" + apiAddr + "/v1/webhooks/stripe", RefreshDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	sbSrv := httptest.NewServer(sb.Handler())
+	t.Cleanup(sbSrv.Close)
+
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": ts.FrontendAddress(), "TEMPORAL_NAMESPACE": ts.Namespace(),
+		"STRIPE_SECRET_KEY": key, "STRIPE_API_BASE": sbSrv.URL, "STRIPE_WEBHOOK_SECRET": "whsec_retired," + secret,
+		"UNDERWRITER_API_ADDR": apiAddr, "UNDERWRITER_LOG_LEVEL": "error",
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"underwriter", "migrate"}, getenvOf(env), &out, io.Discard))
+	require.Contains(t, out.String(), "schema version")
+
+	procCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, cmd := range []string{"worker", "api"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- run(procCtx, []string{"underwriter", cmd}, getenvOf(env), io.Discard, io.Discard)
+		}()
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	apiURL := "http://" + apiAddr
+	require.Eventually(t, func() bool {
+		resp, err := hc.Get(apiURL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond)
+
+	created, err := devstack.CreateApplication(ctx, hc, apiURL, api.ApplicationRequest{ApplicationID: "prod-1",
+		LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"})
+	require.NoError(t, err)
+	_, err = fcsandbox.CompleteLink(ctx, hc, sbSrv.URL, created.ClientSecret, "steady_salaried")
+	require.NoError(t, err)
+	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
+	defer dcancel()
+	st, err := devstack.WaitForDecision(dctx, hc, apiURL, "prod-1")
+	require.NoError(t, err)
+	require.Equal(t, "approve", st.Decision.Outcome)
+
+	// Both stop cleanly when interrupted.
+	stop()
+	wg.Wait()
+	for range 2 {
+		require.NoError(t, <-errs)
+	}
+}
+
+func getenvOf(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
