@@ -208,6 +208,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"bands", `{"policy_version":"x","rules":[],"score_bands":{"approve_min":1,"refer_min":2}}`, "score_bands: approve_min 1 is below refer_min 2"},
 		{"counter-offer without PTI", `{"policy_version":"x","rules":[],"score_bands":{"approve_min":1,"refer_min":0},"counter_offer":{"step_minor":1,"min_amount_minor":1}}`, "counter_offer: needs the PTI_ABOVE_MAX rule"},
 		{"operational decline", `{"policy_version":"x","rules":[{"rule":"STALE_DATA","threshold":1,"action":"decline","operational":true,"feature":"f","reason_text":"t"}],"score_bands":{"approve_min":1,"refer_min":0}}`, "operational rule may only refer"},
+		{"above_amount without amount", `{"policy_version":"x","rules":[{"rule":"INSUFFICIENT_HISTORY","threshold":3,"action":"decline","feature":"f","reason_text":"t","above_amount":{"amount_minor":0,"threshold":6}}],"score_bands":{"approve_min":1,"refer_min":0}}`, "rules[0].above_amount.amount_minor: 0 is not positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadPolicy([]byte(tc.file))
@@ -256,4 +257,49 @@ func TestCounterOffer(t *testing.T) {
 	small.MonthlyIncomeEst = 10000
 	small = withLoan(small, Loan{AmountMinor: 1000000, TermMonths: 12})
 	require.Nil(t, Decide(small, Loan{}, Operational{}).CounterOffer)
+}
+
+// TestLargerLoansNeedLongerHistory: a policy asks for 3 months of history, and 6 above a
+// configured loan amount (the reference's default); the same applicant passes for the small
+// loan and fails for the large one, with the threshold applied shown in the rule result.
+func TestLargerLoansNeedLongerHistory(t *testing.T) {
+	t.Parallel()
+	p, err := LoadPolicy([]byte(`{"policy_version":"x","rules":[{"rule":"INSUFFICIENT_HISTORY","threshold":3,"action":"decline",
+		"feature":"months_of_history","reason_text":"Insufficient bank account history",
+		"above_amount":{"amount_minor":500000,"threshold":6}}],"score_bands":{"approve_min":0,"refer_min":0}}`))
+	require.NoError(t, err)
+	f := Features{MonthsOfHistory: 4.5, LoanAmount: 500000}
+	small := p.Evaluate(f, Operational{})
+	require.True(t, small[0].Passed, "%+v", small[0])
+	require.Equal(t, "< 3", small[0].Threshold)
+	f.LoanAmount = 500001
+	large := p.Evaluate(f, Operational{})
+	require.False(t, large[0].Passed)
+	require.Equal(t, "< 6", large[0].Threshold)
+	require.Equal(t, "4.50", large[0].Actual)
+}
+
+func TestDSCRBelowMin(t *testing.T) {
+	t.Parallel()
+	p, err := LoadPolicy([]byte(`{"policy_version":"x","rules":[{"rule":"DSCR_BELOW_MIN","threshold":1.25,"action":"decline",
+		"action_when_undefined":"refer","feature":"dscr_requested","reason_text":"Excessive obligations in relation to income"}],
+		"score_bands":{"approve_min":0,"refer_min":0}}`))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		dscr   *float64
+		passed bool
+		action string
+	}{
+		{"covered", ptr(1.25), true, "decline"},
+		{"short", ptr(1.2499), false, "decline"},
+		{"undefined", nil, false, "refer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := p.Evaluate(Features{DSCRRequested: tc.dscr}, Operational{})[0]
+			require.Equal(t, tc.passed, r.Passed)
+			require.Equal(t, tc.action, r.Action)
+			require.Equal(t, "< 1.25", r.Threshold)
+		})
+	}
 }

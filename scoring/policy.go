@@ -36,6 +36,7 @@ const (
 	RuleNegativeDaysExcess  = "NEGATIVE_DAYS_EXCESS"
 	RulePTIAboveMax         = "PTI_ABOVE_MAX"
 	RuleLargeDeposits       = "LARGE_UNEXPLAINED_DEPOSITS"
+	RuleDSCRBelowMin        = "DSCR_BELOW_MIN"
 )
 
 // Policy v1 thresholds, as in the embedded policy-v1.json (the file is authoritative;
@@ -105,6 +106,11 @@ type Policy struct {
 //   - NEGATIVE_DAYS_EXCESS: fails when days_negative_balance_90d > Threshold or undefined.
 //   - PTI_ABOVE_MAX: fails when payment_to_income > Threshold or undefined.
 //   - LARGE_UNEXPLAINED_DEPOSITS: fails when large_deposit_count_60d > Threshold.
+//   - DSCR_BELOW_MIN: fails when dscr_requested < Threshold or undefined (a
+//     commercial-lending convention, 1.25; consumer products use PTI_ABOVE_MAX).
+//
+// AboveAmount, when set, replaces Threshold for loans applied for above its amount: the
+// reference's "months_of_history < 3 (< 6 above a configured loan amount)".
 type PolicyRule struct {
 	Rule      string  `json:"rule"`
 	Threshold float64 `json:"threshold"`
@@ -118,6 +124,22 @@ type PolicyRule struct {
 	// Feature and ReasonText form the adverse-action reason of a failure.
 	Feature    string `json:"feature"`
 	ReasonText string `json:"reason_text"`
+	// AboveAmount, when set, gives the threshold for larger loans.
+	AboveAmount *AboveAmount `json:"above_amount,omitempty"`
+}
+
+// AboveAmount is a rule's threshold for loans applied for above AmountMinor.
+type AboveAmount struct {
+	AmountMinor int64   `json:"amount_minor"`
+	Threshold   float64 `json:"threshold"`
+}
+
+// threshold is the rule's threshold for a loan of amount (minor units).
+func (r PolicyRule) threshold(amount int64) float64 {
+	if r.AboveAmount != nil && amount > r.AboveAmount.AmountMinor {
+		return r.AboveAmount.Threshold
+	}
+	return r.Threshold
 }
 
 // ScoreBands: score ≥ ApproveMin approves, ≥ ReferMin refers, otherwise declines.
@@ -206,6 +228,14 @@ func (p *Policy) validate() error {
 		if r.Feature == "" || r.ReasonText == "" {
 			return policyErr(f, "feature and reason_text are required")
 		}
+		if a := r.AboveAmount; a != nil {
+			if a.AmountMinor <= 0 {
+				return policyErr(f+".above_amount.amount_minor", "%d is not positive", a.AmountMinor)
+			}
+			if !finite(a.Threshold) {
+				return policyErr(f+".above_amount.threshold", "not finite")
+			}
+		}
 	}
 	if p.Bands.ApproveMin < p.Bands.ReferMin {
 		return policyErr("score_bands", "approve_min %d is below refer_min %d", p.Bands.ApproveMin, p.Bands.ReferMin)
@@ -278,6 +308,12 @@ var ruleEvaluators = map[string]ruleEval{
 	RuleLargeDeposits: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
 		return strconv.Itoa(f.LargeDeposits60d), "> " + fmtNum(th), float64(f.LargeDeposits60d) <= th, false
 	},
+	RuleDSCRBelowMin: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+		if f.DSCRRequested == nil {
+			return undefinedValue, "< " + fmtNum(th), false, true
+		}
+		return fmtFloat(*f.DSCRRequested, 4), "< " + fmtNum(th), *f.DSCRRequested >= th, false
+	},
 }
 
 const undefinedValue = "undefined"
@@ -300,7 +336,7 @@ func (p *Policy) Evaluate(f Features, op Operational) []RuleResult {
 func (p *Policy) evaluate(f *Features, op Operational) []RuleResult {
 	out := make([]RuleResult, len(p.Rules))
 	for i, r := range p.Rules {
-		actual, cond, passed, undef := ruleEvaluators[r.Rule](f, op, r.Threshold)
+		actual, cond, passed, undef := ruleEvaluators[r.Rule](f, op, r.threshold(f.LoanAmount))
 		action := r.Action
 		if undef && r.ActionWhenUndefined != "" {
 			action = r.ActionWhenUndefined
