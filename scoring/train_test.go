@@ -40,6 +40,7 @@ func TestTrainRecoversKnownRisk(t *testing.T) {
 	require.NoError(t, err)
 	m := res.Model
 	info := m.Training
+	t.Logf("hold-out AUC %.4f, KS %.4f, Gini %.4f", info.HoldoutAUC, info.HoldoutKS, info.HoldoutGini)
 	require.Greater(t, info.HoldoutAUC, 0.75, "ranks far better than chance")
 	require.InDelta(t, 2*info.HoldoutAUC-1, info.HoldoutGini, 1e-12)
 	require.Greater(t, info.HoldoutKS, 0.3)
