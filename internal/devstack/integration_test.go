@@ -533,6 +533,21 @@ func TestInactiveAccount(t *testing.T) {
 		require.Contains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
 	})
 
+	t.Run("disconnected: refer without waiting", func(t *testing.T) {
+		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
+			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, stack.Close()) })
+		start := time.Now()
+		linkWith(t, ctx, stack, "disconnected", persona(t, stack, "steady_salaried"),
+			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusDisconnected})
+		st, err := WaitForDecision(ctx, hc, stack.APIURL, "disconnected")
+		require.NoError(t, err)
+		require.Equal(t, "refer", st.Decision.Outcome)
+		require.Contains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
+		require.Less(t, time.Since(start), time.Minute, "a disconnected account never comes back, so nothing waits for it")
+	})
+
 	t.Run("reactivated in time: decided on fresh data", func(t *testing.T) {
 		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
 			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
