@@ -28,6 +28,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
@@ -245,10 +246,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 func TestWebhookReceiverHardening(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-		RefreshDelay: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond})
 	hc := &http.Client{Timeout: 10 * time.Second}
 	deliver := func(body []byte, header string) (int, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, stack.APIURL+"/v1/webhooks/stripe", bytes.NewReader(body))
@@ -379,22 +377,8 @@ func postJSON(t *testing.T, hc *http.Client, url string, v any) (int, string) {
 func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-		RefreshDelay: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stack.Close()) })
-	var steady fcsandbox.Persona
-	for _, p := range stack.Personas {
-		if p.Name == "steady_salaried" {
-			steady = p
-		}
-	}
-	first := stack.underwriteOne(ctx, "ret-first", steady, time.Minute)
-	require.NoError(t, first.Err)
-	accts, err := stack.Store.ListAccounts(ctx, "ret-first")
-	require.NoError(t, err)
-	require.Len(t, accts, 1)
-	acct := accts[0]
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond})
+	steady, acct := returningCustomer(ctx, t, stack, "ret-first")
 	before, err := stack.Store.ListTransactions(ctx, acct.ID)
 	require.NoError(t, err)
 	firstSync := activityResults[activities.SyncResult](t, ctx, stack, "ret-first", "SyncTransactions")
@@ -476,6 +460,33 @@ func snapshotTransactions(t *testing.T, ledger []byte) map[txnKey]bool {
 	return out
 }
 
+// startStack starts a quiet stack on a fresh database, without the Web UI, with the
+// sample personas, and stops it when the test ends.
+func startStack(ctx context.Context, t *testing.T, cfg Config) *Stack {
+	t.Helper()
+	cfg.DatabaseURL, cfg.UIPort, cfg.PersonaDir = pgtest.URL(t), -1, personaDir
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	stack, err := Start(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	return stack
+}
+
+// returningCustomer underwrites a first application of the steady persona and returns the
+// persona and the account it linked, for a second application on that account.
+func returningCustomer(ctx context.Context, t *testing.T, stack *Stack, appID string) (fcsandbox.Persona, store.Account) {
+	t.Helper()
+	steady := persona(t, stack, "steady_salaried")
+	first := stack.underwriteOne(ctx, appID, steady, time.Minute)
+	require.NoError(t, first.Err)
+	accts, err := stack.Store.ListAccounts(ctx, appID)
+	require.NoError(t, err)
+	require.Len(t, accts, 1)
+	return steady, accts[0]
+}
+
 // linkWith drives one application whose bank link uses lr's options.
 func linkWith(t *testing.T, ctx context.Context, stack *Stack, appID string, p fcsandbox.Persona, lr fcsandbox.LinkRequest) {
 	t.Helper()
@@ -521,10 +532,7 @@ func TestInactiveAccount(t *testing.T) {
 	hc := &http.Client{Timeout: 30 * time.Second}
 
 	t.Run("stays inactive: refer", func(t *testing.T) {
-		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-		require.NoError(t, err)
-		t.Cleanup(func() { require.NoError(t, stack.Close()) })
+		stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Second})
 		linkWith(t, ctx, stack, "inactive-stays", persona(t, stack, "steady_salaried"),
 			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusInactive})
 		st, err := WaitForDecision(ctx, hc, stack.APIURL, "inactive-stays")
@@ -534,10 +542,7 @@ func TestInactiveAccount(t *testing.T) {
 	})
 
 	t.Run("disconnected: refer without waiting", func(t *testing.T) {
-		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
-		require.NoError(t, err)
-		t.Cleanup(func() { require.NoError(t, stack.Close()) })
+		stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute})
 		start := time.Now()
 		linkWith(t, ctx, stack, "disconnected", persona(t, stack, "steady_salaried"),
 			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusDisconnected})
@@ -549,10 +554,7 @@ func TestInactiveAccount(t *testing.T) {
 	})
 
 	t.Run("reactivated in time: decided on fresh data", func(t *testing.T) {
-		stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-			RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
-		require.NoError(t, err)
-		t.Cleanup(func() { require.NoError(t, stack.Close()) })
+		stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Minute})
 		linkWith(t, ctx, stack, "inactive-back", persona(t, stack, "steady_salaried"),
 			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusInactive})
 
@@ -590,10 +592,7 @@ func TestInactiveAccount(t *testing.T) {
 func TestRateLimitedStripe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-		RefreshDelay: 100 * time.Millisecond, SandboxRateLimit: 8, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stack.Close()) })
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, SandboxRateLimit: 8})
 
 	results := stack.UnderwriteSamples(ctx, "rl", 3*time.Minute)
 	retried := 0
@@ -622,16 +621,8 @@ func TestRateLimitedStripe(t *testing.T) {
 func TestReturningCustomerSyncsTheBanksChanges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-		RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: -1, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stack.Close()) })
-	steady := persona(t, stack, "steady_salaried")
-	first := stack.underwriteOne(ctx, "settle-first", steady, time.Minute)
-	require.NoError(t, first.Err)
-	accts, err := stack.Store.ListAccounts(ctx, "settle-first")
-	require.NoError(t, err)
-	acct := accts[0]
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: -1})
+	steady, acct := returningCustomer(ctx, t, stack, "settle-first")
 	before, err := stack.Store.ListTransactions(ctx, acct.ID)
 	require.NoError(t, err)
 	var pending []string
@@ -676,21 +667,13 @@ func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const cooldown = 3 * time.Second
-	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-		RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: cooldown, FreshDataWindow: time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stack.Close()) })
-	steady := persona(t, stack, "steady_salaried")
-	first := stack.underwriteOne(ctx, "wait-first", steady, time.Minute)
-	require.NoError(t, first.Err)
-	accts, err := stack.Store.ListAccounts(ctx, "wait-first")
-	require.NoError(t, err)
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: cooldown, FreshDataWindow: time.Millisecond})
+	steady, acct := returningCustomer(ctx, t, stack, "wait-first")
 
 	hc := &http.Client{Timeout: 30 * time.Second}
-	_, err = CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: "wait-second",
+	_, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: "wait-second",
 		LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
-		AccountIDs: []string{accts[0].ID}})
+		AccountIDs: []string{acct.ID}})
 	require.NoError(t, err)
 	st, err := WaitForDecision(ctx, hc, stack.APIURL, "wait-second")
 	require.NoError(t, err)
@@ -723,15 +706,8 @@ func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
 func TestConcurrentRefreshesOfOneAccount(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := Start(ctx, Config{DatabaseURL: pgtest.URL(t), UIPort: -1, PersonaDir: personaDir,
-		RefreshDelay: time.Second, SandboxRefreshCooldown: -1, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stack.Close()) })
-	steady := persona(t, stack, "steady_salaried")
-	first := stack.underwriteOne(ctx, "conc-first", steady, time.Minute)
-	require.NoError(t, first.Err)
-	accts, err := stack.Store.ListAccounts(ctx, "conc-first")
-	require.NoError(t, err)
+	stack := startStack(ctx, t, Config{RefreshDelay: time.Second, SandboxRefreshCooldown: -1})
+	steady, acct := returningCustomer(ctx, t, stack, "conc-first")
 
 	hc := &http.Client{Timeout: 30 * time.Second}
 	ids := []string{"conc-b", "conc-c"}
@@ -740,7 +716,7 @@ func TestConcurrentRefreshesOfOneAccount(t *testing.T) {
 		go func() {
 			_, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: id,
 				LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
-				AccountIDs: []string{accts[0].ID}})
+				AccountIDs: []string{acct.ID}})
 			errs <- err
 		}()
 	}
