@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/cashflow-underwriting/underwriter/internal/ledgerfile"
 )
 
 // Overdraft fee policies of the simulated bank.
@@ -257,25 +259,9 @@ type stAccount struct {
 	TransactionRefresh          *stRefresh `json:"transaction_refresh"`
 }
 
-type stTransitions struct {
-	PostedAt *int64 `json:"posted_at"`
-	VoidAt   *int64 `json:"void_at"`
-}
-
-type stTransaction struct {
-	ID                 string        `json:"id"`
-	Object             string        `json:"object"`
-	Account            string        `json:"account"`
-	Amount             int64         `json:"amount"`
-	Currency           string        `json:"currency"`
-	Description        string        `json:"description"`
-	Livemode           bool          `json:"livemode"`
-	Status             string        `json:"status"`
-	StatusTransitions  stTransitions `json:"status_transitions"`
-	TransactedAt       int64         `json:"transacted_at"`
-	TransactionRefresh string        `json:"transaction_refresh"`
-	Updated            int64         `json:"updated"`
-}
+// Transactions are written with internal/ledgerfile's type, the shape every ledger file
+// shares; accounts carry more of Stripe's object here (holder, refresh states, last4) so
+// the sandbox can serve them whole.
 
 // render simulates every account and writes the ledger file: accounts indented,
 // one transaction per line, newest first as Stripe lists them.
@@ -315,7 +301,7 @@ func (g *gen) render() ([]byte, error) {
 		})
 		for ti, t := range all {
 			ts := t.at.Unix()
-			tr := stTransaction{ID: t.id, Object: "financial_connections.transaction", Account: a.id,
+			tr := ledgerfile.Transaction{ID: t.id, Object: ledgerfile.ObjectTransaction, Account: a.id,
 				Amount: t.amount, Currency: "usd", Description: t.desc, Status: t.status,
 				TransactedAt: ts, TransactionRefresh: t.ref, Updated: ts}
 			switch t.status {
