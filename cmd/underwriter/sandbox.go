@@ -20,6 +20,8 @@ func sandboxCommand() command {
 			{fcsandbox.EnvRefreshDelay, "how long a refresh stays pending (e.g. 2s)"},
 			{fcsandbox.EnvRefreshCooldown, "time after a refresh before the next may start"},
 			{fcsandbox.EnvPersonaDir, "directory with personas.json and ledgers (default testdata/personas)"},
+			{fcsandbox.EnvRateLimit, "requests per second per API key before Stripe's 429 (default 25, Stripe's test mode; off for none)"},
+			{fcsandbox.EnvPostPending, "true to make every refresh settle pending transactions (post them)"},
 			envLogFormat, envLogLevel,
 		},
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
