@@ -49,6 +49,8 @@ func apiCommand() command {
 					Stripe: wiring.NewStripe(*sc, logger), Store: b.store, Temporal: b.temporal, WebhookSecrets: secrets,
 					LinkTimeout: *linkTimeout, ReactivationTimeout: *reactivation, Logger: logger,
 				}
+				// Both configs redact their secrets (slog.LogValuer).
+				logger.Info("api starting", "temporal", *tc, "stripe", *sc, "webhook_secrets", len(secrets), "build", buildVersion())
 				return serveHTTP(ctx, logger, *addr, srv.Handler())
 			}
 		},

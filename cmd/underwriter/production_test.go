@@ -44,7 +44,7 @@ func TestProductionCommands(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": ts.FrontendAddress(), "TEMPORAL_NAMESPACE": ts.Namespace(),
 		"STRIPE_SECRET_KEY": key, "STRIPE_API_BASE": sbSrv.URL, "STRIPE_WEBHOOK_SECRET": "whsec_retired," + secret,
-		"UNDERWRITER_API_ADDR": apiAddr, "UNDERWRITER_LOG_LEVEL": "error",
+		"UNDERWRITER_API_ADDR": apiAddr, "UNDERWRITER_LOG_LEVEL": "debug",
 	}
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"underwriter", "migrate"}, getenvOf(env), &out, io.Discard))
@@ -53,11 +53,12 @@ func TestProductionCommands(t *testing.T) {
 	procCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
+	var logs lockedBuffer
 	for _, cmd := range []string{"worker", "api"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- run(procCtx, []string{"underwriter", cmd}, getenvOf(env), io.Discard, io.Discard)
+			errs <- run(procCtx, []string{"underwriter", cmd}, getenvOf(env), io.Discard, &logs)
 		}()
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
@@ -88,6 +89,32 @@ func TestProductionCommands(t *testing.T) {
 	for range 2 {
 		require.NoError(t, <-errs)
 	}
+
+	// Their logs, at debug level, name the work but never a secret or a description.
+	logged := logs.String()
+	require.Contains(t, logged, `"msg":"worker starting"`)
+	require.Contains(t, logged, `"msg":"decision recorded"`)
+	for _, never := range []string{key, secret, created.ClientSecret, "whsec_retired", "PAYROLL", "KROGER"} {
+		require.NotContains(t, logged, never)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that several goroutines may write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func getenvOf(env map[string]string) func(string) string {

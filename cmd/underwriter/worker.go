@@ -39,7 +39,8 @@ func workerCommand() command {
 				w := wiring.NewWorker(b.temporal, &activities.Activities{
 					Stripe: wiring.NewStripe(*sc, logger), Store: b.store, Logger: logger, BuildVersion: buildVersion(),
 				}, wiring.WorkerOptions{MaxConcurrentActivities: *maxActs})
-				logger.Info("worker starting", "temporal_address", tc.Address, "namespace", tc.Namespace, "task_queue", workflows.TaskQueue)
+				// Both configs redact their secrets (slog.LogValuer).
+				logger.Info("worker starting", "temporal", *tc, "stripe", *sc, "task_queue", workflows.TaskQueue, "build", buildVersion())
 				stop := make(chan interface{})
 				go func() { <-ctx.Done(); close(stop) }()
 				return w.Run(stop)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -137,4 +138,27 @@ func NewWorker(c tclient.Client, acts *activities.Activities, o WorkerOptions) w
 	w.RegisterWorkflowWithOptions(workflows.Underwrite, workflow.RegisterOptions{Name: workflows.UnderwriteWorkflowName})
 	w.RegisterActivity(acts)
 	return w
+}
+
+// LogValue implements slog.LogValuer: the key is never logged, only its kind.
+func (c StripeConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("secret_key", redactKey(c.SecretKey)), slog.String("api_base", c.APIBase))
+}
+
+// LogValue implements slog.LogValuer: the API key is never logged.
+func (c TemporalConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("address", c.Address), slog.String("namespace", c.Namespace),
+		slog.Bool("api_key_set", c.APIKey != ""), slog.Bool("tls", c.TLS || c.APIKey != "" || c.TLSCertFile != ""))
+}
+
+// redactKey keeps a Stripe key's prefix (sk_test_, rk_live_, …), which tells test mode
+// from live mode, and drops the secret part.
+func redactKey(k string) string {
+	if k == "" {
+		return ""
+	}
+	if i := strings.LastIndex(k, "_"); i > 0 && i < len(k)-1 {
+		return k[:i+1] + "…"
+	}
+	return "…"
 }
