@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	tclient "go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
@@ -82,6 +85,13 @@ func TestProductionCommands(t *testing.T) {
 	st, err := devstack.WaitForDecision(dctx, hc, apiURL, "prod-1")
 	require.NoError(t, err)
 	require.Equal(t, "approve", st.Decision.Outcome)
+	// The decision is visible as soon as Score stores it; let the workflow finish its last
+	// steps before the worker stops.
+	c, err := tclient.Dial(tclient.Options{HostPort: ts.FrontendAddress(), Namespace: ts.Namespace(),
+		Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.GetWorkflow(dctx, workflows.WorkflowID("prod-1"), "").Get(dctx, nil))
 
 	// Both stop cleanly when interrupted.
 	stop()
