@@ -40,11 +40,15 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, persona string) *fixture {
+	return newFixtureWith(t, persona, 50*time.Millisecond)
+}
+
+func newFixtureWith(t *testing.T, persona string, refreshDelay time.Duration) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	// No rate limit: these tests call activities back to back, without the workflow's
 	// retries that ride out Stripe's 429s (TestRateLimitedStripe covers those).
-	sb, err := fcsandbox.New(fcsandbox.Config{PersonaDir: personaDir, RefreshDelay: 50 * time.Millisecond, RateLimit: -1})
+	sb, err := fcsandbox.New(fcsandbox.Config{PersonaDir: personaDir, RefreshDelay: refreshDelay, RateLimit: -1})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 	srv := httptest.NewServer(sb.Handler())
@@ -290,4 +294,58 @@ func TestStripeErrorsAreClassified(t *testing.T) {
 	require.True(t, errors.As(err, &appErr), "%v", err)
 	require.Equal(t, activities.ErrTypeAuthentication, appErr.Type())
 	require.True(t, appErr.NonRetryable())
+}
+
+// TestSyncDoesNotMarkAPendingRefreshSynced: a sync that runs while a refresh is still
+// pending stores what Stripe has, but leaves the account's cursor where it was, so the
+// pending refresh's transactions are listed by the next sync.
+func TestSyncDoesNotMarkAPendingRefreshSynced(t *testing.T) {
+	f := newFixtureWith(t, "thin_file", time.Hour)
+	ctx := context.Background()
+	_, err := f.env.ExecuteActivity(f.acts.LinkedAccounts, activities.LinkedAccountsInput{ApplicationID: f.appID, SessionID: f.session})
+	require.NoError(t, err)
+	v, err := f.env.ExecuteActivity(f.acts.RequestRefresh, activities.RefreshInput{ApplicationID: f.appID,
+		AccountIDs: f.accounts, IdempotencyKey: "underwrite/" + f.appID + "/refresh/1"})
+	require.NoError(t, err)
+	var st activities.RefreshState
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, activities.RefreshPending, st.Accounts[0].TransactionRefreshStatus)
+
+	v, err = f.env.ExecuteActivity(f.acts.SyncTransactions, activities.SyncInput{ApplicationID: f.appID, AccountID: f.accounts[0]})
+	require.NoError(t, err)
+	var res activities.SyncResult
+	require.NoError(t, v.Get(&res))
+	require.Positive(t, res.Stored, "the prefetched data is stored")
+	require.Empty(t, res.RefreshID)
+	acct, err := f.store.GetAccount(ctx, f.accounts[0])
+	require.NoError(t, err)
+	require.Nil(t, acct.LastSyncedRefreshID, "the pending refresh %s is not marked synced", st.Accounts[0].TransactionRefreshID)
+}
+
+// TestUnscorableDataIsReferred: a snapshot whose accounts hold two currencies cannot be
+// scored; the application is referred with the reason, not failed.
+func TestUnscorableDataIsReferred(t *testing.T) {
+	f := newFixture(t, "thin_file")
+	ctx := context.Background()
+	mixed := []byte(`{"accounts":[
+	 {"account":{"id":"fca_usd","object":"financial_connections.account","category":"cash","status":"active",
+	   "balance":{"as_of":1760000000,"type":"cash","current":{"usd":1000}}},"transactions":[]},
+	 {"account":{"id":"fca_eur","object":"financial_connections.account","category":"cash","status":"active",
+	   "balance":{"as_of":1760000000,"type":"cash","current":{"eur":1000}}},"transactions":[]}]}`)
+	snap, err := f.store.InsertSnapshot(ctx, store.Snapshot{ApplicationID: f.appID, AsOf: time.Unix(1760000000, 0).UTC(),
+		ContentHash: "sha256:mixed", Ledger: mixed, AccountCount: 2})
+	require.NoError(t, err)
+	v, err := f.env.ExecuteActivity(f.acts.Score, activities.ScoreInput{ApplicationID: f.appID, SnapshotID: snap.ID,
+		Loan: scoring.Loan{AmountMinor: 100000, TermMonths: 12}})
+	require.NoError(t, err)
+	var res activities.ScoreResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, "refer", res.Decision.Outcome)
+	require.True(t, res.Decision.Unscored)
+	require.Equal(t, activities.ReasonDataUnusable, res.Decision.Reasons[0].Code)
+	require.Contains(t, res.Decision.Reasons[0].Value, "currenc")
+	d, err := f.store.GetDecision(ctx, f.appID)
+	require.NoError(t, err)
+	require.Equal(t, "refer", d.Outcome)
+	require.Nil(t, d.Score, "no score is recorded for data that was not scored")
 }

@@ -120,12 +120,14 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (ScoreResult, err
 			fmt.Sprintf("parse snapshot %d: %v", in.SnapshotID, err), ErrTypeBadData, err)
 	}
 	cutoff := snap.AsOf.UTC()
+	day := time.Date(cutoff.Year(), cutoff.Month(), cutoff.Day(), 0, 0, 0, 0, time.UTC)
 	dec, err := scoring.Underwrite(ledger, cutoff, in.Loan, in.Operational)
 	if err != nil {
-		return ScoreResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("score snapshot %d: %v", in.SnapshotID, err), ErrTypeBadData, err)
+		// Data that cannot be scored (accounts in several currencies, say) is a decision
+		// for a person to make, not a failed workflow.
+		return a.referUnscored(ctx, in, snap, day, err)
 	}
-	res := ScoreResult{Decision: VerdictOf(dec), Cutoff: time.Date(cutoff.Year(), cutoff.Month(), cutoff.Day(), 0, 0, 0, 0, time.UTC)}
+	res := ScoreResult{Decision: VerdictOf(dec), Cutoff: day}
 	wf := activity.GetInfo(ctx).WorkflowExecution
 	row, err := a.decisionRow(in.ApplicationID, wf.ID, wf.RunID, dec.Outcome, &res, &SnapshotRef{
 		ID: snap.ID, ContentHash: snap.ContentHash, AsOf: snap.AsOf,
@@ -145,6 +147,30 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (ScoreResult, err
 	}
 	a.log().InfoContext(ctx, "scored", "application_id", in.ApplicationID, "snapshot_id", in.SnapshotID,
 		"outcome", dec.Outcome, "score", dec.Score)
+	return res, nil
+}
+
+// referUnscored stores and returns a referral whose reason is the scoring error.
+func (a *Activities) referUnscored(ctx context.Context, in ScoreInput, snap store.Snapshot, day time.Time, cause error) (ScoreResult, error) {
+	m := scoring.DefaultModel()
+	res := ScoreResult{Cutoff: day, Decision: Verdict{
+		Outcome: "refer", Unscored: true, Rules: []scoring.RuleResult{},
+		Reasons: []scoring.Reason{{Code: ReasonDataUnusable,
+			Text: "The linked bank account data could not be scored automatically", Value: cause.Error()}},
+		ModelVersion: m.ModelVersion, PolicyVersion: scoring.DefaultPolicy().PolicyVersion, FeatureSetVersion: scoring.FeatureSetVersion,
+	}}
+	wf := activity.GetInfo(ctx).WorkflowExecution
+	row, err := a.decisionRow(in.ApplicationID, wf.ID, wf.RunID, res.Decision.Outcome, &res, &SnapshotRef{
+		ID: snap.ID, ContentHash: snap.ContentHash, AsOf: snap.AsOf,
+	})
+	if err != nil {
+		return ScoreResult{}, err
+	}
+	if _, _, err := a.Store.RecordDecision(ctx, row); err != nil {
+		return ScoreResult{}, fmt.Errorf("store decision for %s: %w", in.ApplicationID, err)
+	}
+	a.log().WarnContext(ctx, "snapshot could not be scored; referred", "application_id", in.ApplicationID,
+		"snapshot_id", in.SnapshotID, "err", cause.Error())
 	return res, nil
 }
 
@@ -178,8 +204,12 @@ func (a *Activities) decisionRow(appID, workflowID, runID, outcome string, score
 	}
 	if scored != nil {
 		v := scored.Decision
-		score, pd, cutoff := v.Score, v.PD, scored.Cutoff
-		d.Score, d.PD, d.Cutoff = &score, &pd, &cutoff
+		cutoff := scored.Cutoff
+		d.Cutoff = &cutoff
+		if !v.Unscored {
+			score, pd := v.Score, v.PD
+			d.Score, d.PD = &score, &pd
+		}
 		var err error
 		if d.Reasons, err = json.Marshal(nonNil(v.Reasons)); err != nil {
 			return d, fmt.Errorf("encode reasons: %w", err)

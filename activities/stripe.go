@@ -9,6 +9,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/cashflow-underwriting/underwriter/scoring"
 	"github.com/cashflow-underwriting/underwriter/store"
@@ -31,8 +32,8 @@ func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput)
 		return res, nil
 	}
 	for _, acct := range sess.Accounts.Data {
-		if err := a.Store.UpsertAccount(ctx, storeAccount(in.ApplicationID, acct)); err != nil {
-			return LinkedAccountsResult{}, fmt.Errorf("store account %s: %w", acct.ID, err)
+		if err := a.upsertAccount(ctx, in.ApplicationID, acct); err != nil {
+			return LinkedAccountsResult{}, err
 		}
 		res.AccountIDs = append(res.AccountIDs, acct.ID)
 	}
@@ -58,7 +59,7 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 		if acct.Status == stripe.FinancialConnectionsAccountStatusActive {
 			switch a.refreshPlan(state) {
 			case planRefresh:
-				refreshed, err := a.refresh(ctx, id, in.IdempotencyKey+"/"+id)
+				refreshed, err := a.refresh(ctx, id, refreshKey(in.IdempotencyKey, id, activity.GetInfo(ctx).Attempt))
 				if err != nil {
 					// Stripe may refuse because a refresh started or ended meanwhile (a
 					// subscription, another application of the same customer): re-read and
@@ -89,8 +90,8 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 				state.RetryAt = state.NextRefreshAvailableAt
 			}
 		}
-		if err := a.Store.UpsertAccount(ctx, storeAccount(in.ApplicationID, acct)); err != nil {
-			return RefreshState{}, fmt.Errorf("store account %s: %w", id, err)
+		if err := a.upsertAccount(ctx, in.ApplicationID, acct); err != nil {
+			return RefreshState{}, err
 		}
 		res.Accounts = append(res.Accounts, state)
 	}
@@ -108,6 +109,15 @@ func (a *Activities) refresh(ctx context.Context, id, key string) (*stripe.Finan
 		return nil, classify("refresh account "+id, err)
 	}
 	return acct, nil
+}
+
+// refreshKey is the Stripe idempotency key of one refresh request: the workflow's key for
+// the round, the account, and the activity attempt. Stripe stores a first response under
+// its key even when it is a 500 and replays it, so a retry that still finds no refresh
+// pending (the account is re-read first) must ask under a new key; a retry that finds one
+// pending does not ask at all.
+func refreshKey(roundKey, accountID string, attempt int32) string {
+	return fmt.Sprintf("%s/%s/%d", roundKey, accountID, attempt)
 }
 
 type refreshPlan int
@@ -188,6 +198,8 @@ func (a *Activities) StoreBalance(ctx context.Context, in BalanceInput) (Balance
 // syncCursor is the heartbeat detail of SyncTransactions: a retry resumes after the last
 // stored page instead of starting over.
 type syncCursor struct {
+	// Started says After and Target were read; a retry keeps them.
+	Started       bool
 	After         string
 	Target        string
 	StartingAfter string
@@ -207,13 +219,16 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 			cur = syncCursor{}
 		}
 	}
-	if cur.Target == "" {
+	if !cur.Started {
 		acct, err := a.getAccount(ctx, in.AccountID)
 		if err != nil {
 			return SyncResult{}, err
 		}
-		if acct.TransactionRefresh != nil {
-			cur.Target = acct.TransactionRefresh.ID
+		// Only a succeeded refresh moves the cursor: a pending one may still create
+		// transactions, and transaction_refresh[after] excludes the refresh it names, so
+		// marking a pending refresh synced would lose them for the next sync.
+		if r := acct.TransactionRefresh; r != nil && r.Status == stripe.FinancialConnectionsAccountTransactionRefreshStatusSucceeded {
+			cur.Target = r.ID
 		}
 		stored, err := a.Store.GetAccount(ctx, in.AccountID)
 		if err != nil {
@@ -222,6 +237,7 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 		if stored.LastSyncedRefreshID != nil {
 			cur.After = *stored.LastSyncedRefreshID
 		}
+		cur.Started = true
 	}
 	for {
 		p := &stripe.FinancialConnectionsTransactionListParams{Account: stripe.String(in.AccountID)}
@@ -274,6 +290,20 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 	a.log().InfoContext(ctx, "transactions synced", "application_id", in.ApplicationID, "fc_account_id", in.AccountID,
 		"pages", cur.Pages, "txn_upserted", cur.Upserted, "txn_count", stored)
 	return SyncResult{AccountID: in.AccountID, Pages: cur.Pages, Upserted: cur.Upserted, Stored: stored, RefreshID: cur.Target}, nil
+}
+
+// upsertAccount stores the account for the application. An account already stored for
+// another customer cannot be fixed by retrying: that error is non-retryable.
+func (a *Activities) upsertAccount(ctx context.Context, applicationID string, acct *stripe.FinancialConnectionsAccount) error {
+	err := a.Store.UpsertAccount(ctx, storeAccount(applicationID, acct))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrConflict):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("store account %s: %v", acct.ID, err), ErrTypeConflict, err)
+	default:
+		return fmt.Errorf("store account %s: %w", acct.ID, err)
+	}
 }
 
 func (a *Activities) getAccount(ctx context.Context, id string) (*stripe.FinancialConnectionsAccount, error) {

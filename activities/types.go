@@ -19,6 +19,9 @@ const (
 	ErrTypeAuthentication = "StripeAuthentication"
 	// ErrTypeBadData is data that cannot be scored (for example a mixed-currency ledger).
 	ErrTypeBadData = "BadData"
+	// ErrTypeConflict is stored data that contradicts the request (an account already
+	// stored for another customer).
+	ErrTypeConflict = "Conflict"
 )
 
 // Refresh features as Stripe spells them: the singular "balance", where a session's
@@ -176,7 +179,13 @@ type Verdict struct {
 	PolicyVersion     string                `json:"policy_version"`
 	FeatureSetVersion string                `json:"feature_set_version"`
 	CounterOffer      *scoring.CounterOffer `json:"counter_offer,omitempty"`
+	// Unscored marks a referral made because the data could not be scored (Score and PD
+	// are then meaningless and not recorded).
+	Unscored bool `json:"unscored,omitempty"`
 }
+
+// ReasonDataUnusable is the reason code of a referral whose data could not be scored.
+const ReasonDataUnusable = "DATA_UNUSABLE"
 
 // VerdictOf is d without its feature vector and points.
 func VerdictOf(d scoring.Decision) Verdict {

@@ -305,6 +305,23 @@ func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.L
 	ctx := r.Context()
 	sctx, cancel := withTimeout(ctx, stripeTimeout)
 	defer cancel()
+	if app.CustomerID != nil && app.SessionID != nil {
+		// A retried request: the customer and session exist (and the workflow waits on
+		// this session). Read the session back for its client_secret rather than rely on
+		// Stripe's idempotency keys, which Stripe prunes after 24 hours.
+		p := &stripe.FinancialConnectionsSessionParams{}
+		p.Context = sctx
+		var sess *stripe.FinancialConnectionsSession
+		err := retryRateLimited(sctx, func() (err error) {
+			sess, err = s.Stripe.FinancialConnectionsSessions.Get(*app.SessionID, p)
+			return err
+		})
+		if err != nil {
+			s.stripeFailure(w, r, log, "read financial connections session", err)
+			return nil, nil, false
+		}
+		return &stripe.Customer{ID: *app.CustomerID}, sess, true
+	}
 	var cus *stripe.Customer
 	err := retryRateLimited(sctx, func() (err error) {
 		cus, err = s.Stripe.Customers.New(CustomerParams(sctx, req))
@@ -323,12 +340,10 @@ func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.L
 		s.stripeFailure(w, r, log, "create financial connections session", err)
 		return nil, nil, false
 	}
-	if app.CustomerID == nil || app.SessionID == nil {
-		if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, cus.ID, sess.ID); err != nil {
-			log.ErrorContext(ctx, "store stripe ids", "err", err)
-			writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
-			return nil, nil, false
-		}
+	if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, cus.ID, sess.ID); err != nil {
+		log.ErrorContext(ctx, "store stripe ids", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
+		return nil, nil, false
 	}
 
 	return cus, sess, true

@@ -82,6 +82,10 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, webhookAck{"ignored"})
 		return
 	}
+	// Once recorded, the event is delivered or forgotten even if Stripe stops waiting for
+	// the answer: a recorded but undelivered event would answer every redelivery with
+	// "duplicate" and leave the workflow to its polling.
+	ctx = context.WithoutCancel(ctx)
 	status, err := s.deliver(ctx, log, ev, acct, signal)
 	if err != nil {
 		// Forget the event so that Stripe's retry processes it again.

@@ -504,7 +504,9 @@ func (u *underwriting) record(ctx workflow.Context, outcome string, scored *acti
 		res.Score = scored.Decision.Score
 		res.PD = scored.Decision.PD
 		res.Reasons = scored.Decision.Reasons
-		updates = append(updates, SAScore.ValueSet(int64(scored.Decision.Score)))
+		if !scored.Decision.Unscored {
+			updates = append(updates, SAScore.ValueSet(int64(scored.Decision.Score)))
+		}
 	}
 	if snap != nil {
 		res.SnapshotID = snap.ID
@@ -552,7 +554,7 @@ func retryPolicy() *temporal.RetryPolicy {
 		MaximumInterval:    activityMaxInterval,
 		NonRetryableErrorTypes: []string{
 			activities.ErrTypeInvalidRequest, activities.ErrTypeResourceMissing,
-			activities.ErrTypeAuthentication, activities.ErrTypeBadData,
+			activities.ErrTypeAuthentication, activities.ErrTypeBadData, activities.ErrTypeConflict,
 		},
 	}
 }

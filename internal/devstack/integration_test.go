@@ -198,6 +198,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		require.Equal(t, first.WorkflowID, second.WorkflowID)
 		require.Equal(t, first.RunID, second.RunID)
 		require.Equal(t, first.SessionID, second.SessionID)
+		require.Equal(t, first.ClientSecret, second.ClientSecret, "a retrying backend gets the secret again, read back from Stripe")
 
 		req.LoanAmountMinor = 200000
 		status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", req)
