@@ -17,6 +17,38 @@ import (
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
+// registeredByWorkflow is the request hash of an application row the workflow created:
+// one started with the Go client rather than through POST /v1/applications.
+const registeredByWorkflow = "started-by-workflow"
+
+// RegisterApplication makes sure the application has its row in Postgres, which accounts,
+// snapshots, decisions and webhook routing refer to. A row the API created is left as it
+// is; a workflow started directly with the Temporal client creates it here. Idempotent.
+func (a *Activities) RegisterApplication(ctx context.Context, in RegisterInput) error {
+	app := store.Application{
+		ID: in.ApplicationID, RequestHash: registeredByWorkflow, LoanAmountMinor: in.LoanAmountMinor,
+		TermMonths: in.TermMonths, Currency: in.Currency, WorkflowID: in.WorkflowID, Stage: "awaiting_link",
+	}
+	if in.CustomerID != "" {
+		app.CustomerID = &in.CustomerID
+	}
+	if in.SessionID != "" {
+		app.SessionID = &in.SessionID
+	}
+	_, created, err := a.Store.CreateApplication(ctx, app)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		// The API stored it, with the hash of its request body.
+		return nil
+	case err != nil:
+		return fmt.Errorf("register application %s: %w", in.ApplicationID, err)
+	}
+	if created {
+		a.log().InfoContext(ctx, "application registered by its workflow", "application_id", in.ApplicationID)
+	}
+	return nil
+}
+
 // The snapshot document is a ledger file (DESIGN.md, "Ledger files", written with
 // internal/ledgerfile): Stripe's objects as API version 2023-10-16 returns them, limited to
 // the fields scoring reads. The same bytes are hashed, stored and scored, so replays and

@@ -212,3 +212,14 @@ type RecordResult struct {
 	Created   bool
 	DecidedAt time.Time
 }
+
+// RegisterInput is the application a workflow was started for.
+type RegisterInput struct {
+	ApplicationID   string
+	WorkflowID      string
+	CustomerID      string
+	SessionID       string
+	LoanAmountMinor int64
+	TermMonths      int
+	Currency        string
+}

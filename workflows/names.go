@@ -63,6 +63,12 @@ const (
 	// changeRefreshWaits: wait for next_refresh_available_at when the data is stale, and
 	// for an inactive account's reactivation, with further refresh rounds.
 	changeRefreshWaits = "refresh-waits-and-reactivation"
+	// changeRegisterApplication: the workflow makes sure its application has a row in
+	// Postgres, so a backend may start it with the Go client instead of the API.
+	changeRegisterApplication = "register-application"
+	// changeCarryRetryAt: when accounts wait in different ways (one refreshing, one not
+	// yet allowed), the wait for next_refresh_available_at survives the refresh polls.
+	changeCarryRetryAt = "carry-retry-at"
 )
 
 // WorkflowID is the one workflow id for an application: starting twice with the same

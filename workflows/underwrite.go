@@ -152,6 +152,15 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 }
 
 func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
+	if workflow.GetVersion(ctx, changeRegisterApplication, workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteActivity(dbOptions(ctx), acts.RegisterApplication, activities.RegisterInput{
+			ApplicationID: u.in.ApplicationID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+			CustomerID: u.in.CustomerID, SessionID: u.in.SessionID,
+			LoanAmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths, Currency: u.in.Currency,
+		}).Get(ctx, nil); err != nil {
+			return UnderwriteResult{}, fmt.Errorf("register application: %w", err)
+		}
+	}
 	accounts := append([]string(nil), u.in.AccountIDs...)
 	sort.Strings(accounts)
 	if len(accounts) == 0 {
@@ -276,11 +285,18 @@ func (u *underwriting) refresh(ctx workflow.Context, accounts []string) (states 
 		return nil, false, err
 	}
 	v := workflow.GetVersion(ctx, changeRefreshWaits, workflow.DefaultVersion, 1)
+	carry := workflow.GetVersion(ctx, changeCarryRetryAt, workflow.DefaultVersion, 1) == 1
 	retryDeadline := workflow.Now(ctx).Add(MaxRefreshDelay)
 	reactivationDeadline := workflow.Now(ctx).Add(u.reactivationTimeout())
 	for {
+		requested := states
 		if states, err = u.awaitRefresh(ctx, accounts, states); err != nil {
 			return nil, false, err
+		}
+		if carry {
+			// RefreshStatus reads carry no RetryAt: keep RequestRefresh's for the accounts
+			// it could not refresh yet.
+			states = withRetryAt(states, requested)
 		}
 		if v == workflow.DefaultVersion {
 			return states, false, nil
@@ -408,6 +424,19 @@ func (u *underwriting) reactivationTimeout() time.Duration {
 		return u.in.ReactivationTimeout
 	}
 	return DefaultReactivationTimeout
+}
+
+// withRetryAt copies each account's RetryAt from requested into states.
+func withRetryAt(states, requested []activities.AccountState) []activities.AccountState {
+	out := append([]activities.AccountState(nil), states...)
+	for i := range out {
+		for _, r := range requested {
+			if r.AccountID == out[i].AccountID && out[i].RetryAt.IsZero() {
+				out[i].RetryAt = r.RetryAt
+			}
+		}
+	}
+	return out
 }
 
 func latestRetryAt(states []activities.AccountState) time.Time {

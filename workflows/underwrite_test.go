@@ -33,10 +33,11 @@ func finished(id, status string) activities.AccountState {
 // harness wires a test environment whose activities follow the happy path unless a test
 // overrides them; it records what the workflow asked of them.
 type harness struct {
-	env      *testsuite.TestWorkflowEnvironment
-	linked   []string // what the session shows once read
-	scored   []activities.ScoreInput
-	recorded []activities.RecordInput
+	env        *testsuite.TestWorkflowEnvironment
+	linked     []string // what the session shows once read
+	registered []activities.RegisterInput
+	scored     []activities.ScoreInput
+	recorded   []activities.RecordInput
 }
 
 func newHarness(t *testing.T, decision scoring.Decision) *harness {
@@ -45,6 +46,11 @@ func newHarness(t *testing.T, decision scoring.Decision) *harness {
 	h := &harness{env: s.NewTestWorkflowEnvironment(), linked: []string{"fca_1"}}
 	h.env.RegisterWorkflow(Underwrite)
 	h.env.RegisterActivity(&activities.Activities{})
+	h.env.OnActivity(acts.RegisterApplication, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RegisterInput) error {
+			h.registered = append(h.registered, in)
+			return nil
+		}).Maybe()
 	h.env.OnActivity(acts.LinkedAccounts, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.LinkedAccountsInput) (activities.LinkedAccountsResult, error) {
 			return activities.LinkedAccountsResult{AccountIDs: h.linked}, nil
@@ -215,6 +221,7 @@ func TestUnderwriteRecordFailureFailsTheWorkflow(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
+	env.OnActivity(acts.RegisterApplication, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(acts.RecordDecision, mock.Anything, mock.Anything).Return(
 		activities.RecordResult{}, temporal.NewNonRetryableApplicationError("database gone", "Test", errors.New("database gone")))
 	in := testInput
@@ -378,4 +385,49 @@ func TestUnderwriteReturningCustomerSkipsTheLink(t *testing.T) {
 	require.Equal(t, "approve", h.result(t).Outcome)
 	require.Zero(t, linkReads, "no link to wait for")
 	require.Equal(t, []string{"fca_a", "fca_b"}, refreshed)
+}
+
+func TestUnderwriteRegistersItsApplication(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 700})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil)
+	h.linkAfter(time.Second)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	require.Equal(t, "approve", h.result(t).Outcome)
+	require.Equal(t, []activities.RegisterInput{{ApplicationID: "app-1", WorkflowID: "default-test-workflow-id",
+		CustomerID: "cus_1", SessionID: "fcsess_1", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"}}, h.registered,
+		"a workflow started with the Go client has its application row")
+}
+
+// TestUnderwriteWaitsForTheStaleAccountWhileAnotherRefreshes: account A refreshes, account
+// B holds stale data and may not be refreshed yet. Polling A to completion must not make
+// the workflow forget B's wait.
+func TestUnderwriteWaitsForTheStaleAccountWhileAnotherRefreshes(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 650})
+	h.linked = []string{"fca_a", "fca_b"}
+	var rounds []time.Time
+	var retryAt time.Time
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.RefreshInput) (activities.RefreshState, error) {
+			rounds = append(rounds, h.env.Now())
+			b := finished("fca_b", activities.RefreshSucceeded)
+			if len(rounds) == 1 {
+				retryAt = h.env.Now().Add(2 * time.Hour)
+				b.RetryAt = retryAt
+				return activities.RefreshState{Accounts: []activities.AccountState{pending("fca_a"), b}}, nil
+			}
+			b.Requested = true
+			return activities.RefreshState{Accounts: []activities.AccountState{finished("fca_a", activities.RefreshSucceeded), b}}, nil
+		})
+	h.env.OnActivity(acts.RefreshStatus, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{
+			finished("fca_a", activities.RefreshSucceeded), finished("fca_b", activities.RefreshSucceeded)}}, nil)
+	h.linkAfter(time.Second)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+
+	require.Equal(t, "approve", h.result(t).Outcome)
+	require.Len(t, rounds, 2, "B is refreshed once Stripe allows it")
+	require.False(t, rounds[1].Before(retryAt))
+	require.False(t, h.scored[0].Operational.RefreshFailed)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
@@ -761,4 +762,45 @@ func activityResults[T any](t *testing.T, ctx context.Context, stack *Stack, app
 		}
 	}
 	return out
+}
+
+// TestStartedWithTheGoClient follows the README's Go-client integration: the backend creates
+// the Stripe customer and session itself and starts Underwrite with the Temporal client; the
+// workflow registers its application, so webhooks reach it and the decision is recorded.
+func TestStartedWithTheGoClient(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond})
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
+	req := api.ApplicationRequest{ApplicationID: "go-client-1", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"}
+	cus, err := sc.Customers.New(api.CustomerParams(ctx, req))
+	require.NoError(t, err)
+	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req, cus.ID))
+	require.NoError(t, err)
+
+	run, err := stack.Temporal.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{
+		ID: workflows.WorkflowID(req.ApplicationID), TaskQueue: workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.Underwrite, workflows.UnderwriteInput{
+		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID,
+		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+	})
+	require.NoError(t, err)
+	hc := &http.Client{Timeout: 30 * time.Second}
+	// The applicant links once the workflow has registered the application (a webhook
+	// before that is acknowledged and ignored; the workflow's session poll would still
+	// find the link, only later).
+	require.Eventually(t, func() bool {
+		_, err := stack.Store.GetApplication(ctx, req.ApplicationID)
+		return err == nil
+	}, 30*time.Second, 20*time.Millisecond)
+	_, err = fcsandbox.CompleteLink(ctx, hc, stack.SandboxURL, sess.ClientSecret, "steady_salaried")
+	require.NoError(t, err)
+
+	var res workflows.UnderwriteResult
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, "approve", res.Outcome)
+	st, err := WaitForDecision(ctx, hc, stack.APIURL, req.ApplicationID)
+	require.NoError(t, err)
+	require.Equal(t, "approve", st.Decision.Outcome)
 }
