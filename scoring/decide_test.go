@@ -38,7 +38,7 @@ func TestDecide(t *testing.T) {
 		{"insufficient history", func(f *scoring.Features) { f.MonthsOfHistory = 2.5 }, scoring.Operational{},
 			scoring.OutcomeDecline, 680, []string{"INSUFFICIENT_HISTORY", "SC_PAYMENT_TO_INCOME", "SC_AVG_BALANCE", "SC_NET_CASH_FLOW"}},
 		{"no income", func(f *scoring.Features) { f.IncomeStreams = nil; f.PaymentToIncome = nil; f.MonthlyIncomeEst = 0 }, scoring.Operational{},
-			scoring.OutcomeDecline, 675, []string{"NO_INCOME_DETECTED", "PTI_ABOVE_MAX", "SC_HISTORY_LENGTH", "SC_AVG_BALANCE"}},
+			scoring.OutcomeDecline, 675, []string{"NO_INCOME_DETECTED", "SC_HISTORY_LENGTH", "SC_AVG_BALANCE", "SC_NET_CASH_FLOW"}},
 		{"nsf excess", func(f *scoring.Features) { f.NSFFeeCount90d = 4 }, scoring.Operational{},
 			scoring.OutcomeDecline, 660, []string{"NSF_EXCESS", "SC_PAYMENT_TO_INCOME", "SC_HISTORY_LENGTH", "SC_AVG_BALANCE"}},
 		{"nsf at threshold passes", func(f *scoring.Features) { f.NSFFeeCount90d = 3 }, scoring.Operational{},
@@ -104,9 +104,9 @@ func TestRuleResultShape(t *testing.T) {
 	require.Contains(t, d.Rules, scoring.RuleResult{Rule: "NSF_EXCESS", Actual: "5", Threshold: "> 3", Passed: false, Action: "decline"})
 	require.Contains(t, d.Rules, scoring.RuleResult{Rule: "INSUFFICIENT_HISTORY", Actual: "8.00", Threshold: "< 3", Passed: true, Action: "decline"})
 	require.Equal(t, scoring.Reason{Code: "NSF_EXCESS", Text: "Number of overdrafts or insufficient-funds items",
-		Feature: "nsf_od_fee_count_90d", Value: "5"}, d.Reasons[0])
+		Feature: "nsf_od_fee_count_90d", Value: "5", Reference: "> 3"}, d.Reasons[0])
 	require.Equal(t, scoring.Reason{Code: "SC_PAYMENT_TO_INCOME", Text: "Proposed payment too high in relation to income",
-		Feature: "payment_to_income", Value: "0.06", PointsLost: 15}, d.Reasons[1])
+		Feature: "payment_to_income", Value: "0.06", Reference: "< 0.05", PointsLost: 15}, d.Reasons[1])
 }
 
 func TestScorecardLookup(t *testing.T) {

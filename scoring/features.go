@@ -268,7 +268,7 @@ func (u *undef) i64(name string, v int64, ok bool) *int64 {
 // amortises loan at PolicyAPR: P·r / (1 − (1 + r)^−n) with r = APR/12. It returns 0
 // for a non-positive amount or term.
 func ProposedPayment(loan Loan) int64 {
-	if loan.AmountMinor <= 0 || loan.TermMonths <= 0 {
+	if loan.AmountMinor <= 0 || loan.TermMonths <= 0 || loan.AmountMinor > MaxAmountMinor || loan.TermMonths > maxTermMonths {
 		return 0
 	}
 	r := PolicyAPR / 12
@@ -285,16 +285,21 @@ func ComputeFeatures(l Ledger, cutoff time.Time, loan Loan) (Features, error) {
 // windows are the N-day windows of A5, B1, B2 and D1.
 var windows = [3]int64{30, 60, 90}
 
+// maxTermMonths bounds a loan's term: a hundred years is beyond any product, and keeps
+// the amortisation's powers finite.
+const maxTermMonths = 1200
+
 // ComputeFeaturesWith computes the feature vector of l as of the UTC day of cutoff for
 // the proposed loan, categorising with opts.Rules and detecting streams with
 // opts.Streams. Only posted transactions of cash accounts dated on or before the
 // cutoff day feed history features; the daily-balance series uses every posted
 // transaction (§1); pending transactions feed only the pending_* current view. Thin or
 // empty ledgers give a vector with undefined features, not an error. Errors:
-// ErrMixedCurrency for a ledger in several currencies, ErrInvalidLoan for a
-// non-positive loan amount or term.
+// ErrMixedCurrency for a ledger in several currencies, ErrAmountOutOfRange for an amount
+// beyond MaxAmountMinor, ErrInvalidLoan for a non-positive or out-of-range loan amount or
+// term.
 func ComputeFeaturesWith(l Ledger, cutoff time.Time, loan Loan, opts FeatureOptions) (Features, error) {
-	if loan.AmountMinor <= 0 || loan.TermMonths <= 0 {
+	if loan.AmountMinor <= 0 || loan.TermMonths <= 0 || loan.AmountMinor > MaxAmountMinor || loan.TermMonths > maxTermMonths {
 		return Features{}, fmt.Errorf("%w: amount %d, term %d months", ErrInvalidLoan, loan.AmountMinor, loan.TermMonths)
 	}
 	rules := defaultRules

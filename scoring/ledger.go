@@ -62,8 +62,19 @@ type Ledger struct {
 // different currencies are never added.
 var ErrMixedCurrency = errors.New("scoring: ledger mixes currencies")
 
-// ErrInvalidLoan is returned when a Loan has a non-positive amount or term.
+// ErrInvalidLoan is returned when a Loan has a non-positive or out-of-range amount or term.
 var ErrInvalidLoan = errors.New("scoring: invalid loan")
+
+// ErrAmountOutOfRange is returned for an amount beyond MaxAmountMinor.
+var ErrAmountOutOfRange = errors.New("scoring: amount out of range")
+
+// MaxAmountMinor bounds every amount, balance and loan (minor units): a trillion in major
+// units, far beyond any bank account, so that the int64 sums of tens of thousands of them
+// cannot overflow.
+const MaxAmountMinor = 1_000_000_000_000_00
+
+// inRange reports whether |v| ≤ MaxAmountMinor.
+func inRange(v int64) bool { return v >= -MaxAmountMinor && v <= MaxAmountMinor }
 
 // SignedAmount converts a Stripe Financial Connections transaction amount into the
 // project's signed amount (positive = money into the account).
@@ -204,6 +215,8 @@ func parseTransaction(p, accountID string, t fcTransaction) (Transaction, error)
 		return Transaction{}, fmt.Errorf("%s.account: %q differs from enclosing account %q", p, t.Account, accountID)
 	case t.Amount == nil:
 		return Transaction{}, fmt.Errorf("%s.amount: missing", p)
+	case !inRange(*t.Amount):
+		return Transaction{}, fmt.Errorf("%s.amount: %d beyond ±%d: %w", p, *t.Amount, int64(MaxAmountMinor), ErrAmountOutOfRange)
 	case t.Currency == "":
 		return Transaction{}, fmt.Errorf("%s.currency: empty", p)
 	case t.TransactedAt == nil || *t.TransactedAt <= 0:
@@ -254,6 +267,16 @@ func statusRank(s string) int {
 func Normalize(l Ledger) (Ledger, error) {
 	if _, err := ledgerCurrency(l); err != nil {
 		return Ledger{}, err
+	}
+	for _, a := range l.Accounts {
+		if !inRange(a.Current) || (a.Available != nil && !inRange(*a.Available)) {
+			return Ledger{}, fmt.Errorf("account %s balance beyond ±%d: %w", a.ID, int64(MaxAmountMinor), ErrAmountOutOfRange)
+		}
+	}
+	for _, t := range l.Transactions {
+		if !inRange(t.Amount) {
+			return Ledger{}, fmt.Errorf("transaction %s amount %d beyond ±%d: %w", t.ID, t.Amount, int64(MaxAmountMinor), ErrAmountOutOfRange)
+		}
 	}
 	txs := make([]Transaction, len(l.Transactions))
 	copy(txs, l.Transactions)

@@ -2,6 +2,7 @@ package scoring_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -173,4 +174,28 @@ func TestDecisionDeterministic(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		require.Equal(t, first, decisionJSON(t, l, scoring.LatestAsOf(l), loan))
 	}
+}
+
+func TestAmountsOutOfRange(t *testing.T) {
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	l := scoring.Ledger{
+		Accounts: []scoring.Account{{ID: "fca_1", Category: "cash", Status: "active", Currency: "usd", HasBalance: true, Current: 1000, AsOf: at}},
+		Transactions: []scoring.Transaction{{ID: "fctxn_1", AccountID: "fca_1", Amount: math.MinInt64, Currency: "usd",
+			Status: scoring.StatusPosted, TransactedAt: at}},
+	}
+	_, err := scoring.ComputeFeatures(l, at, scoring.Loan{AmountMinor: 1000, TermMonths: 12})
+	require.ErrorIs(t, err, scoring.ErrAmountOutOfRange)
+	require.ErrorContains(t, err, "fctxn_1")
+
+	l.Transactions[0].Amount = -1000
+	_, err = scoring.ComputeFeatures(l, at, scoring.Loan{AmountMinor: math.MaxInt64, TermMonths: 1})
+	require.ErrorIs(t, err, scoring.ErrInvalidLoan, "a payment that would overflow is refused, not scored")
+	f, err := scoring.ComputeFeatures(l, at, scoring.Loan{AmountMinor: scoring.MaxAmountMinor, TermMonths: 1})
+	require.NoError(t, err)
+	require.Positive(t, f.ProposedPayment)
+
+	_, err = scoring.ParseLedgerFile([]byte(`{"accounts":[{"account":{"id":"fca_1","category":"cash","status":"active"},
+		"transactions":[{"id":"fctxn_1","account":"fca_1","amount":-9223372036854775808,"currency":"usd","status":"posted","transacted_at":1700000000}]}]}`))
+	require.ErrorIs(t, err, scoring.ErrAmountOutOfRange)
+	require.ErrorContains(t, err, "accounts[0].transactions[0].amount")
 }

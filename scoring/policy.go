@@ -77,6 +77,9 @@ type RuleResult struct {
 	// is refer whatever else failed, because no adverse action may rest on data that
 	// could not be verified as current.
 	Operational bool `json:"operational"`
+	// Undefined says the rule failed because its feature is undefined (no data to judge),
+	// not because of the applicant's value.
+	Undefined bool `json:"undefined,omitempty"`
 }
 
 // Policy is a knock-out policy as stored in a policy file (versioned JSON): the rules
@@ -341,7 +344,8 @@ func (p *Policy) evaluate(f *Features, op Operational) []RuleResult {
 		if undef && r.ActionWhenUndefined != "" {
 			action = r.ActionWhenUndefined
 		}
-		out[i] = RuleResult{Rule: r.Rule, Actual: actual, Threshold: cond, Passed: passed, Action: action, Operational: r.Operational}
+		out[i] = RuleResult{Rule: r.Rule, Actual: actual, Threshold: cond, Passed: passed, Action: action,
+			Operational: r.Operational, Undefined: undef && !passed}
 	}
 	return out
 }
@@ -425,7 +429,7 @@ func (e *Engine) counterOffer(f *Features, op Operational, rules []RuleResult) *
 	}
 	passes := func(amount int64) bool {
 		g := withLoan(*f, Loan{AmountMinor: amount, TermMonths: f.LoanTermMonths})
-		return g.PaymentToIncome != nil && *g.PaymentToIncome <= pti.Threshold
+		return g.PaymentToIncome != nil && *g.PaymentToIncome <= pti.threshold(amount)
 	}
 	lo := (co.MinAmountMinor + co.StepMinor - 1) / co.StepMinor // smallest multiple ≥ min
 	hi := (f.LoanAmount - 1) / co.StepMinor                     // largest multiple < applied

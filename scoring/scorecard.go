@@ -87,10 +87,13 @@ type CharacteristicPoints struct {
 // text, the feature it rests on, the applicant's value and, for scorecard reasons, the
 // points lost against the characteristic's maximum (0 for knock-out rules).
 type Reason struct {
-	Code       string  `json:"code"`
-	Text       string  `json:"text"`
-	Feature    string  `json:"feature"`
-	Value      string  `json:"value"`
+	Code    string `json:"code"`
+	Text    string `json:"text"`
+	Feature string `json:"feature"`
+	Value   string `json:"value"`
+	// Reference is what the value was measured against (§5 of the reference): the
+	// failed condition of a rule, or the range of a characteristic's best bin.
+	Reference  string  `json:"reference,omitempty"`
 	PointsLost float64 `json:"points_lost"`
 }
 
@@ -188,17 +191,37 @@ func (e *Engine) Decide(f Features, loan Loan, op Operational) Decision {
 	return d
 }
 
-// reasonsFor returns the adverse-action reasons of a decision (empty for approve).
+// reasonsFor returns the reasons of a decision (empty for approve). For a decline they are
+// the adverse-action reasons of Regulation B: the knock-out rules that declined, then the
+// characteristics that cost the most points. A failed rule that can only refer
+// (LARGE_UNEXPLAINED_DEPOSITS: verification, not denial) is no reason to decline, and a
+// rule that failed only for want of data is left out when a rule with data declined (PTI
+// without income is explained by NO_INCOME_DETECTED, not by "excessive obligations").
 func (e *Engine) reasonsFor(outcome string, rules []RuleResult, points []CharacteristicPoints) []Reason {
 	out := []Reason{}
 	if outcome == OutcomeApprove {
 		return out
 	}
+	decline, declinedWithData := outcome == OutcomeDecline, false
+	for _, r := range rules {
+		if !r.Passed && r.Action == actionDecline && !r.Operational && !r.Undefined {
+			declinedWithData = true
+		}
+	}
 	covered := map[string]bool{} // features already explained by a rule reason
 	for _, r := range rules {
+		if decline && !r.Passed && r.Undefined && declinedWithData {
+			// The missing value is a consequence of what declined (no income, no
+			// payment-to-income): neither the rule nor its characteristic is a reason.
+			covered[e.reasons[r.Rule].Feature] = true
+			continue
+		}
+		if decline && (r.Action != actionDecline || r.Operational) {
+			continue
+		}
 		if !r.Passed && len(out) < MaxReasons {
 			pr := e.reasons[r.Rule]
-			out = append(out, Reason{Code: r.Rule, Text: pr.ReasonText, Feature: pr.Feature, Value: r.Actual})
+			out = append(out, Reason{Code: r.Rule, Text: pr.ReasonText, Feature: pr.Feature, Value: r.Actual, Reference: r.Threshold})
 			covered[pr.Feature] = true
 		}
 	}
@@ -218,7 +241,8 @@ func (e *Engine) reasonsFor(outcome string, rules []RuleResult, points []Charact
 		if covered[c.Feature] {
 			continue // the knock-out reason already names this factor
 		}
-		out = append(out, Reason{Code: c.Code, Text: c.Text, Feature: c.Feature, Value: p.Value, PointsLost: float64(l.lost)})
+		out = append(out, Reason{Code: c.Code, Text: c.Text, Feature: c.Feature, Value: p.Value,
+			Reference: bestBinLabel(c), PointsLost: float64(l.lost)})
 	}
 	return out
 }
@@ -243,4 +267,19 @@ func Decide(f Features, loan Loan, op Operational) Decision {
 // default model and policy. Errors are ComputeFeatures' errors.
 func Underwrite(l Ledger, cutoff time.Time, loan Loan, op Operational) (Decision, error) {
 	return DefaultEngine().Underwrite(l, cutoff, loan, op)
+}
+
+// bestBinLabel is the range of the characteristic's highest-scoring bin: what an applicant
+// would need to lose no points there.
+func bestBinLabel(c Characteristic) string {
+	best := -1
+	for i, b := range c.Bins {
+		if best < 0 || b.Points > c.Bins[best].Points {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return c.Bins[best].Label
 }

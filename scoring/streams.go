@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"gonum.org/v1/gonum/stat"
 )
@@ -245,7 +246,7 @@ func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bo
 	last := days[len(days)-1]
 	next := last + int64(medGap)
 	if freq == FrequencyMonthly {
-		next = dayOf(dayTime(last).AddDate(0, 1, 0)) // same day of month
+		next = dayOf(addMonthClamped(dayTime(last))) // same day of month
 	}
 	active := c <= next+int64(tol)
 	status := StreamEarlyDetection
@@ -342,4 +343,14 @@ func circDist(a, b int) int {
 		d = 31 - d
 	}
 	return d
+}
+
+// addMonthClamped is t one calendar month later on the same day of the month, or on the
+// month's last day when it is shorter: pay on Jan 31 is next due Feb 28 (29), not Mar 3
+// as time.AddDate's normalisation would give.
+func addMonthClamped(t time.Time) time.Time {
+	y, m, d := t.Date()
+	firstOfNext := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)
+	last := firstOfNext.AddDate(0, 1, -1).Day()
+	return time.Date(firstOfNext.Year(), firstOfNext.Month(), min(d, last), 0, 0, 0, 0, time.UTC)
 }

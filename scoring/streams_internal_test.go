@@ -114,3 +114,38 @@ func TestClassifiers(t *testing.T) {
 		require.Equal(t, c.want, Categorise(Transaction{Amount: c.amount, Description: c.desc}), c.desc)
 	}
 }
+
+func TestAddMonthClamped(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"2026-01-31", "2026-02-28"},
+		{"2028-01-31", "2028-02-29"},
+		{"2026-03-31", "2026-04-30"},
+		{"2026-01-15", "2026-02-15"},
+		{"2026-12-31", "2027-01-31"},
+	} {
+		in, err := time.Parse(time.DateOnly, tc.in)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, addMonthClamped(in).Format(time.DateOnly), tc.in)
+	}
+}
+
+// TestMonthlyPayMissedAtMonthEnd: pay on the last day of each month that misses February
+// is no longer current income by early March.
+func TestMonthlyPayMissedAtMonthEnd(t *testing.T) {
+	var txs []Transaction
+	for i, day := range []string{"2025-10-31", "2025-11-30", "2025-12-31", "2026-01-31"} {
+		d, err := time.Parse(time.DateOnly, day)
+		require.NoError(t, err)
+		txs = append(txs, Transaction{ID: fmt.Sprintf("fctxn_%d", i), AccountID: "fca_1", Amount: 300000, Currency: "usd",
+			Status: StatusPosted, TransactedAt: d.Add(9 * time.Hour), Description: "ACME CORP PAYROLL"})
+	}
+	l := Ledger{Accounts: []Account{{ID: "fca_1", Category: "cash", Status: "active", Currency: "usd", HasBalance: true,
+		Current: 100000, AsOf: time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}}, Transactions: txs}
+	f, err := ComputeFeatures(l, time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC), Loan{AmountMinor: 100000, TermMonths: 12})
+	require.NoError(t, err)
+	require.NotEmpty(t, f.IncomeStreams)
+	s := f.IncomeStreams[0]
+	require.Equal(t, "2026-02-28", s.PredictedNextDate)
+	require.False(t, s.IsActive, "February's pay is 5 days overdue, beyond the ±3 day tolerance")
+	require.Zero(t, f.MonthlyIncomeEst, "an income that stopped is not current income")
+}
