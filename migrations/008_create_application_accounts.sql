@@ -21,6 +21,9 @@ create index applications_customer_id_idx on applications (customer_id);
 
 ---- create above / drop below ----
 
+-- Going down restores one application per customer: it fails, naming the customer, once a
+-- customer has a second application; delete or merge those first.
+
 drop index applications_customer_id_idx;
 alter table applications add constraint applications_customer_id_key unique (customer_id);
 drop table application_accounts;
