@@ -1,7 +1,6 @@
 package fcsandbox
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +19,8 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
 	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/cashflow-underwriting/underwriter/internal/syncbuf"
 )
 
 const (
@@ -131,31 +132,14 @@ type harness struct {
 	sc    *client.API
 	hooks *hookReceiver
 	clock *fakeClock
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *syncbuf.Buffer
 }
 
 // newHarness starts a sandbox on personaDir with a webhook receiver; mutate
 // adjusts the Config before New.
 func newHarness(t *testing.T, personaDir string, mutate func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newClock(), logs: &syncBuffer{}}
+	h := &harness{t: t, clock: newClock(), logs: &syncbuf.Buffer{}}
 	h.hooks = &hookReceiver{t: t, secret: testSecret, events: make(chan stripe.Event, 100)}
 	hookSrv := httptest.NewServer(h.hooks)
 	t.Cleanup(hookSrv.Close)

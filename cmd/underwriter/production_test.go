@@ -20,6 +20,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/internal/syncbuf"
 	"github.com/cashflow-underwriting/underwriter/internal/temporalembed"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
@@ -56,7 +57,7 @@ func TestProductionCommands(t *testing.T) {
 	procCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	for _, cmd := range []string{"worker", "api"} {
 		wg.Add(1)
 		go func() {
@@ -107,24 +108,6 @@ func TestProductionCommands(t *testing.T) {
 	for _, never := range []string{key, secret, created.ClientSecret, "whsec_retired", "PAYROLL", "KROGER"} {
 		require.NotContains(t, logged, never)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that several goroutines may write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func getenvOf(env map[string]string) func(string) string {

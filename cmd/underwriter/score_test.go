@@ -18,30 +18,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
 const scorePersonaDir = "../../testdata/personas"
 
-type personaManifest struct {
-	Personas []struct {
-		Name            string `json:"name"`
-		Ledger          string `json:"ledger"`
-		ExpectedOutcome string `json:"expected_outcome"`
-		LoanAmountMinor int64  `json:"loan_amount_minor"`
-		TermMonths      int    `json:"term_months"`
-		RefreshOutcome  string `json:"refresh_outcome"`
-	} `json:"personas"`
-}
-
-func loadPersonaManifest(t *testing.T) personaManifest {
+// loadPersonas reads the persona manifest with the sandbox's own loader.
+func loadPersonas(t *testing.T) []fcsandbox.Persona {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(scorePersonaDir, "personas.json"))
+	ps, err := fcsandbox.LoadPersonas(scorePersonaDir)
 	require.NoError(t, err)
-	var m personaManifest
-	require.NoError(t, json.Unmarshal(data, &m))
-	require.NotEmpty(t, m.Personas)
-	return m
+	require.NotEmpty(t, ps)
+	return ps
 }
 
 func runCmd(t *testing.T, args ...string) (string, error) {
@@ -52,7 +41,7 @@ func runCmd(t *testing.T, args ...string) (string, error) {
 }
 
 func TestScoreOneLedger(t *testing.T) {
-	for _, p := range loadPersonaManifest(t).Personas {
+	for _, p := range loadPersonas(t) {
 		if p.RefreshOutcome == "failed" {
 			continue // the CLI has no refresh facts: that persona's outcome comes from the pipeline
 		}
@@ -86,7 +75,7 @@ func TestScoreOneLedger(t *testing.T) {
 }
 
 func TestScoreModelAndPolicyFiles(t *testing.T) {
-	p := loadPersonaManifest(t).Personas[0]
+	p := loadPersonas(t)[0]
 	ledger := filepath.Join(scorePersonaDir, p.Ledger)
 	args := []string{"score", "--ledger", ledger, "--amount", strconv.FormatInt(p.LoanAmountMinor, 10), "--term-months", strconv.Itoa(p.TermMonths)}
 	def, err := runCmd(t, args...)
@@ -116,7 +105,7 @@ func TestScoreModelAndPolicyFiles(t *testing.T) {
 }
 
 func TestScoreBadInput(t *testing.T) {
-	ledger := filepath.Join(scorePersonaDir, loadPersonaManifest(t).Personas[0].Ledger)
+	ledger := filepath.Join(scorePersonaDir, loadPersonas(t)[0].Ledger)
 	bad := filepath.Join(t.TempDir(), "model.json")
 	require.NoError(t, os.WriteFile(bad, []byte(`{"model_version":"x"}`), 0o644))
 	for _, tc := range []struct {
@@ -141,14 +130,14 @@ func TestScoreBadInput(t *testing.T) {
 
 // writeApplications writes an applications CSV of the personas (repeated) into dir.
 func TestScoreBatch(t *testing.T) {
-	m := loadPersonaManifest(t)
+	m := loadPersonas(t)
 	dir := t.TempDir()
 	var csvb strings.Builder
 	csvb.WriteString("applicant_id,loan_amount_minor,term_months\n")
 	var ids []string
 	want := map[string]string{}
 	for rep := 0; rep < 6; rep++ {
-		for _, p := range m.Personas {
+		for _, p := range m {
 			id := fmt.Sprintf("%s-%d", p.Name, rep)
 			data, err := os.ReadFile(filepath.Join(scorePersonaDir, p.Ledger))
 			require.NoError(t, err)

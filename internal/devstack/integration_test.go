@@ -45,17 +45,10 @@ const personaDir = "../../testdata/personas"
 // number every application linked to that persona must end up storing.
 func personaTransactionCounts(t *testing.T) map[string]int {
 	t.Helper()
-	var man struct {
-		Personas []struct {
-			Name   string `json:"name"`
-			Ledger string `json:"ledger"`
-		} `json:"personas"`
-	}
-	b, err := os.ReadFile(filepath.Join(personaDir, "personas.json"))
+	personas, err := fcsandbox.LoadPersonas(personaDir)
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &man))
 	counts := map[string]int{}
-	for _, p := range man.Personas {
+	for _, p := range personas {
 		var ledger struct {
 			Accounts []struct {
 				Transactions []json.RawMessage `json:"transactions"`
