@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -97,8 +96,4 @@ func writeError(w http.ResponseWriter, status int, code, msg string, fields []Fi
 
 func isNotFound(err error) bool {
 	return errors.Is(err, store.ErrNotFound)
-}
-
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, d)
 }

@@ -212,7 +212,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	tctx, tcancel := withTimeout(ctx, temporalTimeout)
+	tctx, tcancel := context.WithTimeout(ctx, temporalTimeout)
 	defer tcancel()
 	run, err := s.Temporal.ExecuteWorkflow(tctx, tclient.StartWorkflowOptions{
 		ID:                       wid,
@@ -303,7 +303,7 @@ const (
 // itself when Stripe fails.
 func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.Logger, req ApplicationRequest, app store.Application) (*stripe.Customer, *stripe.FinancialConnectionsSession, bool) {
 	ctx := r.Context()
-	sctx, cancel := withTimeout(ctx, stripeTimeout)
+	sctx, cancel := context.WithTimeout(ctx, stripeTimeout)
 	defer cancel()
 	if app.CustomerID != nil && app.SessionID != nil {
 		// A retried request: the customer and session exist (and the workflow waits on

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -75,7 +76,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	default:
 		// Undecided: the workflow knows its stage. A query failure (the worker is down)
 		// still answers with what Postgres has.
-		qctx, cancel := withTimeout(ctx, temporalTimeout)
+		qctx, cancel := context.WithTimeout(ctx, temporalTimeout)
 		defer cancel()
 		if v, err := s.Temporal.QueryWorkflow(qctx, app.WorkflowID, "", workflows.QueryStatus); err == nil {
 			var st workflows.Status

@@ -134,7 +134,7 @@ func (s *Server) deliver(ctx context.Context, log *slog.Logger, ev stripe.Event,
 	}
 	status := "ignored"
 	for _, app := range apps {
-		tctx, cancel := withTimeout(ctx, temporalTimeout)
+		tctx, cancel := context.WithTimeout(ctx, temporalTimeout)
 		err = s.Temporal.SignalWorkflow(tctx, app.WorkflowID, "", signal, workflows.AccountSignal{
 			AccountID: acct.ID, EventID: ev.ID, EventType: string(ev.Type), Status: string(acct.Status),
 		})
