@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cashflow-underwriting/underwriter/internal/ledgerfile"
+	"github.com/cashflow-underwriting/underwriter/ledger"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -63,14 +63,14 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 	if err != nil {
 		return SnapshotRef{}, fmt.Errorf("list accounts of %s: %w", in.ApplicationID, err)
 	}
-	var doc ledgerfile.File
+	var doc ledger.File
 	var asOf time.Time
 	txnCount := 0
 	for _, acct := range accounts {
-		e := ledgerfile.Entry{Account: ledgerfile.Account{
-			ID: acct.ID, Object: ledgerfile.ObjectAccount, Category: acct.Category,
+		e := ledger.Entry{Account: ledger.Account{
+			ID: acct.ID, Object: ledger.ObjectAccount, Category: acct.Category,
 			Subcategory: acct.Subcategory, Status: acct.Status, InstitutionName: acct.InstitutionName,
-		}, Transactions: []ledgerfile.Transaction{}}
+		}, Transactions: []ledger.Transaction{}}
 		bal, err := a.Store.LatestBalance(ctx, acct.ID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -79,9 +79,9 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 		default:
 			// The stored balance is already in the project's sign convention, which is
 			// Stripe's; SignedAmount is the identity both ways.
-			b := &ledgerfile.Balance{AsOf: bal.AsOf.Unix(), Type: bal.Type, Current: map[string]int64{bal.Currency: bal.CurrentMinor}}
+			b := &ledger.Balance{AsOf: bal.AsOf.Unix(), Type: bal.Type, Current: map[string]int64{bal.Currency: bal.CurrentMinor}}
 			if bal.AvailableMinor != nil {
-				b.Cash = &ledgerfile.Cash{Available: map[string]int64{bal.Currency: *bal.AvailableMinor}}
+				b.Cash = &ledger.Cash{Available: map[string]int64{bal.Currency: *bal.AvailableMinor}}
 			}
 			e.Account.Balance = b
 			if bal.AsOf.After(asOf) {
@@ -93,8 +93,8 @@ func (a *Activities) FreezeSnapshot(ctx context.Context, in SnapshotInput) (Snap
 			return SnapshotRef{}, fmt.Errorf("read transactions of %s: %w", acct.ID, err)
 		}
 		for _, t := range txns {
-			lt := ledgerfile.Transaction{
-				ID: t.ID, Object: ledgerfile.ObjectTransaction, Account: t.AccountID,
+			lt := ledger.Transaction{
+				ID: t.ID, Object: ledger.ObjectTransaction, Account: t.AccountID,
 				Amount: t.AmountMinor, Currency: t.Currency, Description: t.Description, Status: t.Status,
 				TransactedAt: t.TransactedAt.Unix(), TransactionRefresh: t.TransactionRefresh,
 				Updated: t.StripeUpdatedAt.Unix(),

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cashflow-underwriting/underwriter/internal/ledgercsv"
+	"github.com/cashflow-underwriting/underwriter/ledger/csv"
 )
 
 // joinSubcommand turns `underwriter ledger import-csv …` into the two-word command name
@@ -58,7 +58,7 @@ func ledgerImportCSVCommand() command {
 			format := fs.String("format", "generic", formatUsage)
 			in := fs.String("in", "-", "generic: input CSV file; - reads stdin")
 			out := fs.String("out", "-", "output ledger file; - writes stdout (written only when the conversion succeeds)")
-			var m ledgercsv.Mapping
+			var m csv.Mapping
 			fs.StringVar(&m.DateColumn, "date-column", "date", "generic: header of the date column")
 			fs.StringVar(&m.DateFormat, "date-format", time.DateOnly, "generic: Go time layout of the dates, e.g. 02/01/2006 or 2006-01-02 15:04 (UTC)")
 			fs.StringVar(&m.AmountColumn, "amount-column", "", "generic: header of the signed amount column (positive = money in); or use --debit-column and --credit-column")
@@ -84,7 +84,7 @@ func ledgerImportCSVCommand() command {
 					if err != nil {
 						return fmt.Errorf("as-of: %q is not a date YYYY-MM-DD", *asOf)
 					}
-					at = ledgercsv.EndOfDay(d)
+					at = csv.EndOfDay(d)
 				}
 				switch *format {
 				case "berka":
@@ -101,7 +101,7 @@ func ledgerImportCSVCommand() command {
 					return err
 				}
 				m.Delimiter = r
-				opt := ledgercsv.Options{AccountID: *accountID, AsOf: at, Tolerance: *tolerance, Currency: m.Currency}
+				opt := csv.Options{AccountID: *accountID, AsOf: at, Tolerance: *tolerance, Currency: m.Currency}
 				if *tolerance < 0 {
 					return fmt.Errorf("balance-tolerance: %d is negative", *tolerance)
 				}
@@ -109,7 +109,7 @@ func ledgerImportCSVCommand() command {
 					if m.BalanceColumn != "" {
 						return errors.New("current-balance: not with --balance-column (the balance column sets it)")
 					}
-					v, err := ledgercsv.ParseMinor(*currentBal, ledgercsv.MinorDigits(m.Currency))
+					v, err := csv.ParseMinor(*currentBal, csv.MinorDigits(m.Currency))
 					if err != nil {
 						return fmt.Errorf("current-balance: %q %s", *currentBal, err)
 					}
@@ -124,7 +124,7 @@ func ledgerImportCSVCommand() command {
 					defer f.Close()
 					src = f
 				}
-				file, skipped, err := ledgercsv.ConvertCSV(src, m, opt)
+				file, skipped, err := csv.ConvertCSV(src, m, opt)
 				if err != nil {
 					return fmt.Errorf("convert %s: %w", inputName(*in), err)
 				}
@@ -155,16 +155,16 @@ func importBerka(dir, account, out, outDir string, asOf time.Time, stdout, stder
 	if outDir != "" && out != "-" && out != "" {
 		return errors.New("out: not with --out-dir")
 	}
-	f, err := os.Open(filepath.Join(dir, ledgercsv.BerkaFile))
+	f, err := os.Open(filepath.Join(dir, csv.BerkaFile))
 	if err != nil {
 		return fmt.Errorf("open berka data: %w", err)
 	}
 	defer f.Close()
-	opt := ledgercsv.BerkaOptions{AsOf: asOf}
+	opt := csv.BerkaOptions{AsOf: asOf}
 	if account != "" {
 		opt.Accounts = []string{account}
 	}
-	ledgers, err := ledgercsv.ConvertBerka(f, opt)
+	ledgers, err := csv.ConvertBerka(f, opt)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/cashflow-underwriting/underwriter/internal/ledgerfile"
+	"github.com/cashflow-underwriting/underwriter/ledger"
 )
 
 // Overdraft fee policies of the simulated bank.
@@ -301,7 +301,7 @@ func (g *gen) render() ([]byte, error) {
 		})
 		for ti, t := range all {
 			ts := t.at.Unix()
-			tr := ledgerfile.Transaction{ID: t.id, Object: ledgerfile.ObjectTransaction, Account: a.id,
+			tr := ledger.Transaction{ID: t.id, Object: ledger.ObjectTransaction, Account: a.id,
 				Amount: t.amount, Currency: "usd", Description: t.desc, Status: t.status,
 				TransactedAt: ts, TransactionRefresh: t.ref, Updated: ts}
 			switch t.status {

@@ -8,7 +8,7 @@
 // orders one account's rows into posting order and writes the account object and its
 // transactions. Amounts are int64 minor units with the project sign (positive = money
 // into the account), which is also Stripe's sign.
-package ledgercsv
+package csv
 
 import (
 	"crypto/sha256"
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cashflow-underwriting/underwriter/internal/ledgerfile"
+	"github.com/cashflow-underwriting/underwriter/ledger"
 )
 
 // APIVersion is the Stripe API version whose object shapes the ledger file holds.
@@ -77,17 +77,17 @@ type Options struct {
 // The ledger file types live in internal/ledgerfile, shared with the pipeline's snapshots.
 type (
 	// File is a ledger file: the JSON document DESIGN.md "Ledger files" describes.
-	File = ledgerfile.File
+	File = ledger.File
 	// Entry is one account with its transactions.
-	Entry = ledgerfile.Entry
+	Entry = ledger.Entry
 	// Account is a financial_connections.account object (the fields a ledger needs).
-	Account = ledgerfile.Account
+	Account = ledger.Account
 	// Balance is an account's balance object.
-	Balance = ledgerfile.Balance
+	Balance = ledger.Balance
 	// Transaction is a financial_connections.transaction object.
-	Transaction = ledgerfile.Transaction
+	Transaction = ledger.Transaction
 	// StatusTransitions holds a transaction's posted_at and void_at.
-	StatusTransitions = ledgerfile.StatusTransitions
+	StatusTransitions = ledger.StatusTransitions
 )
 
 // ErrNoRows is returned by Build for an empty row set.

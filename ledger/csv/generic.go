@@ -1,7 +1,7 @@
-package ledgercsv
+package csv
 
 import (
-	"encoding/csv"
+	encsv "encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -87,7 +87,7 @@ var ErrMapping = errors.New("bad column mapping")
 // the error is nil. Empty lines are ignored. A malformed CSV (an unterminated quote) is
 // an error that no skipping recovers from.
 func ReadCSV(r io.Reader, m Mapping) (rows []Row, skipped []RowError, err error) {
-	cr := csv.NewReader(r)
+	cr := encsv.NewReader(r)
 	cr.Comma = ','
 	if m.Delimiter != 0 {
 		cr.Comma = m.Delimiter

@@ -1,4 +1,4 @@
-package ledgercsv_test
+package csv_test
 
 import (
 	"bufio"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cashflow-underwriting/underwriter/internal/ledgercsv"
+	"github.com/cashflow-underwriting/underwriter/ledger/csv"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
@@ -31,7 +31,7 @@ type bankRow struct {
 // YYMMDD date, the day's rows in file order.
 func bankDays(t *testing.T) map[string]map[string][]bankRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(berkaDir, ledgercsv.BerkaFile))
+	f, err := os.Open(filepath.Join(berkaDir, csv.BerkaFile))
 	require.NoError(t, err, "the Berka data must be at %s", berkaDir)
 	defer f.Close()
 	cents := func(s string) int64 {
@@ -102,10 +102,10 @@ func bankEOD(t *testing.T, prev int64, rows []bankRow) int64 {
 // the bank's own end-of-day balance.
 func TestBerkaDailyBalancesMatchTheBank(t *testing.T) {
 	bank := bankDays(t)
-	f, err := os.Open(filepath.Join(berkaDir, ledgercsv.BerkaFile))
+	f, err := os.Open(filepath.Join(berkaDir, csv.BerkaFile))
 	require.NoError(t, err)
 	defer f.Close()
-	ledgers, err := ledgercsv.ConvertBerka(f, ledgercsv.BerkaOptions{})
+	ledgers, err := csv.ConvertBerka(f, csv.BerkaOptions{})
 	require.NoError(t, err)
 	require.Len(t, ledgers, len(bank), "one ledger per account")
 	require.Len(t, ledgers, 811, "the README's account count")
@@ -183,14 +183,14 @@ func TestBerkaDailyBalancesMatchTheBank(t *testing.T) {
 //	3455951 SANKC. UROK -10.20 -> -2473.90; 3505582 SANKC. UROK -10.20 -> -2484.10;
 //	2707558 SLUZBY -14.60 -> -2498.70                                      => EOD -2498.70
 func TestBerkaAccountDaysByHand(t *testing.T) {
-	f, err := os.Open(filepath.Join(berkaDir, ledgercsv.BerkaFile))
+	f, err := os.Open(filepath.Join(berkaDir, csv.BerkaFile))
 	require.NoError(t, err, "the Berka data must be at %s", berkaDir)
 	defer f.Close()
-	ledgers, err := ledgercsv.ConvertBerka(f, ledgercsv.BerkaOptions{Accounts: []string{"8957", "2378"}})
+	ledgers, err := csv.ConvertBerka(f, csv.BerkaOptions{Accounts: []string{"8957", "2378"}})
 	require.NoError(t, err)
 	require.Len(t, ledgers, 2)
 	byID := map[string]scoring.Ledger{}
-	files := map[string]ledgercsv.File{}
+	files := map[string]csv.File{}
 	for _, bl := range ledgers {
 		data, err := bl.File.Marshal()
 		require.NoError(t, err)
@@ -254,7 +254,7 @@ func TestBerkaAccountDaysByHand(t *testing.T) {
 		{"8957", "1994-03-13T23:59:59Z", 1803570},
 	} {
 		acct := files[tc.acct].Accounts[0].Account
-		require.Equal(t, ledgercsv.BerkaAccountID(tc.acct), acct.ID)
+		require.Equal(t, csv.BerkaAccountID(tc.acct), acct.ID)
 		require.NotNil(t, acct.Balance)
 		require.Equal(t, map[string]int64{"czk": tc.current}, acct.Balance.Current)
 		require.Equal(t, tc.asOf, time.Unix(acct.Balance.AsOf, 0).UTC().Format(time.RFC3339))

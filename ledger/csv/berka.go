@@ -1,7 +1,7 @@
-package ledgercsv
+package csv
 
 import (
-	"encoding/csv"
+	encsv "encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +92,7 @@ type BerkaRows struct {
 // account_id. Signs come from type: PRIJEM is money in, VYDAJ and VYBER money out.
 // Row.Key is the trans_id. Any bad value is an error naming its line and column.
 func ReadBerka(r io.Reader) ([]BerkaRows, error) {
-	cr := csv.NewReader(r)
+	cr := encsv.NewReader(r)
 	cr.Comma = ';'
 	cr.FieldsPerRecord = len(berkaHeader)
 	header, err := cr.Read()

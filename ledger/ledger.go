@@ -1,8 +1,8 @@
-// Package ledgerfile is the Go form of a ledger file (DESIGN.md, "Ledger files"): Stripe's
+// Package ledger is the Go form of a ledger file (DESIGN.md, "Ledger files"): Stripe's
 // financial_connections.account and .transaction objects as API version 2023-10-16 returns
 // them, limited to the fields underwriter writes. The CSV importer and the snapshots of the
 // pipeline write ledger files with it; scoring.ParseLedgerFile reads them.
-package ledgerfile
+package ledger
 
 import (
 	"encoding/json"

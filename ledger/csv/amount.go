@@ -1,4 +1,4 @@
-package ledgercsv
+package csv
 
 import (
 	"errors"
