@@ -2,20 +2,22 @@ package scoring
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cashflow-underwriting/underwriter/ledger"
 )
 
-// Transaction statuses as Stripe Financial Connections reports them.
+// Transaction statuses as Stripe Financial Connections reports them (the ledger
+// package's, named here for scoring's callers).
 const (
-	StatusPosted  = "posted"
-	StatusPending = "pending"
-	StatusVoid    = "void"
+	StatusPosted  = ledger.StatusPosted
+	StatusPending = ledger.StatusPending
+	StatusVoid    = ledger.StatusVoid
 )
 
 // Transaction is one bank transaction in project form.
@@ -65,16 +67,16 @@ var ErrMixedCurrency = errors.New("scoring: ledger mixes currencies")
 // ErrInvalidLoan is returned when a Loan has a non-positive or out-of-range amount or term.
 var ErrInvalidLoan = errors.New("scoring: invalid loan")
 
-// ErrAmountOutOfRange is returned for an amount beyond MaxAmountMinor.
-var ErrAmountOutOfRange = errors.New("scoring: amount out of range")
+// ErrAmountOutOfRange is returned for an amount beyond MaxAmountMinor; it is the ledger
+// package's error, so one errors.Is test covers a bad file and a bad in-memory ledger.
+var ErrAmountOutOfRange = ledger.ErrAmountOutOfRange
 
-// MaxAmountMinor bounds every amount, balance and loan (minor units): a trillion in major
-// units, far beyond any bank account, so that the int64 sums of tens of thousands of them
-// cannot overflow.
-const MaxAmountMinor = 1_000_000_000_000_00
+// MaxAmountMinor bounds every amount, balance and loan (minor units); the bound is the
+// ledger package's (ledger.MaxAmountMinor), named here for scoring's callers.
+const MaxAmountMinor = ledger.MaxAmountMinor
 
 // inRange reports whether |v| ≤ MaxAmountMinor.
-func inRange(v int64) bool { return v >= -MaxAmountMinor && v <= MaxAmountMinor }
+func inRange(v int64) bool { return ledger.InRange(v) }
 
 // SignedAmount converts a Stripe Financial Connections transaction amount into the
 // project's signed amount (positive = money into the account).
@@ -87,157 +89,58 @@ func inRange(v int64) bool { return v >= -MaxAmountMinor && v <= MaxAmountMinor 
 // must go through this one place so that a change of source changes one line.
 func SignedAmount(stripeAmount int64) int64 { return stripeAmount }
 
-// Stripe-shaped JSON structs: only the fields scoring needs. Unknown fields are ignored
-// by encoding/json, so complete Stripe objects (or newer API versions) decode unchanged.
-type ledgerFile struct {
-	Accounts []ledgerFileEntry `json:"accounts"`
-}
-
-type ledgerFileEntry struct {
-	Account      *fcAccount      `json:"account"`
-	Transactions []fcTransaction `json:"transactions"`
-}
-
-type fcAccount struct {
-	ID          string     `json:"id"`
-	Category    string     `json:"category"`
-	Subcategory string     `json:"subcategory"`
-	Status      string     `json:"status"`
-	Balance     *fcBalance `json:"balance"`
-}
-
-type fcBalance struct {
-	AsOf    int64            `json:"as_of"`
-	Current map[string]int64 `json:"current"`
-	Cash    *struct {
-		Available map[string]int64 `json:"available"`
-	} `json:"cash"`
-}
-
-type fcTransaction struct {
-	ID           string `json:"id"`
-	Account      string `json:"account"`
-	Amount       *int64 `json:"amount"`
-	Currency     string `json:"currency"`
-	Description  string `json:"description"`
-	Status       string `json:"status"`
-	TransactedAt *int64 `json:"transacted_at"`
-}
-
-// ParseLedgerFile decodes the ledger file format (DESIGN.md "Ledger files"):
-//
-//	{"accounts":[{"account":{financial_connections.account},
-//	              "transactions":[financial_connections.transaction, …]}]}
-//
-// It validates every field scoring relies on and names the offending field in the
-// error, e.g. "accounts[1].transactions[3].currency: empty". Amounts go through
-// SignedAmount; currencies are lower-cased; timestamps become UTC. Cross-account checks
-// (one currency per ledger) happen in Normalize.
+// ParseLedgerFile decodes and validates a ledger file with ledger.Parse
+// (docs/ledger-format.md) and converts it with FromFile. Errors name the offending object
+// and field, e.g. "accounts[1].transactions[3].currency: empty".
 func ParseLedgerFile(data []byte) (Ledger, error) {
-	var f ledgerFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return Ledger{}, fmt.Errorf("decode ledger file: %w", err)
+	f, err := ledger.Parse(data)
+	if err != nil {
+		return Ledger{}, err
 	}
-	if len(f.Accounts) == 0 {
-		return Ledger{}, errors.New("accounts: empty")
-	}
-	var l Ledger
-	for i, e := range f.Accounts {
-		p := fmt.Sprintf("accounts[%d]", i)
-		acct, err := parseAccount(p+".account", e.Account)
-		if err != nil {
-			return Ledger{}, err
-		}
-		l.Accounts = append(l.Accounts, acct)
-		for j, t := range e.Transactions {
-			tx, err := parseTransaction(fmt.Sprintf("%s.transactions[%d]", p, j), acct.ID, t)
-			if err != nil {
-				return Ledger{}, err
-			}
-			l.Transactions = append(l.Transactions, tx)
-		}
-	}
-	return l, nil
+	return FromFile(f), nil
 }
 
-func parseAccount(p string, a *fcAccount) (Account, error) {
-	if a == nil {
-		return Account{}, fmt.Errorf("%s: missing", p)
+// FromFile converts a validated ledger file (ledger.File.Validate) into scoring's form:
+// amounts go through SignedAmount, currencies are lower-cased, timestamps become UTC
+// times, and an account's balance is read from its one currency. Cross-account checks
+// (one currency per ledger) happen in Normalize.
+func FromFile(f ledger.File) Ledger {
+	var l Ledger
+	for _, e := range f.Accounts {
+		l.Accounts = append(l.Accounts, fromAccount(e.Account))
+		for _, t := range e.Transactions {
+			l.Transactions = append(l.Transactions, Transaction{
+				ID:           t.ID,
+				AccountID:    t.Account,
+				Amount:       SignedAmount(t.Amount),
+				Currency:     strings.ToLower(t.Currency),
+				Status:       t.Status,
+				TransactedAt: time.Unix(t.TransactedAt, 0).UTC(),
+				Description:  t.Description,
+			})
+		}
 	}
-	if a.ID == "" {
-		return Account{}, fmt.Errorf("%s.id: empty", p)
-	}
-	if a.Category == "" {
-		return Account{}, fmt.Errorf("%s.category: empty", p)
-	}
+	return l
+}
+
+func fromAccount(a ledger.Account) Account {
 	out := Account{ID: a.ID, Category: a.Category, Subcategory: a.Subcategory, Status: a.Status}
-	if a.Balance == nil {
-		return out, nil
-	}
 	b := a.Balance
-	if b.AsOf <= 0 {
-		return Account{}, fmt.Errorf("%s.balance.as_of: missing", p)
+	if b == nil {
+		return out
 	}
-	if len(b.Current) != 1 {
-		return Account{}, fmt.Errorf("%s.balance.current: want exactly one currency, got %d", p, len(b.Current))
-	}
-	for ccy, v := range b.Current { // exactly one entry
+	for ccy, v := range b.Current { // exactly one entry in a validated file
 		out.Currency = strings.ToLower(ccy)
 		out.Current = v
 	}
-	if out.Currency == "" {
-		return Account{}, fmt.Errorf("%s.balance.current: empty currency code", p)
-	}
-	if b.Cash != nil && len(b.Cash.Available) > 0 {
-		if len(b.Cash.Available) != 1 {
-			return Account{}, fmt.Errorf("%s.balance.cash.available: want exactly one currency, got %d", p, len(b.Cash.Available))
-		}
-		for ccy, v := range b.Cash.Available {
-			if strings.ToLower(ccy) != out.Currency {
-				return Account{}, fmt.Errorf("%s.balance.cash.available: currency %q differs from balance.current %q", p, ccy, out.Currency)
-			}
-			v := v
+	if b.Cash != nil {
+		for _, v := range b.Cash.Available { // at most one, in the same currency
 			out.Available = &v
 		}
 	}
 	out.AsOf = time.Unix(b.AsOf, 0).UTC()
 	out.HasBalance = true
-	return out, nil
-}
-
-func parseTransaction(p, accountID string, t fcTransaction) (Transaction, error) {
-	switch {
-	case t.ID == "":
-		return Transaction{}, fmt.Errorf("%s.id: empty", p)
-	case t.Account == "":
-		return Transaction{}, fmt.Errorf("%s.account: empty", p)
-	case t.Account != accountID:
-		return Transaction{}, fmt.Errorf("%s.account: %q differs from enclosing account %q", p, t.Account, accountID)
-	case t.Amount == nil:
-		return Transaction{}, fmt.Errorf("%s.amount: missing", p)
-	case !inRange(*t.Amount):
-		return Transaction{}, fmt.Errorf("%s.amount: %d beyond ±%d: %w", p, *t.Amount, int64(MaxAmountMinor), ErrAmountOutOfRange)
-	case t.Currency == "":
-		return Transaction{}, fmt.Errorf("%s.currency: empty", p)
-	case t.TransactedAt == nil || *t.TransactedAt <= 0:
-		return Transaction{}, fmt.Errorf("%s.transacted_at: missing", p)
-	}
-	switch t.Status {
-	case StatusPosted, StatusPending, StatusVoid:
-	case "":
-		return Transaction{}, fmt.Errorf("%s.status: empty", p)
-	default:
-		return Transaction{}, fmt.Errorf("%s.status: unknown value %q", p, t.Status)
-	}
-	return Transaction{
-		ID:           t.ID,
-		AccountID:    t.Account,
-		Amount:       SignedAmount(*t.Amount),
-		Currency:     strings.ToLower(t.Currency),
-		Status:       t.Status,
-		TransactedAt: time.Unix(*t.TransactedAt, 0).UTC(),
-		Description:  t.Description,
-	}, nil
+	return out
 }
 
 // statusRank orders duplicate versions of one transaction id: a void version wins over

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cashflow-underwriting/underwriter/ledger"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
@@ -45,41 +46,16 @@ func TestParseLedgerFile(t *testing.T) {
 	}, l)
 }
 
-func TestParseLedgerFileErrors(t *testing.T) {
+// TestParseLedgerFileNamesTheField checks that scoring's reader reports the ledger
+// package's validation errors unchanged (the full table is in package ledger's tests).
+func TestParseLedgerFileNamesTheField(t *testing.T) {
 	t.Parallel()
-	acct := `{"id":"fca_1","category":"cash","balance":{"as_of":1793534400,"current":{"usd":1}}}`
-	txn := func(fields string) string {
-		return `{"accounts":[{"account":` + acct + `,"transactions":[{"id":"fctxn_0","account":"fca_1","amount":1,` +
-			`"currency":"usd","status":"posted","transacted_at":1},` + fields + `]}]}`
-	}
-	for _, c := range []struct{ name, doc, want string }{
-		{"not json", `{`, "decode ledger file: unexpected end of JSON input"},
-		{"wrong type", `{"accounts":[{"account":{"id":5}}]}`, "decode ledger file: json: cannot unmarshal number"},
-		{"no accounts", `{"accounts":[]}`, "accounts: empty"},
-		{"missing account", `{"accounts":[{"transactions":[]}]}`, "accounts[0].account: missing"},
-		{"account id", `{"accounts":[{"account":{"category":"cash"}}]}`, "accounts[0].account.id: empty"},
-		{"category", `{"accounts":[{"account":{"id":"fca_1"}}]}`, "accounts[0].account.category: empty"},
-		{"as_of", `{"accounts":[{"account":{"id":"a","category":"cash","balance":{"current":{"usd":1}}}}]}`, "accounts[0].account.balance.as_of: missing"},
-		{"two currencies", `{"accounts":[{"account":{"id":"a","category":"cash","balance":{"as_of":5,"current":{"usd":1,"eur":2}}}}]}`,
-			"accounts[0].account.balance.current: want exactly one currency, got 2"},
-		{"available currency", `{"accounts":[{"account":{"id":"a","category":"cash","balance":{"as_of":5,"current":{"usd":1},"cash":{"available":{"eur":2}}}}}]}`,
-			`accounts[0].account.balance.cash.available: currency "eur" differs from balance.current "usd"`},
-		{"txn id", txn(`{"account":"fca_1"}`), "accounts[0].transactions[1].id: empty"},
-		{"txn account", txn(`{"id":"x"}`), "accounts[0].transactions[1].account: empty"},
-		{"txn other account", txn(`{"id":"x","account":"fca_9"}`), `accounts[0].transactions[1].account: "fca_9" differs from enclosing account "fca_1"`},
-		{"txn amount", txn(`{"id":"x","account":"fca_1"}`), "accounts[0].transactions[1].amount: missing"},
-		{"txn currency", txn(`{"id":"x","account":"fca_1","amount":5}`), "accounts[0].transactions[1].currency: empty"},
-		{"txn time", txn(`{"id":"x","account":"fca_1","amount":5,"currency":"usd"}`), "accounts[0].transactions[1].transacted_at: missing"},
-		{"txn status", txn(`{"id":"x","account":"fca_1","amount":5,"currency":"usd","transacted_at":9}`), "accounts[0].transactions[1].status: empty"},
-		{"txn bad status", txn(`{"id":"x","account":"fca_1","amount":5,"currency":"usd","transacted_at":9,"status":"settled"}`),
-			`accounts[0].transactions[1].status: unknown value "settled"`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := scoring.ParseLedgerFile([]byte(c.doc))
-			require.ErrorContains(t, err, c.want)
-		})
-	}
+	doc := strings.Replace(goodFile, `"currency":"usd",
+   "description":"KROGER #0412"`, `"currency":"",
+   "description":"KROGER #0412"`, 1)
+	_, err := scoring.ParseLedgerFile([]byte(doc))
+	require.ErrorContains(t, err, "accounts[0].transactions[0].currency: empty")
+	require.ErrorIs(t, err, ledger.ErrInvalid)
 }
 
 func TestSignedAmountIsIdentity(t *testing.T) {

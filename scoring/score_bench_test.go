@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/cashflow-underwriting/underwriter/ledger"
 )
 
 // scoreBenchLedger returns a Stripe-shaped ledger file of `months` months with about
@@ -63,6 +65,19 @@ func scoreBenchLedger(b *testing.B, months int) ([]byte, time.Time) {
 // decode plus validation and normalisation into scoring's ledger.
 //
 //	go test -run '^$' -bench ScoreVsDecode -benchmem ./scoring/
+//
+// plainLedgerFile is the ledger file's structure without ledger.Transaction's
+// UnmarshalJSON (a defined type drops methods), so decode_json stays the plain
+// encoding/json decode it is compared against.
+type plainLedgerFile struct {
+	Accounts []struct {
+		Account      ledger.Account `json:"account"`
+		Transactions []plainTxn     `json:"transactions"`
+	} `json:"accounts"`
+}
+
+type plainTxn ledger.Transaction
+
 func BenchmarkScoreVsDecode(b *testing.B) {
 	loan := Loan{AmountMinor: 300000, TermMonths: 12}
 	eng := DefaultEngine()
@@ -77,7 +92,7 @@ func BenchmarkScoreVsDecode(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				var f ledgerFile
+				var f plainLedgerFile
 				if err := json.Unmarshal(data, &f); err != nil {
 					b.Fatal(err)
 				}
