@@ -1,6 +1,8 @@
 package fcsandbox
 
 import (
+	"github.com/cashflow-underwriting/underwriter/ledger"
+
 	"cmp"
 	"fmt"
 	"net/http"
@@ -153,7 +155,7 @@ func (s *Server) createSession(r *http.Request, ri *reqInfo) ([]byte, *apiError)
 	}
 	id := newID(prefixSession, 24)
 	sess := &session{json: sessionJSON{
-		ID: id, Object: objSession, AccountHolder: accountHolderJSON{Customer: cus, Type: "customer"},
+		ID: id, Object: objSession, AccountHolder: ledger.AccountHolder{Customer: cus, Type: "customer"},
 		ClientSecret: id + "_secret_" + newID("", 24), Filters: &filtersJSON{Countries: countries},
 		Permissions: perms, Prefetch: prefetch, ReturnURL: strOrNil(returnURL),
 	}}
@@ -166,7 +168,7 @@ func (s *Server) createSession(r *http.Request, ri *reqInfo) ([]byte, *apiError)
 // renderSession fills the accounts list; callers hold s.mu.
 func (s *Server) renderSession(sess *session) sessionJSON {
 	out := sess.json
-	data := make([]accountJSON, 0, len(sess.accounts))
+	data := make([]ledger.Account, 0, len(sess.accounts))
 	for _, id := range sess.accounts {
 		data = append(data, s.accounts[id].json)
 	}
@@ -325,7 +327,7 @@ func (s *Server) listAccounts(r *http.Request, ri *reqInfo) ([]byte, *apiError) 
 		cursor = &c
 	}
 	page, more := paginate(items, before, cursor, p)
-	data := make([]accountJSON, 0, len(page))
+	data := make([]ledger.Account, 0, len(page))
 	for _, a := range page {
 		data = append(data, a.json)
 	}
@@ -427,7 +429,7 @@ func (s *Server) listTransactions(r *http.Request, ri *reqInfo) ([]byte, *apiErr
 		cursor = &c
 	}
 	page, more := paginate(items, before, cursor, p)
-	data := make([]transactionJSON, 0, len(page))
+	data := make([]ledger.Transaction, 0, len(page))
 	for _, t := range page {
 		data = append(data, t.json)
 	}

@@ -283,7 +283,7 @@ func writeManyPersona(t *testing.T, n int) string {
 	for i := range n {
 		ts := int64(asOf - 3600*(i/3)) // three per timestamp
 		txns = append(txns, map[string]any{
-			"id": fmt.Sprintf("fctxn_%d", i), "amount": -100 - i, "currency": "usd",
+			"id": fmt.Sprintf("fctxn_%d", i), "account": "fca_many", "amount": -100 - i, "currency": "usd",
 			"description": "SHOP", "status": "posted",
 			"status_transitions": map[string]any{"posted_at": ts, "void_at": nil},
 			"transacted_at":      ts, "updated": ts,

@@ -1,6 +1,8 @@
 package fcsandbox
 
 import (
+	"github.com/cashflow-underwriting/underwriter/ledger"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -144,9 +146,9 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 // timestamp shifted by one delta so that the ledger's newest balance.as_of is
 // now, and the session's prefetch applied as already-succeeded refreshes.
 // Callers hold s.mu.
-func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts linkOptions) []*account {
+func (s *Server) linkLedger(sess *session, lf *ledger.File, persona string, opts linkOptions) []*account {
 	now := s.now().Unix()
-	delta := now - lf.anchor()
+	delta := now - lf.Anchor()
 	shift := func(p *int64) *int64 {
 		if p == nil || *p == 0 {
 			return nil
@@ -154,6 +156,7 @@ func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts 
 		return ptr(*p + delta)
 	}
 	prefetch := sess.json.Prefetch
+	holder := sess.json.AccountHolder // one copy, shared read-only by the session's accounts
 	out := make([]*account, 0, len(lf.Accounts))
 	for _, la := range lf.Accounts {
 		s.seq++
@@ -162,9 +165,9 @@ func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts 
 			seq: s.seq, persona: persona, refreshOutcome: opts.outcome,
 			pendingMode: opts.pendingMode, statusAtRefresh: opts.statusAtRefresh,
 			refreshSeq: map[string]int64{},
-			json: accountJSON{
+			json: ledger.Account{
 				ID: newID(prefixAccount, 24), Object: objAccount,
-				AccountHolder:   sess.json.AccountHolder,
+				AccountHolder:   &holder,
 				Category:        orDefault(src.Category, "cash"),
 				Created:         now,
 				DisplayName:     orDefault(src.DisplayName, "Sandbox Checking"),
@@ -180,7 +183,7 @@ func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts 
 		if a.json.Category == "cash" && (a.json.Subcategory == "checking" || a.json.Subcategory == "savings") {
 			a.json.SupportedPaymentMethodTypes = []string{"link", "us_bank_account"}
 		}
-		if b := src.Balance.clone(); b != nil {
+		if b := src.Balance.Clone(); b != nil {
 			b.AsOf += delta
 			if b.Type == "" {
 				b.Type = "cash"
@@ -191,16 +194,14 @@ func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts 
 			a.ledgerBalance = b
 		}
 		for _, lt := range la.Transactions {
-			t := &txn{json: transactionJSON{
+			t := &txn{json: ledger.Transaction{
 				ID: newID(prefixTransaction, 24), Object: objTransaction, Account: a.json.ID,
 				Amount: lt.Amount, Currency: strings.ToLower(orDefault(lt.Currency, "usd")),
 				Description: lt.Description, Status: lt.Status,
 				TransactedAt: lt.TransactedAt + delta,
 			}}
-			if lt.StatusTransitions != nil {
-				t.json.StatusTransitions.PostedAt = shift(lt.StatusTransitions.PostedAt)
-				t.json.StatusTransitions.VoidAt = shift(lt.StatusTransitions.VoidAt)
-			}
+			t.json.StatusTransitions.PostedAt = shift(lt.StatusTransitions.PostedAt)
+			t.json.StatusTransitions.VoidAt = shift(lt.StatusTransitions.VoidAt)
 			if lt.Status == "posted" && t.json.StatusTransitions.PostedAt == nil {
 				t.json.StatusTransitions.PostedAt = ptr(t.json.TransactedAt)
 			}
@@ -221,15 +222,15 @@ func (s *Server) linkLedger(sess *session, lf *ledgerFile, persona string, opts 
 			s.seq++
 			ref := newID(prefixTxnRefresh, 24)
 			a.refreshSeq[ref] = s.seq
-			a.json.TransactionRefresh = &transactionRefreshJSON{ID: ref, LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
+			a.json.TransactionRefresh = &ledger.TransactionRefresh{ID: ref, LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
 			s.deliverTransactions(a, ref, now)
 		}
 		if slices.Contains(prefetch, "balances") {
-			a.json.BalanceRefresh = &balanceRefreshJSON{LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
-			a.json.Balance = a.ledgerBalance.clone()
+			a.json.BalanceRefresh = &ledger.BalanceRefresh{LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
+			a.json.Balance = a.ledgerBalance.Clone()
 		}
 		if slices.Contains(prefetch, "ownership") {
-			a.json.OwnershipRefresh = &ownershipRefreshJSON{LastAttemptedAt: now, Status: RefreshSucceeded}
+			a.json.OwnershipRefresh = &ledger.OwnershipRefresh{LastAttemptedAt: now, Status: RefreshSucceeded}
 			a.json.Ownership = ptr(newID(prefixOwnership, 24))
 		}
 		s.accounts[a.json.ID] = a

@@ -1,6 +1,8 @@
 package fcsandbox
 
 import (
+	"github.com/cashflow-underwriting/underwriter/ledger"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,9 +35,9 @@ const (
 
 // Account statuses (Persona.AccountStatusAtRefresh, SetAccountStatus).
 const (
-	StatusActive       = "active"
-	StatusInactive     = "inactive"
-	StatusDisconnected = "disconnected"
+	StatusActive       = ledger.AccountActive
+	StatusInactive     = ledger.AccountInactive
+	StatusDisconnected = ledger.AccountDisconnected
 )
 
 // Persona is one entry of the persona manifest: a named ledger file with the
@@ -82,7 +84,7 @@ func LoadPersonas(dir string) ([]Persona, error) {
 }
 
 // loadPersonaLedgers loads the manifest and every ledger, keyed by persona name.
-func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledgerFile, error) {
+func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledger.File, error) {
 	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read persona manifest: %w", err)
@@ -95,7 +97,7 @@ func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledgerFile, error) {
 	if len(m.Personas) == 0 {
 		return nil, nil, fmt.Errorf("decode persona manifest %s: no personas", ManifestFile)
 	}
-	ledgers := make(map[string]*ledgerFile, len(m.Personas))
+	ledgers := make(map[string]*ledger.File, len(m.Personas))
 	for i, p := range m.Personas {
 		if err := p.validate(); err != nil {
 			return nil, nil, fmt.Errorf("persona %d: %w", i, err)
@@ -107,11 +109,11 @@ func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledgerFile, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("read ledger of persona %q: %w", p.Name, err)
 		}
-		lf, err := parseLedger(raw)
+		lf, err := ledger.Parse(raw)
 		if err != nil {
 			return nil, nil, fmt.Errorf("parse ledger of persona %q: %w", p.Name, err)
 		}
-		ledgers[p.Name] = lf
+		ledgers[p.Name] = &lf
 	}
 	return m.Personas, ledgers, nil
 }
@@ -156,86 +158,4 @@ func validStatusAtRefresh(st string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not inactive or disconnected", st)
-}
-
-// ledgerFile is the ledger file format (Stripe objects, API 2023-10-16). Only
-// the fields the sandbox serves are read; ids are replaced at link time.
-type ledgerFile struct {
-	Accounts []ledgerAccount `json:"accounts"`
-}
-
-type ledgerAccount struct {
-	Account      ledgerAccountObject `json:"account"`
-	Transactions []ledgerTransaction `json:"transactions"`
-}
-
-type ledgerAccountObject struct {
-	ID              string       `json:"id"`
-	Category        string       `json:"category"`
-	Subcategory     string       `json:"subcategory"`
-	Status          string       `json:"status"`
-	InstitutionName string       `json:"institution_name"`
-	DisplayName     string       `json:"display_name"`
-	Last4           string       `json:"last4"`
-	Balance         *balanceJSON `json:"balance"`
-}
-
-type ledgerTransaction struct {
-	ID                string `json:"id"`
-	Amount            int64  `json:"amount"`
-	Currency          string `json:"currency"`
-	Description       string `json:"description"`
-	Status            string `json:"status"`
-	StatusTransitions *struct {
-		PostedAt *int64 `json:"posted_at"`
-		VoidAt   *int64 `json:"void_at"`
-	} `json:"status_transitions"`
-	TransactedAt int64 `json:"transacted_at"`
-	Updated      int64 `json:"updated"`
-}
-
-func parseLedger(data []byte) (*ledgerFile, error) {
-	var lf ledgerFile
-	if err := json.Unmarshal(data, &lf); err != nil {
-		return nil, fmt.Errorf("decode ledger: %w", err)
-	}
-	if len(lf.Accounts) == 0 {
-		return nil, errors.New("decode ledger: no accounts")
-	}
-	for i, a := range lf.Accounts {
-		if b := a.Account.Balance; b != nil && b.AsOf <= 0 {
-			return nil, fmt.Errorf("account %d: balance.as_of missing", i)
-		}
-		for j, t := range a.Transactions {
-			switch t.Status {
-			case "pending", "posted", "void":
-			default:
-				return nil, fmt.Errorf("account %d transaction %d: status %q is not pending, posted or void", i, j, t.Status)
-			}
-			if t.TransactedAt <= 0 {
-				return nil, fmt.Errorf("account %d transaction %d: transacted_at missing", i, j)
-			}
-		}
-	}
-	return &lf, nil
-}
-
-// anchor is the ledger's "now": the newest balance.as_of, or the newest
-// transaction time when no account has a balance.
-func (lf *ledgerFile) anchor() int64 {
-	var newest int64
-	for _, a := range lf.Accounts {
-		if a.Account.Balance != nil && a.Account.Balance.AsOf > newest {
-			newest = a.Account.Balance.AsOf
-		}
-	}
-	if newest > 0 {
-		return newest
-	}
-	for _, a := range lf.Accounts {
-		for _, t := range a.Transactions {
-			newest = max(newest, t.TransactedAt, t.Updated)
-		}
-	}
-	return newest
 }

@@ -25,16 +25,16 @@ func TestLoadPersonas(t *testing.T) {
 	}{
 		{name: "no manifest", wantErr: "read persona manifest"},
 		{name: "bad refresh outcome", manifest: `{"personas":[{"name":"a","ledger":"a.json","refresh_outcome":"maybe"}]}`,
-			ledger: `{"accounts":[{"account":{},"transactions":[]}]}`, wantErr: "refresh_outcome"},
+			ledger: `{"accounts":[{"account":{"id":"fca_1","category":"cash"},"transactions":[]}]}`, wantErr: "refresh_outcome"},
 		{name: "bad expected outcome", manifest: `{"personas":[{"name":"a","ledger":"a.json","expected_outcome":"yes"}]}`,
-			ledger: `{"accounts":[{"account":{},"transactions":[]}]}`, wantErr: "expected_outcome"},
+			ledger: `{"accounts":[{"account":{"id":"fca_1","category":"cash"},"transactions":[]}]}`, wantErr: "expected_outcome"},
 		{name: "missing ledger", manifest: `{"personas":[{"name":"a","ledger":"b.json"}]}`, wantErr: "read ledger"},
 		{name: "escaping ledger path", manifest: `{"personas":[{"name":"a","ledger":"../a.json"}]}`, wantErr: "relative file name"},
 		{name: "duplicate", manifest: `{"personas":[{"name":"a","ledger":"a.json"},{"name":"a","ledger":"a.json"}]}`,
-			ledger: `{"accounts":[{"account":{},"transactions":[]}]}`, wantErr: "duplicate"},
+			ledger: `{"accounts":[{"account":{"id":"fca_1","category":"cash"},"transactions":[]}]}`, wantErr: "duplicate"},
 		{name: "bad transaction status", manifest: `{"personas":[{"name":"a","ledger":"a.json"}]}`,
-			ledger: `{"accounts":[{"account":{},"transactions":[{"status":"done","transacted_at":1}]}]}`, wantErr: "status"},
-		{name: "empty ledger", manifest: `{"personas":[{"name":"a","ledger":"a.json"}]}`, ledger: `{"accounts":[]}`, wantErr: "no accounts"},
+			ledger: `{"accounts":[{"account":{"id":"fca_1","category":"cash"},"transactions":[{"id":"t","account":"fca_1","amount":1,"currency":"usd","status":"done","transacted_at":1}]}]}`, wantErr: "status"},
+		{name: "empty ledger", manifest: `{"personas":[{"name":"a","ledger":"a.json"}]}`, ledger: `{"accounts":[]}`, wantErr: "accounts: empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package fcsandbox
 
 import (
+	"github.com/cashflow-underwriting/underwriter/ledger"
+
 	"fmt"
 	"net/http"
 	"slices"
@@ -85,11 +87,11 @@ func (s *Server) refreshAccount(r *http.Request, ri *reqInfo) ([]byte, *apiError
 			s.seq++
 			txnRefID = newID(prefixTxnRefresh, 24)
 			a.refreshSeq[txnRefID] = s.seq
-			a.json.TransactionRefresh = &transactionRefreshJSON{ID: txnRefID, LastAttemptedAt: now, Status: "pending"}
+			a.json.TransactionRefresh = &ledger.TransactionRefresh{ID: txnRefID, LastAttemptedAt: now, Status: "pending"}
 		case featureBalance:
-			a.json.BalanceRefresh = &balanceRefreshJSON{LastAttemptedAt: now, Status: "pending"}
+			a.json.BalanceRefresh = &ledger.BalanceRefresh{LastAttemptedAt: now, Status: "pending"}
 		case featureOwnership:
-			a.json.OwnershipRefresh = &ownershipRefreshJSON{LastAttemptedAt: now, Status: "pending"}
+			a.json.OwnershipRefresh = &ledger.OwnershipRefresh{LastAttemptedAt: now, Status: "pending"}
 		}
 		started = append(started, feat)
 	}
@@ -191,7 +193,7 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 			br.Status, br.NextRefreshAvailableAt = outcome, ptr(next)
 			if outcome == RefreshSucceeded {
 				if a.json.Balance == nil {
-					a.json.Balance = a.ledgerBalance.clone()
+					a.json.Balance = a.ledgerBalance.Clone()
 				}
 				if a.json.Balance != nil {
 					a.json.Balance.AsOf = now
@@ -243,7 +245,7 @@ func (s *Server) deliverTransactions(a *account, refID string, now int64) {
 			t.json.Status = "posted"
 			t.json.StatusTransitions.PostedAt = ptr(now)
 			t.json.Updated = now
-			for _, b := range []*balanceJSON{a.json.Balance, a.ledgerBalance} {
+			for _, b := range []*ledger.Balance{a.json.Balance, a.ledgerBalance} {
 				if b != nil && b.Current != nil {
 					b.Current[t.json.Currency] += t.json.Amount
 				}
@@ -253,7 +255,7 @@ func (s *Server) deliverTransactions(a *account, refID string, now int64) {
 			t.json.Status = "void"
 			t.json.StatusTransitions.VoidAt = ptr(now)
 			t.json.Updated = now
-			for _, b := range []*balanceJSON{a.json.Balance, a.ledgerBalance} {
+			for _, b := range []*ledger.Balance{a.json.Balance, a.ledgerBalance} {
 				if b != nil && b.Cash != nil && b.Cash.Available != nil {
 					b.Cash.Available[t.json.Currency] -= t.json.Amount
 				}

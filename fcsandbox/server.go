@@ -1,6 +1,8 @@
 package fcsandbox
 
 import (
+	"github.com/cashflow-underwriting/underwriter/ledger"
+
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -26,7 +28,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	personas []Persona
-	ledgers  map[string]*ledgerFile
+	ledgers  map[string]*ledger.File
 	mux      *http.ServeMux
 	sandbox  *http.ServeMux
 
@@ -60,11 +62,11 @@ type session struct {
 }
 
 type account struct {
-	json           accountJSON
+	json           ledger.Account
 	seq            int64
 	persona        string
 	refreshOutcome string
-	ledgerBalance  *balanceJSON // the rebased ledger balance, served once a balance refresh succeeds
+	ledgerBalance  *ledger.Balance // the rebased ledger balance, served once a balance refresh succeeds
 	txns           []*txn
 	refreshSeq     map[string]int64 // fctxnref id → order
 	hasTxnData     bool             // a transaction refresh has succeeded
@@ -77,7 +79,7 @@ type account struct {
 }
 
 type txn struct {
-	json       transactionJSON
+	json       ledger.Transaction
 	refreshSeq int64 // 0 until a transaction refresh has delivered it
 }
 
@@ -109,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:             cfg,
 		log:             cfg.Logger,
-		ledgers:         map[string]*ledgerFile{},
+		ledgers:         map[string]*ledger.File{},
 		customers:       map[string]*customerJSON{},
 		sessions:        map[string]*session{},
 		sessionBySecret: map[string]string{},

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -111,6 +112,22 @@ type Balance struct {
 	Credit  *Credit          `json:"credit,omitempty"`
 	Current map[string]int64 `json:"current"`
 	Type    string           `json:"type"`
+}
+
+// Clone returns a deep copy of b (nil for nil), so a copy can change without touching b.
+func (b *Balance) Clone() *Balance {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	c.Current = maps.Clone(b.Current)
+	if b.Cash != nil {
+		c.Cash = &Cash{Available: maps.Clone(b.Cash.Available)}
+	}
+	if b.Credit != nil {
+		c.Credit = &Credit{Used: maps.Clone(b.Credit.Used)}
+	}
+	return &c
 }
 
 // Cash is the cash part of a balance: what is available (current less holds).
