@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/cashflow-underwriting/underwriter/loan"
 )
 
-// Outcomes of a decision.
+// Outcomes a scoring decision reaches. They are loan's (the vocabulary's one home), named
+// here for the callers that compare Decision.Outcome with them.
 const (
-	OutcomeApprove = "approve"
-	OutcomeRefer   = "refer"
-	OutcomeDecline = "decline"
+	OutcomeApprove = loan.OutcomeApprove
+	OutcomeRefer   = loan.OutcomeRefer
+	OutcomeDecline = loan.OutcomeDecline
 )
 
 // Operational carries facts about the data pipeline, not the applicant, that policy
@@ -57,10 +60,10 @@ const (
 	MaxLargeDeposits60d = 0
 )
 
-// Rule actions.
+// Rule actions: the outcome a failed rule leads to, spelled as that outcome.
 const (
-	actionDecline = "decline"
-	actionRefer   = "refer"
+	actionDecline = loan.OutcomeDecline
+	actionRefer   = loan.OutcomeRefer
 )
 
 // RuleResult records one knock-out rule evaluation, passed or failed, in MoneyThumb's
