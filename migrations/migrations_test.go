@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/migrations"
 )
 
@@ -59,13 +61,15 @@ func TestUpDownUp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, migrations.Latest(), v)
 
-	// Every down step runs, one at a time, and removes one table.
+	// Every down step runs, one at a time; each of the first eight removes one table, the
+	// later ones change tables without adding any.
+	const tableMigrations = 8
 	for target := migrations.Latest() - 1; target >= 0; target-- {
 		require.NoError(t, migrations.MigrateTo(ctx, conn, target), "down to %d", target)
 		v, err = migrations.Current(ctx, conn)
 		require.NoError(t, err)
 		require.Equal(t, target, v)
-		require.Len(t, tables(t, conn), int(target))
+		require.Len(t, tables(t, conn), int(min(target, tableMigrations)))
 	}
 	require.Empty(t, tables(t, conn))
 
@@ -110,4 +114,59 @@ func TestSnapshotsAreImmutable(t *testing.T) {
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `update snapshots set txn_count = 1`)
 	require.ErrorContains(t, err, "immutable")
+}
+
+// TestApplicationLoanBounds: the applications table refuses exactly the loans loan.Validate
+// refuses, at both ends of every bound.
+func TestApplicationLoanBounds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	ok := loan.Request{AmountMinor: 300000, TermMonths: 12, Currency: "usd"}
+	for i, tc := range []struct {
+		mod        func(r *loan.Request)
+		constraint string // empty: accepted
+	}{
+		{func(*loan.Request) {}, ""},
+		{func(r *loan.Request) { r.AmountMinor = 1 }, ""},
+		{func(r *loan.Request) { r.AmountMinor = loan.MaxAmountMinor }, ""},
+		{func(r *loan.Request) { r.AmountMinor = 0 }, "applications_loan_amount_minor_check"},
+		{func(r *loan.Request) { r.AmountMinor = loan.MaxAmountMinor + 1 }, "applications_loan_amount_minor_check"},
+		{func(r *loan.Request) { r.TermMonths = loan.MinTermMonths }, ""},
+		{func(r *loan.Request) { r.TermMonths = loan.MaxTermMonths }, ""},
+		{func(r *loan.Request) { r.TermMonths = loan.MinTermMonths - 1 }, "applications_term_months_check"},
+		{func(r *loan.Request) { r.TermMonths = loan.MaxTermMonths + 1 }, "applications_term_months_check"},
+		{func(r *loan.Request) { r.Currency = "" }, "applications_currency_check"},
+		{func(r *loan.Request) { r.Currency = "USD" }, "applications_currency_check"},
+		{func(r *loan.Request) { r.Currency = "usdd" }, "applications_currency_check"},
+	} {
+		r := ok
+		tc.mod(&r)
+		require.Equal(t, tc.constraint == "", loan.Validate(r) == nil, "case %d: loan.Validate(%+v) disagrees", i, r)
+		_, err := conn.Exec(ctx, `insert into applications (id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+			values ($1, 'h', $2, $3, $4, 'w')`, fmt.Sprintf("app_%d", i), r.AmountMinor, r.TermMonths, r.Currency)
+		if tc.constraint == "" {
+			require.NoError(t, err, "case %d: %+v", i, r)
+		} else {
+			require.ErrorContains(t, err, tc.constraint, "case %d: %+v", i, r)
+		}
+	}
+}
+
+// TestLoanBoundsMigrationFixesCurrencies: rows stored before 009 without a currency, or
+// with one in capitals, are given the API's default and spelling rather than blocking it.
+func TestLoanBoundsMigrationFixesCurrencies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	require.NoError(t, migrations.MigrateTo(ctx, conn, 8))
+	_, err := conn.Exec(ctx, `insert into applications (id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('app_none', 'h', 100, 12, '', 'w'), ('app_caps', 'h', 100, 12, 'EUR', 'w')`)
+	require.NoError(t, err)
+	require.NoError(t, migrations.Apply(ctx, conn))
+	rows, err := conn.Query(ctx, `select currency from applications order by id`)
+	require.NoError(t, err)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"eur", "usd"}, got)
 }

@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// StageCreated is the stage CreateApplication stores when Application.Stage is empty.
-const StageCreated = "created"
+	"github.com/cashflow-underwriting/underwriter/loan"
+)
 
 // Application is one loan application, keyed by the lender's application id. It never
 // holds the Financial Connections session's client_secret.
@@ -26,11 +25,12 @@ type Application struct {
 	// CustomerID is the Stripe customer (cus_…), nil until created.
 	CustomerID *string `db:"customer_id"`
 	// SessionID is the Financial Connections session (fcsess_…), nil until created.
-	SessionID  *string   `db:"session_id"`
-	WorkflowID string    `db:"workflow_id"`
-	Stage      string    `db:"stage"`
-	CreatedAt  time.Time `db:"created_at"`
-	UpdatedAt  time.Time `db:"updated_at"`
+	SessionID  *string `db:"session_id"`
+	WorkflowID string  `db:"workflow_id"`
+	// Stage is one of loan's stages (loan.Stages).
+	Stage     string    `db:"stage"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 const applicationColumns = `id, request_hash, loan_amount_minor, term_months, currency, customer_id,
@@ -39,16 +39,21 @@ const applicationColumns = `id, request_hash, loan_amount_minor, term_months, cu
 // CreateApplication inserts a, or returns the application already stored under a.ID with
 // created false. It returns an error wrapping ErrConflict when the stored request hash
 // differs from a.RequestHash (the id was reused for another request). CreatedAt and
-// UpdatedAt are set by the database; an empty Stage is stored as StageCreated.
+// UpdatedAt are set by the database; an empty Stage is stored as loan.StageCreated. The
+// table's check constraints refuse a loan outside loan.Validate's bounds.
 func (s *Store) CreateApplication(ctx context.Context, a Application) (Application, bool, error) {
 	const q = `
 		insert into applications (id, request_hash, loan_amount_minor, term_months, currency,
 			customer_id, session_id, workflow_id, stage)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce(nullif($9, ''), 'created'))
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		on conflict (id) do nothing
 		returning ` + applicationColumns
+	stage := a.Stage
+	if stage == "" {
+		stage = loan.StageCreated
+	}
 	rows, _ := s.pool.Query(ctx, q, a.ID, a.RequestHash, a.LoanAmountMinor, a.TermMonths, a.Currency,
-		a.CustomerID, a.SessionID, a.WorkflowID, a.Stage)
+		a.CustomerID, a.SessionID, a.WorkflowID, stage)
 	got, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
 	if err == nil {
 		return got, true, nil

@@ -10,17 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Decision outcomes, as constrained by the decisions table.
-const (
-	OutcomeApprove   = "approve"
-	OutcomeDecline   = "decline"
-	OutcomeRefer     = "refer"
-	OutcomeExpired   = "expired"
-	OutcomeWithdrawn = "withdrawn"
-)
-
 // Decision is the recorded underwriting decision of one application. Outcomes reached
-// without scoring (expired, withdrawn) leave the scoring fields nil.
+// without scoring (loan.Unscored: expired, withdrawn) leave the scoring fields nil.
 //
 // The JSON documents are stored as jsonb, which keeps their meaning but not their bytes
 // (keys come back reordered, whitespace dropped): compare them after decoding.
@@ -28,7 +19,7 @@ type Decision struct {
 	ApplicationID string `db:"application_id"`
 	WorkflowID    string `db:"workflow_id"`
 	RunID         string `db:"run_id"`
-	// Outcome is one of the Outcome constants.
+	// Outcome is one of loan's outcomes (loan.Outcomes), as the table constrains it.
 	Outcome string `db:"outcome"`
 	Score   *int   `db:"score"`
 	// PD is the probability of default in [0, 1].

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/migrations"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -83,7 +84,7 @@ func TestApplications(t *testing.T) {
 	first, created, err := s.CreateApplication(ctx, in)
 	require.NoError(t, err)
 	require.True(t, created)
-	require.Equal(t, store.StageCreated, first.Stage)
+	require.Equal(t, loan.StageCreated, first.Stage)
 	require.False(t, first.CreatedAt.IsZero())
 
 	again, created, err := s.CreateApplication(ctx, in)
@@ -338,7 +339,7 @@ func TestDecisions(t *testing.T) {
 
 	decidedAt := time.Date(2024, 3, 2, 10, 0, 0, 0, time.UTC)
 	d := store.Decision{
-		ApplicationID: "app_1", WorkflowID: "underwrite/app_1", RunID: "run-1", Outcome: store.OutcomeApprove,
+		ApplicationID: "app_1", WorkflowID: "underwrite/app_1", RunID: "run-1", Outcome: loan.OutcomeApprove,
 		Score: ptr(712), PD: ptr(0.031),
 		Reasons:      json.RawMessage(`[{"code":"R01","text":"Low balance","feature":"min_balance","value":"12.00","points_lost":4.5}]`),
 		Rules:        json.RawMessage(`[{"rule":"nsf_count_90d","actual":"0","threshold":"3","passed":true}]`),
@@ -359,7 +360,7 @@ func TestDecisions(t *testing.T) {
 	require.True(t, first.Cutoff.Equal(*d.Cutoff))
 
 	retry := d
-	retry.RunID, retry.Outcome, retry.Score = "run-2", store.OutcomeDecline, ptr(400)
+	retry.RunID, retry.Outcome, retry.Score = "run-2", loan.OutcomeDecline, ptr(400)
 	second, created, err := s.RecordDecision(ctx, retry)
 	require.NoError(t, err)
 	require.False(t, created, "a second decision for the application is not recorded")
@@ -377,7 +378,7 @@ func TestDecisions(t *testing.T) {
 		TermMonths: 1, Currency: "usd", WorkflowID: "underwrite/app_2"})
 	require.NoError(t, err)
 	expired, created, err := s.RecordDecision(ctx, store.Decision{ApplicationID: "app_2", WorkflowID: "underwrite/app_2",
-		RunID: "run-1", Outcome: store.OutcomeExpired, ModelVersion: "v1", PolicyVersion: "v1",
+		RunID: "run-1", Outcome: loan.OutcomeExpired, ModelVersion: "v1", PolicyVersion: "v1",
 		FeatureSetVersion: "fs-v1", DecidedAt: decidedAt, BuildVersion: "dev"})
 	require.NoError(t, err)
 	require.True(t, created)
