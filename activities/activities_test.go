@@ -25,7 +25,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-const personaDir = "../testdata/personas"
+const personaDir = "../fcsandbox/personas"
 
 // fixture is one linked application: the sandbox over real HTTP, a fresh Postgres database
 // and the activities wired as the worker wires them.

@@ -2,8 +2,10 @@ package fcsandbox
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 )
@@ -28,8 +30,6 @@ const (
 	DefaultWebhookTimeout = 10 * time.Second
 	// DefaultRateLimit is Stripe's test-mode limit: 25 requests per second.
 	DefaultRateLimit = 25
-	// DefaultPersonaDir is where the repository keeps the persona ledgers.
-	DefaultPersonaDir = "testdata/personas"
 )
 
 // Environment variable names read by ConfigFromEnv.
@@ -44,8 +44,9 @@ const (
 	EnvRateLimit       = "FCSANDBOX_RATE_LIMIT"
 )
 
-// Config configures a Server. The zero value of every field except PersonaDir
-// has a working default; an empty PersonaDir loads no personas, so linking fails.
+// Config configures a Server. The zero value of every field except Personas and
+// PersonaDir has a working default; with neither set the server has no personas, so
+// linking fails.
 type Config struct {
 	// APIKey is the secret key clients must send (Authorization: Bearer, or
 	// HTTP Basic with the key as user). "" accepts any sk_test_… or rk_test_… key.
@@ -65,7 +66,11 @@ type Config struct {
 	// next_refresh_available_at equals the completion time).
 	// Env FCSANDBOX_REFRESH_COOLDOWN.
 	RefreshCooldown time.Duration
-	// PersonaDir holds personas.json and the ledger files. Env FCSANDBOX_PERSONAS.
+	// Personas holds personas.json and the ledger files: SamplePersonas() for the
+	// samples built into the binary, or any other file system.
+	Personas fs.FS
+	// PersonaDir is a directory holding personas.json and the ledger files, read when
+	// Personas is nil. Env FCSANDBOX_PERSONAS.
 	PersonaDir string
 	// PostPendingOnRefresh makes every succeeded transaction refresh after the
 	// link post the account's pending transactions (status posted, updated and
@@ -95,9 +100,31 @@ type Config struct {
 	WebhookRetryMax time.Duration
 }
 
+// personas returns the persona file system the config names, nil for none.
+func (c Config) personas() fs.FS {
+	switch {
+	case c.Personas != nil:
+		return c.Personas
+	case c.PersonaDir != "":
+		return os.DirFS(c.PersonaDir)
+	}
+	return nil
+}
+
+// personaSource describes where the personas come from, for the start-up log.
+func (c Config) personaSource() string {
+	switch {
+	case c.Personas != nil && c.PersonaDir == "":
+		return "built-in samples"
+	case c.Personas != nil:
+		return "file system"
+	}
+	return c.PersonaDir
+}
+
 // ConfigFromEnv builds a Config from environment variables (see the package
-// documentation); getenv is usually os.Getenv. Unset variables keep defaults,
-// and PersonaDir defaults to DefaultPersonaDir.
+// documentation); getenv is usually os.Getenv. Unset variables keep defaults, and
+// without FCSANDBOX_PERSONAS the server serves the sample personas built into the binary.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		APIKey:        getenv(EnvAPIKey),
@@ -106,7 +133,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		PersonaDir:    getenv(EnvPersonaDir),
 	}
 	if cfg.PersonaDir == "" {
-		cfg.PersonaDir = DefaultPersonaDir
+		cfg.Personas = SamplePersonas()
 	}
 	var err error
 	if v := getenv(EnvPostPending); v != "" {
@@ -166,7 +193,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("webhook_url", c.WebhookURL),
 		slog.Duration("refresh_delay", c.RefreshDelay),
 		slog.Duration("refresh_cooldown", c.RefreshCooldown),
-		slog.String("persona_dir", c.PersonaDir),
+		slog.String("persona_dir", c.personaSource()),
 		slog.Bool("post_pending_on_refresh", c.PostPendingOnRefresh),
 		slog.Int("rate_limit", c.RateLimit),
 	)

@@ -111,7 +111,7 @@
 //	FCSANDBOX_WEBHOOK_URL     Config.WebhookURL ("" = no delivery)
 //	FCSANDBOX_REFRESH_DELAY   Config.RefreshDelay (a time.ParseDuration string, default 2s)
 //	FCSANDBOX_REFRESH_COOLDOWN Config.RefreshCooldown (default 1m)
-//	FCSANDBOX_PERSONAS        Config.PersonaDir (default testdata/personas)
+//	FCSANDBOX_PERSONAS        Config.PersonaDir (default: the samples built into the binary)
 //	FCSANDBOX_POST_PENDING    Config.PostPendingOnRefresh (true/false, default false)
 //	FCSANDBOX_RATE_LIMIT      Config.RateLimit (requests per second per key, default 25; "off" or negative = none)
 //

@@ -1,13 +1,13 @@
 package fcsandbox
 
 import (
+	"io/fs"
+
 	"github.com/cashflow-underwriting/underwriter/ledger"
 
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -76,16 +76,16 @@ type manifest struct {
 	Personas []Persona `json:"personas"`
 }
 
-// LoadPersonas reads dir/personas.json, validates it and checks that every
-// ledger file exists and parses.
-func LoadPersonas(dir string) ([]Persona, error) {
-	ps, _, err := loadPersonaLedgers(dir)
+// LoadPersonas reads personas.json from fsys (SamplePersonas(), or os.DirFS of a
+// directory), validates it and checks that every ledger file exists and parses.
+func LoadPersonas(fsys fs.FS) ([]Persona, error) {
+	ps, _, err := loadPersonaLedgers(fsys)
 	return ps, err
 }
 
 // loadPersonaLedgers loads the manifest and every ledger, keyed by persona name.
-func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledger.File, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+func loadPersonaLedgers(fsys fs.FS) ([]Persona, map[string]*ledger.File, error) {
+	data, err := fs.ReadFile(fsys, ManifestFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read persona manifest: %w", err)
 	}
@@ -105,7 +105,7 @@ func loadPersonaLedgers(dir string) ([]Persona, map[string]*ledger.File, error) 
 		if _, dup := ledgers[p.Name]; dup {
 			return nil, nil, fmt.Errorf("persona %q: duplicate name", p.Name)
 		}
-		raw, err := os.ReadFile(filepath.Join(dir, p.Ledger))
+		raw, err := fs.ReadFile(fsys, p.Ledger)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read ledger of persona %q: %w", p.Name, err)
 		}
@@ -122,7 +122,7 @@ func (p Persona) validate() error {
 	switch {
 	case p.Name == "":
 		return errors.New("missing name")
-	case p.Ledger == "" || filepath.IsAbs(p.Ledger) || strings.Contains(p.Ledger, ".."):
+	case !fs.ValidPath(p.Ledger) || p.Ledger == "." || strings.Contains(p.Ledger, `\`):
 		return fmt.Errorf("persona %q: ledger must be a relative file name", p.Name)
 	}
 	switch p.ExpectedOutcome {

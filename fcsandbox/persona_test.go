@@ -11,7 +11,7 @@ import (
 
 func TestLoadPersonas(t *testing.T) {
 	t.Parallel()
-	ps, err := LoadPersonas(tinyDir)
+	ps, err := LoadPersonas(os.DirFS(tinyDir))
 	require.NoError(t, err)
 	require.Len(t, ps, 3)
 	require.Equal(t, Persona{Name: "refresh_fails", Ledger: "tiny.json", Story: "The bank connection breaks after linking.",
@@ -45,7 +45,7 @@ func TestLoadPersonas(t *testing.T) {
 			if tc.ledger != "" {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, "a.json"), []byte(tc.ledger), 0o600))
 			}
-			_, err := LoadPersonas(dir)
+			_, err := LoadPersonas(os.DirFS(dir))
 			require.ErrorContains(t, err, tc.wantErr)
 			_, err = New(Config{PersonaDir: dir})
 			require.Error(t, err)
@@ -66,8 +66,17 @@ func TestConfigFromEnv(t *testing.T) {
 	require.Equal(t, "http://127.0.0.1:1/hook", cfg.WebhookURL)
 	require.Equal(t, 250*time.Millisecond, cfg.RefreshDelay)
 	require.Equal(t, 30*time.Second, cfg.RefreshCooldown)
-	require.Equal(t, DefaultPersonaDir, cfg.PersonaDir)
+	require.Empty(t, cfg.PersonaDir)
+	ps, err := LoadPersonas(cfg.Personas)
+	require.NoError(t, err, "without FCSANDBOX_PERSONAS the built-in samples are served")
+	require.Len(t, ps, 7)
 	require.True(t, cfg.PostPendingOnRefresh)
+
+	env[EnvPersonaDir] = tinyDir
+	cfg, err = ConfigFromEnv(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.Nil(t, cfg.Personas)
+	require.Equal(t, tinyDir, cfg.PersonaDir)
 
 	env[EnvRefreshDelay] = "soon"
 	_, err = ConfigFromEnv(func(k string) string { return env[k] })

@@ -105,7 +105,7 @@ func info(r *http.Request) *reqInfo {
 	return ri
 }
 
-// New loads the personas in cfg.PersonaDir (when set) and returns a Server.
+// New loads the personas cfg names (Personas or PersonaDir, when set) and returns a Server.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
@@ -120,8 +120,8 @@ func New(cfg Config) (*Server, error) {
 		events:          map[string][]byte{},
 		idem:            map[string]*idemEntry{},
 	}
-	if cfg.PersonaDir != "" {
-		ps, ledgers, err := loadPersonaLedgers(cfg.PersonaDir)
+	if fsys := cfg.personas(); fsys != nil {
+		ps, ledgers, err := loadPersonaLedgers(fsys)
 		if err != nil {
 			return nil, fmt.Errorf("load personas: %w", err)
 		}

@@ -229,7 +229,7 @@ func TestAccountStatusAtRefresh(t *testing.T) {
 	writeJSON(t, filepath.Join(badDir, ManifestFile), map[string]any{"personas": []any{
 		map[string]any{"name": "tiny", "ledger": "tiny.json", "pending_at_refresh": "later"},
 	}})
-	_, err = LoadPersonas(badDir)
+	_, err = LoadPersonas(os.DirFS(badDir))
 	require.ErrorContains(t, err, "pending_at_refresh")
 }
 

@@ -222,11 +222,8 @@
 //
 // # Personas
 //
-// The sample ledgers in testdata/personas are written by internal/personagen from
-// fixed seeds; regenerate them with "go generate ./scoring/" (or "go run
-// ./internal/personagen -out testdata/personas" from the module root).
+// The sample ledgers in fcsandbox/personas (built into the binary) are written by
+// cmd/personagen from fixed seeds; regenerate them with "go generate ./fcsandbox/".
 // TestGeneratedFilesAreCommitted checks that the committed files are current, and
 // TestPersonaOutcomes checks every expected outcome under many time shifts.
-//
-//go:generate go run ../internal/personagen -out ../testdata/personas
 package scoring

@@ -37,7 +37,7 @@ func TestFilesReproduceLegacyV1(t *testing.T) {
 	require.NoError(t, err)
 
 	var vectors []Features
-	files, err := filepath.Glob("../testdata/personas/*.json")
+	files, err := filepath.Glob("../fcsandbox/personas/*.json")
 	require.NoError(t, err)
 	for _, file := range files {
 		if filepath.Base(file) == "personas.json" {

@@ -1,7 +1,6 @@
 package scoring_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,32 +8,23 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
-const personaDir = "../testdata/personas"
+const personaDir = "../fcsandbox/personas"
 
-// manifest mirrors testdata/personas/personas.json (schema in notes/CONTRACTS.md).
+// manifest is the sample persona manifest, loaded by the sandbox's own loader.
 type manifest struct {
-	Personas []struct {
-		Name            string `json:"name"`
-		Ledger          string `json:"ledger"`
-		ExpectedOutcome string `json:"expected_outcome"`
-		LoanAmountMinor int64  `json:"loan_amount_minor"`
-		TermMonths      int    `json:"term_months"`
-		Currency        string `json:"currency"`
-		RefreshOutcome  string `json:"refresh_outcome"`
-	} `json:"personas"`
+	Personas []fcsandbox.Persona
 }
 
 func loadManifest(t *testing.T) manifest {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(personaDir, "personas.json"))
+	ps, err := fcsandbox.LoadPersonas(os.DirFS(personaDir))
 	require.NoError(t, err)
-	var m manifest
-	require.NoError(t, json.Unmarshal(data, &m))
-	require.Len(t, m.Personas, 7)
-	return m
+	require.Len(t, ps, 7)
+	return manifest{Personas: ps}
 }
 
 func loadLedger(t *testing.T, file string) scoring.Ledger {

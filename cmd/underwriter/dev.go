@@ -28,7 +28,7 @@ func devCommand() command {
 				temporalPort = fs.Int("temporal-port", 7233, "Temporal frontend gRPC port on 127.0.0.1")
 				uiPort       = fs.Int("ui-port", 8233, "Temporal Web UI port on 127.0.0.1 (-1: no UI)")
 				temporalDB   = fs.String("temporal-db", "", "Temporal SQLite file to keep workflows across restarts; empty keeps them in memory")
-				personas     = fs.String("personas", "testdata/personas", "directory with personas.json and the persona ledgers")
+				personas     = fs.String("personas", "", "directory with personas.json and the persona ledgers (default: the samples built into the binary)")
 				refreshDelay = fs.Duration("refresh-delay", 300*time.Millisecond, "how long a sandbox refresh stays pending")
 				timeout      = fs.Duration("timeout", 2*time.Minute, "how long to wait for each sample decision")
 				samples      = fs.Bool("samples", true, "underwrite the sample personas at start")

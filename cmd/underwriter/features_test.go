@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const personaDir = "../../testdata/personas"
+const personaDir = "../../fcsandbox/personas"
 
 // rawLedger reads what the features output is checked against straight from the file.
 type rawLedger struct {

@@ -38,7 +38,7 @@ func TestProductionCommands(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	apiAddr := freeAddr(t)
 	const key, secret = "sk_test_production", "whsec_production"
-	sb, err := fcsandbox.New(fcsandbox.Config{APIKey: key, WebhookSecret: secret, PersonaDir: "../../testdata/personas",
+	sb, err := fcsandbox.New(fcsandbox.Config{APIKey: key, WebhookSecret: secret, PersonaDir: "../../fcsandbox/personas",
 		WebhookURL: "http://" + apiAddr + "/v1/webhooks/stripe", RefreshDelay: 100 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)

@@ -19,7 +19,7 @@ func sandboxCommand() command {
 			{fcsandbox.EnvWebhookURL, "where to POST signed webhooks, e.g. http://127.0.0.1:8080/v1/webhooks/stripe"},
 			{fcsandbox.EnvRefreshDelay, "how long a refresh stays pending (e.g. 2s)"},
 			{fcsandbox.EnvRefreshCooldown, "time after a refresh before the next may start"},
-			{fcsandbox.EnvPersonaDir, "directory with personas.json and ledgers (default testdata/personas)"},
+			{fcsandbox.EnvPersonaDir, "directory with personas.json and ledgers (default: the samples built into the binary)"},
 			{fcsandbox.EnvRateLimit, "requests per second per API key before Stripe's 429 (default 25, Stripe's test mode; off for none)"},
 			{fcsandbox.EnvPostPending, "true to make every refresh settle pending transactions (post them)"},
 			envLogFormat, envLogLevel,

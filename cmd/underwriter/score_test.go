@@ -22,12 +22,12 @@ import (
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
-const scorePersonaDir = "../../testdata/personas"
+const scorePersonaDir = "../../fcsandbox/personas"
 
 // loadPersonas reads the persona manifest with the sandbox's own loader.
 func loadPersonas(t *testing.T) []fcsandbox.Persona {
 	t.Helper()
-	ps, err := fcsandbox.LoadPersonas(scorePersonaDir)
+	ps, err := fcsandbox.LoadPersonas(os.DirFS(scorePersonaDir))
 	require.NoError(t, err)
 	require.NotEmpty(t, ps)
 	return ps

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +44,8 @@ type Config struct {
 	TemporalPort, UIPort int
 	// APIAddr and SandboxAddr are listen addresses (default 127.0.0.1:0).
 	APIAddr, SandboxAddr string
-	// PersonaDir holds the sample personas (personas.json and ledgers).
+	// PersonaDir holds personas.json and the persona ledgers; "" serves the sample
+	// personas built into the binary (fcsandbox.SamplePersonas).
 	PersonaDir string
 	// RefreshDelay is how long a sandbox refresh stays pending.
 	RefreshDelay time.Duration
@@ -109,7 +111,11 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		}
 	}()
 
-	if s.Personas, err = fcsandbox.LoadPersonas(cfg.PersonaDir); err != nil {
+	personas := fcsandbox.SamplePersonas()
+	if cfg.PersonaDir != "" {
+		personas = os.DirFS(cfg.PersonaDir)
+	}
+	if s.Personas, err = fcsandbox.LoadPersonas(personas); err != nil {
 		return nil, fmt.Errorf("load personas: %w", err)
 	}
 
@@ -176,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		WebhookURL:           s.APIURL + "/v1/webhooks/stripe",
 		WebhookSecret:        webhookSecret,
 		RefreshDelay:         cfg.RefreshDelay,
-		PersonaDir:           cfg.PersonaDir,
+		Personas:             personas,
 		PostPendingOnRefresh: cfg.PostPendingOnRefresh,
 		RateLimit:            cfg.SandboxRateLimit,
 		RefreshCooldown:      cfg.SandboxRefreshCooldown,

@@ -39,13 +39,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // version of the workflow, so the replay test keeps proving that old runs still replay.
 var updateHistories = flag.String("update-histories", "", "write the workflow histories of this run to testdata/histories/underwrite-<this label>-<persona>.json")
 
-const personaDir = "../../testdata/personas"
+const personaDir = "../../fcsandbox/personas"
 
 // personaTransactionCounts reads each persona's ledger file and counts its transactions, the
 // number every application linked to that persona must end up storing.
 func personaTransactionCounts(t *testing.T) map[string]int {
 	t.Helper()
-	personas, err := fcsandbox.LoadPersonas(personaDir)
+	personas, err := fcsandbox.LoadPersonas(os.DirFS(personaDir))
 	require.NoError(t, err)
 	counts := map[string]int{}
 	for _, p := range personas {

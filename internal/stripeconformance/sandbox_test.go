@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -28,7 +29,7 @@ func repoPersonas(t *testing.T) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	require.True(t, ok)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "personas")
+	return filepath.Join(filepath.Dir(file), "..", "..", "fcsandbox", "personas")
 }
 
 // stripeTarget is the stripe-go type each successful response must decode into.
@@ -56,7 +57,7 @@ func stripeTarget(method, path string) any {
 func TestSandboxResponsesMatchSpec(t *testing.T) {
 	doc := loadSpec(t)
 	personas := repoPersonas(t)
-	ps, err := fcsandbox.LoadPersonas(personas)
+	ps, err := fcsandbox.LoadPersonas(os.DirFS(personas))
 	require.NoError(t, err)
 	require.NotEmpty(t, ps)
 

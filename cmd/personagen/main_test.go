@@ -1,18 +1,19 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 )
 
-const committed = "../../testdata/personas"
+const committed = "../../fcsandbox/personas"
 
 // TestGeneratedFilesAreCommitted fails when the committed persona files differ from
-// what the generator writes; regenerate with `go generate ./scoring/`.
+// what the generator writes; regenerate with `go generate ./fcsandbox/`.
 func TestGeneratedFilesAreCommitted(t *testing.T) {
 	t.Parallel()
 	files, err := generate()
@@ -21,7 +22,7 @@ func TestGeneratedFilesAreCommitted(t *testing.T) {
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join(committed, name))
 		require.NoError(t, err, name)
-		require.True(t, string(want) == string(got), "%s differs from the generator output; run go generate ./scoring/", name)
+		require.True(t, string(want) == string(got), "%s differs from the generator output; run go generate ./fcsandbox/", name)
 		require.Less(t, len(got), 400_000, "%s must stay under ~400 KB", name)
 	}
 }
@@ -39,17 +40,12 @@ func TestRunWritesFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	require.NoError(t, run(dir))
-	var m struct {
-		Personas []manifestEntry `json:"personas"`
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "personas.json"))
+	// The sandbox loads what was written: the manifest and every ledger parse and validate.
+	ps, err := fcsandbox.LoadPersonas(os.DirFS(dir))
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &m))
 	names := map[string]string{}
-	for _, p := range m.Personas {
+	for _, p := range ps {
 		names[p.Name] = p.ExpectedOutcome
-		_, err := os.Stat(filepath.Join(dir, p.Ledger))
-		require.NoError(t, err)
 	}
 	require.Equal(t, map[string]string{
 		"steady_salaried": "approve", "gig_irregular": "refer", "overdraft_nsf": "decline", "thin_file": "decline",

@@ -211,57 +211,9 @@ func (g *gen) void(a *account, day time.Time, amount int64, desc string) {
 	a.extra = append(a.extra, t)
 }
 
-// Stripe object shapes (API version 2023-10-16), in Stripe's field order.
-type stAmounts map[string]int64
-
-type stBalance struct {
-	AsOf    int64     `json:"as_of"`
-	Cash    stCash    `json:"cash"`
-	Current stAmounts `json:"current"`
-	Type    string    `json:"type"`
-}
-
-type stCash struct {
-	Available stAmounts `json:"available"`
-}
-
-type stRefresh struct {
-	ID                     string `json:"id,omitempty"`
-	LastAttemptedAt        int64  `json:"last_attempted_at"`
-	NextRefreshAvailableAt *int64 `json:"next_refresh_available_at"`
-	Status                 string `json:"status"`
-}
-
-type stHolder struct {
-	Customer string `json:"customer"`
-	Type     string `json:"type"`
-}
-
-type stAccount struct {
-	ID                          string     `json:"id"`
-	Object                      string     `json:"object"`
-	AccountHolder               stHolder   `json:"account_holder"`
-	Balance                     stBalance  `json:"balance"`
-	BalanceRefresh              stRefresh  `json:"balance_refresh"`
-	Category                    string     `json:"category"`
-	Created                     int64      `json:"created"`
-	DisplayName                 string     `json:"display_name"`
-	InstitutionName             string     `json:"institution_name"`
-	Last4                       string     `json:"last4"`
-	Livemode                    bool       `json:"livemode"`
-	Ownership                   *string    `json:"ownership"`
-	OwnershipRefresh            *string    `json:"ownership_refresh"`
-	Permissions                 []string   `json:"permissions"`
-	Status                      string     `json:"status"`
-	Subcategory                 string     `json:"subcategory"`
-	Subscriptions               []string   `json:"subscriptions"`
-	SupportedPaymentMethodTypes []string   `json:"supported_payment_method_types"`
-	TransactionRefresh          *stRefresh `json:"transaction_refresh"`
-}
-
-// Transactions are written with internal/ledgerfile's type, the shape every ledger file
-// shares; accounts carry more of Stripe's object here (holder, refresh states, last4) so
-// the sandbox can serve them whole.
+// Accounts and transactions are written with the ledger package's types, the one Go
+// form of the ledger file; accounts carry all of Stripe's object (holder, refresh
+// states, last4) so that the sandbox can serve them whole.
 
 // render simulates every account and writes the ledger file: accounts indented,
 // one transaction per line, newest first as Stripe lists them.
@@ -273,17 +225,17 @@ func (g *gen) render() ([]byte, error) {
 		if a.posted == nil {
 			a.simulate(g)
 		}
-		st := stAccount{
-			ID: a.id, Object: "financial_connections.account",
-			AccountHolder: stHolder{Customer: g.customer, Type: "customer"},
-			Balance: stBalance{AsOf: asOf.Unix(), Cash: stCash{Available: stAmounts{"usd": a.available}},
-				Current: stAmounts{"usd": a.current}, Type: "cash"},
-			BalanceRefresh: stRefresh{LastAttemptedAt: asOf.Unix(), Status: "succeeded"},
+		st := ledger.Account{
+			ID: a.id, Object: ledger.ObjectAccount,
+			AccountHolder: &ledger.AccountHolder{Customer: g.customer, Type: "customer"},
+			Balance: &ledger.Balance{AsOf: asOf.Unix(), Cash: &ledger.Cash{Available: map[string]int64{"usd": a.available}},
+				Current: map[string]int64{"usd": a.current}, Type: "cash"},
+			BalanceRefresh: &ledger.BalanceRefresh{LastAttemptedAt: asOf.Unix(), Status: "succeeded"},
 			Category:       "cash", Created: created, DisplayName: a.display, InstitutionName: "StripeBank",
 			Last4: a.last4, Permissions: []string{"balances", "transactions"}, Status: "active",
 			Subcategory: a.subcategory, Subscriptions: []string{},
 			SupportedPaymentMethodTypes: []string{"link", "us_bank_account"},
-			TransactionRefresh:          &stRefresh{ID: g.refs[len(g.refs)-1], LastAttemptedAt: asOf.Unix(), Status: "succeeded"},
+			TransactionRefresh:          &ledger.TransactionRefresh{ID: g.refs[len(g.refs)-1], LastAttemptedAt: asOf.Unix(), Status: "succeeded"},
 		}
 		acct, err := json.MarshalIndent(st, "      ", "  ")
 		if err != nil {

@@ -1,4 +1,4 @@
-// Command personagen writes the sample persona ledgers in testdata/personas: one
+// Command personagen writes the sample persona ledgers in fcsandbox/personas: one
 // ledger file per persona (Stripe financial_connections.account and .transaction
 // objects, API version 2023-10-16) and the manifest personas.json.
 //
@@ -6,9 +6,9 @@
 // own splitmix64 generator (math/rand streams may change between Go releases), and all
 // timestamps derive from a fixed balance.as_of. Regenerate with
 //
-//	go generate ./scoring/
+//	go generate ./fcsandbox/
 //
-// or directly with go run ./internal/personagen -out testdata/personas from the module
+// or directly with go run ./cmd/personagen -out fcsandbox/personas from the module
 // root. TestGeneratedFilesAreCommitted fails when the committed files differ.
 package main
 
@@ -20,10 +20,12 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 )
 
 func main() {
-	out := flag.String("out", "testdata/personas", "directory to write the persona files to")
+	out := flag.String("out", "fcsandbox/personas", "directory to write the persona files to")
 	flag.Parse()
 	if err := run(*out); err != nil {
 		fmt.Fprintln(os.Stderr, "personagen:", err)
@@ -55,23 +57,11 @@ func run(dir string) error {
 // asOf is balance.as_of of every persona (before the sandbox rebases it to "now").
 var asOf = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
-// manifestEntry is one persona in personas.json (schema in notes/CONTRACTS.md).
-type manifestEntry struct {
-	Name            string `json:"name"`
-	Ledger          string `json:"ledger"`
-	Story           string `json:"story"`
-	ExpectedOutcome string `json:"expected_outcome"`
-	LoanAmountMinor int64  `json:"loan_amount_minor"`
-	TermMonths      int    `json:"term_months"`
-	Currency        string `json:"currency"`
-	RefreshOutcome  string `json:"refresh_outcome"`
-}
-
 // generate returns file name → content for every persona ledger and the manifest.
 func generate() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	var manifest struct {
-		Personas []manifestEntry `json:"personas"`
+		Personas []fcsandbox.Persona `json:"personas"`
 	}
 	for _, p := range personas {
 		g := newGen(p.seed)
@@ -82,7 +72,7 @@ func generate() (map[string][]byte, error) {
 		}
 		file := p.name + ".json"
 		files[file] = data
-		manifest.Personas = append(manifest.Personas, manifestEntry{
+		manifest.Personas = append(manifest.Personas, fcsandbox.Persona{
 			Name: p.name, Ledger: file, Story: p.story, ExpectedOutcome: p.expected,
 			LoanAmountMinor: p.loan, TermMonths: p.term, Currency: "usd", RefreshOutcome: p.refresh,
 		})
