@@ -56,7 +56,7 @@ type DailyBalanceSet struct {
 
 // DailyBalances reconstructs end-of-day balances for every cash account that has a
 // balance, for each UTC day from the day of `from` to the day of `to` (inclusive),
-// exactly as §1 of the cash-flow features reference prescribes. With D₀ the UTC day
+// exactly as docs/features.md §1 prescribes. With D₀ the UTC day
 // of the account's balance.as_of:
 //
 //	EOD(D₀)    = balance.current

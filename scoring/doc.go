@@ -7,6 +7,10 @@
 // (stat.Mean, stat.MeanStdDev, stat.Quantile on sorted copies, floats.Min); callers
 // never see gonum types.
 //
+// The feature catalogue, the recurring-stream rules, the policy rules and the
+// adverse-action rules are in docs/features.md; a section mark in this package's
+// comments (§3, "§3 step 1") is a section of that document.
+//
 // # Conventions (feature set fs-v2/cat-v1)
 //
 //   - Money is int64 minor units of the ledger's single currency. Sign: amount > 0 is

@@ -344,8 +344,8 @@ const (
 	legacy_RuleLargeDeposits       = "LARGE_UNEXPLAINED_DEPOSITS"
 )
 
-// Policy v1 thresholds. Every number is a project default from §4 of the features
-// reference, not an industry standard; changing one requires a new PolicyVersion.
+// Policy v1 thresholds. Every number is a project default from docs/features.md §4, not
+// an industry standard; changing one requires a new PolicyVersion.
 const (
 	// legacy_MinMonthsOfHistory: Prism asks for at least three months of primary-account
 	// history; fewer months make every monthly statistic unreliable.

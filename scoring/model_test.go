@@ -20,14 +20,15 @@ func decisionCore(t *testing.T, outcome string, score int, pd float64, reasons, 
 	return string(b)
 }
 
-// TestFilesReproduceLegacyV1 loads testdata/models (the shipped files) and checks that
+// TestFilesReproduceLegacyV1 loads scoring/models (the shipped files, embedded in the
+// binary) and checks that
 // they decide exactly as the hard-coded v1 code did, on the personas under time shifts
 // and on random feature vectors around every cut point.
 func TestFilesReproduceLegacyV1(t *testing.T) {
 	t.Parallel()
-	mb, err := os.ReadFile("../testdata/models/scorecard-v1.json")
+	mb, err := os.ReadFile("models/scorecard-v1.json")
 	require.NoError(t, err)
-	pb, err := os.ReadFile("../testdata/models/policy-v1.json")
+	pb, err := os.ReadFile("models/policy-v1.json")
 	require.NoError(t, err)
 	m, err := LoadModel(mb)
 	require.NoError(t, err)
@@ -206,18 +207,6 @@ func TestDeclineReasons(t *testing.T) {
 		require.Equal(t, OutcomeRefer, d.Outcome)
 		require.Equal(t, RuleLargeDeposits, codes(d)[0])
 	})
-}
-
-func TestEmbeddedFilesAreTheShippedFiles(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		file     string
-		embedded []byte
-	}{{"scorecard-v1.json", DefaultModelFile()}, {"policy-v1.json", DefaultPolicyFile()}} {
-		shipped, err := os.ReadFile(filepath.Join("../testdata/models", c.file))
-		require.NoError(t, err)
-		require.Equal(t, string(shipped), string(c.embedded), "scoring/models/%s and testdata/models/%s must be identical", c.file, c.file)
-	}
 }
 
 func TestDefaultsMatchConstants(t *testing.T) {

@@ -44,7 +44,7 @@ const (
 
 // Policy v1 thresholds, as in the embedded policy-v1.json (the file is authoritative;
 // TestDefaultPolicyMatchesConstants keeps these in step). The reasoning behind each is
-// in testdata/models/MODEL_CARD-v1.md.
+// in scoring/models/MODEL_CARD-v1.md.
 const (
 	// MinMonthsOfHistory: INSUFFICIENT_HISTORY fails below 3 months.
 	MinMonthsOfHistory = 3.0

@@ -11,7 +11,7 @@ import (
 
 // Scorecard v1 scaling and bands, as in the embedded scorecard-v1.json and
 // policy-v1.json (the files are authoritative; tests keep these constants in step).
-// The reasoning behind each number is in testdata/models/MODEL_CARD-v1.md.
+// The reasoning behind each number is in scoring/models/MODEL_CARD-v1.md.
 const (
 	// ScoreAtBaseOdds is the score at BaseOdds: 600 at 30:1 good:bad (PD ≈ 3.2 %).
 	ScoreAtBaseOdds = 600.0

@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// Stream frequencies (Plaid's vocabulary; §3 of the features reference).
+// Stream frequencies (Plaid's vocabulary; docs/features.md §3).
 const (
 	FrequencyWeekly      = "WEEKLY"
 	FrequencyBiweekly    = "BIWEEKLY"

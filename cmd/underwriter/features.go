@@ -37,7 +37,7 @@ func featuresCommand() command {
 		name:    "features",
 		summary: "Print the cash-flow feature vector (and optionally daily balances) of a ledger file as JSON, offline.",
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
-			ledger := fs.String("ledger", "", "ledger file (JSON, DESIGN.md \"Ledger files\")")
+			ledger := fs.String("ledger", "", "ledger file (JSON, docs/ledger-format.md)")
 			asOf := fs.String("as-of", "", "cutoff day YYYY-MM-DD (UTC); default: the newest balance.as_of in the ledger")
 			daily := fs.Bool("daily-balances", false, "also print \"daily_balances\": {\"<account id>\": [{\"date\": \"YYYY-MM-DD\", \"balance_minor\": N}, ...],\n"+
 				"\"combined\": [...]}, the end-of-day balances of every cash account with a balance and their sum, from the\n"+

@@ -53,7 +53,7 @@ posting order and balance.current = the bank's balance at as_of`
 func ledgerImportCSVCommand() command {
 	return command{
 		name:    "ledger import-csv",
-		summary: "Convert a bank-statement CSV (generic column mapping, or --format berka) into a ledger file (DESIGN.md \"Ledger files\").",
+		summary: "Convert a bank-statement CSV (generic column mapping, or --format berka) into a ledger file (docs/ledger-format.md\").",
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			format := fs.String("format", "generic", formatUsage)
 			in := fs.String("in", "-", "generic: input CSV file; - reads stdin")

@@ -80,7 +80,7 @@ func TestScoreModelAndPolicyFiles(t *testing.T) {
 	args := []string{"score", "--ledger", ledger, "--amount", strconv.FormatInt(p.LoanAmountMinor, 10), "--term-months", strconv.Itoa(p.TermMonths)}
 	def, err := runCmd(t, args...)
 	require.NoError(t, err)
-	files, err := runCmd(t, append(args, "--model", "../../testdata/models/scorecard-v1.json", "--policy", "../../testdata/models/policy-v1.json")...)
+	files, err := runCmd(t, append(args, "--model", "../../scoring/models/scorecard-v1.json", "--policy", "../../scoring/models/policy-v1.json")...)
 	require.NoError(t, err)
 	require.Equal(t, def, files, "the shipped files are the embedded defaults")
 

@@ -1,6 +1,5 @@
-// Package ledgercsv converts bank-statement CSV files into ledger files (DESIGN.md
-// "Ledger files": Stripe financial_connections.account and transaction objects, API
-// version 2023-10-16). It holds pure functions over io.Reader and small types; the
+// Package csv converts bank-statement CSV files into ledger files (docs/ledger-format.md:
+// Stripe financial_connections.account and transaction objects, API version 2023-10-16). It holds pure functions over io.Reader and small types; the
 // `underwriter ledger import-csv` command does the file handling.
 //
 // Conversion runs in two steps: a reader (ReadCSV for a generic column mapping,
@@ -76,7 +75,7 @@ type Options struct {
 
 // The ledger file types live in internal/ledgerfile, shared with the pipeline's snapshots.
 type (
-	// File is a ledger file: the JSON document DESIGN.md "Ledger files" describes.
+	// File is a ledger file: the JSON document docs/ledger-format.md describes.
 	File = ledger.File
 	// Entry is one account with its transactions.
 	Entry = ledger.Entry
