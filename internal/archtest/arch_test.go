@@ -27,7 +27,7 @@ var floors = map[string]int{
 	"ledger/csv": 1, "scoring": 1, "store": 1,
 	"activities": 2, "fcsandbox": 2,
 	"workflows": 3,
-	"api": 4,
+	"api":       4,
 }
 
 const (
