@@ -272,7 +272,31 @@ func (m *Model) validate() error {
 	if m.Kind != "expert" && m.Kind != "trained" {
 		return modelErr("kind", "%q is not expert or trained", m.Kind)
 	}
-	s := m.Scaling
+	if err := m.Scaling.validate(); err != nil {
+		return err
+	}
+	if err := m.PDCalibration.validate(); err != nil {
+		return err
+	}
+	if m.ReasonMethod != "below_max_points" {
+		return modelErr("reason_method", "%q is not below_max_points", m.ReasonMethod)
+	}
+	if len(m.Characteristics) == 0 {
+		return modelErr("characteristics", "empty")
+	}
+	codes := map[string]bool{}
+	for i := range m.Characteristics {
+		if err := m.Characteristics[i].validate(fmt.Sprintf("characteristics[%d]", i), codes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate checks that the scaling's parameters are usable and that its derived
+// factor and offset are the ones NewScaling gives them (within a relative 1e-9, for
+// the rounding of a written file).
+func (s Scaling) validate() error {
 	if !(s.PDO > 0) || !(s.BaseOdds > 0) || !finite(s.ScoreAtBaseOdds) {
 		return modelErr("scaling", "pdo and base_odds must be positive and score_at_base_odds finite")
 	}
@@ -283,67 +307,80 @@ func (m *Model) validate() error {
 	if math.Abs(s.Offset-want.Offset) > 1e-9*math.Max(1, math.Abs(want.Offset)) {
 		return modelErr("scaling.offset", "%v is not score_at_base_odds − factor·ln(base_odds) = %v", s.Offset, want.Offset)
 	}
-	switch m.PDCalibration.Method {
+	return nil
+}
+
+// validate checks the calibration method, the logistic parameters it needs, and the
+// number of decimals PD is rounded to.
+func (p PDCalibration) validate() error {
+	switch p.Method {
 	case CalibrationScaling:
 	case CalibrationLogistic:
-		if !finite(m.PDCalibration.Intercept) || !finite(m.PDCalibration.Slope) || m.PDCalibration.Slope <= 0 {
+		if !finite(p.Intercept) || !finite(p.Slope) || p.Slope <= 0 {
 			return modelErr("pd_calibration", "logistic needs a finite intercept and a positive slope")
 		}
 	default:
-		return modelErr("pd_calibration.method", "%q is not scaling or logistic", m.PDCalibration.Method)
+		return modelErr("pd_calibration.method", "%q is not scaling or logistic", p.Method)
 	}
-	if d := m.PDCalibration.Decimals; d < 1 || d > 12 {
+	if d := p.Decimals; d < 1 || d > 12 {
 		return modelErr("pd_calibration.decimals", "%d is not in 1…12", d)
 	}
-	if m.ReasonMethod != "below_max_points" {
-		return modelErr("reason_method", "%q is not below_max_points", m.ReasonMethod)
+	return nil
+}
+
+// validate checks the characteristic at field path p (its code not among codes, which
+// it joins, its text, feature and bins) and resolves its feature's field index.
+func (c *Characteristic) validate(p string, codes map[string]bool) error {
+	if c.Code == "" || codes[c.Code] {
+		return modelErr(p+".code", "%q is empty or repeated", c.Code)
 	}
-	if len(m.Characteristics) == 0 {
-		return modelErr("characteristics", "empty")
+	codes[c.Code] = true
+	if c.Text == "" {
+		return modelErr(p+".text", "empty")
 	}
-	codes := map[string]bool{}
-	for i := range m.Characteristics {
-		c := &m.Characteristics[i]
-		p := fmt.Sprintf("characteristics[%d]", i)
-		if c.Code == "" || codes[c.Code] {
-			return modelErr(p+".code", "%q is empty or repeated", c.Code)
+	idx, ok := numericFeatures[c.Feature]
+	if !ok {
+		return modelErr(p+".feature", "%q is not a numeric feature of %s", c.Feature, FeatureSetVersion)
+	}
+	c.field = idx
+	if len(c.Bins) == 0 {
+		return modelErr(p+".bins", "empty")
+	}
+	for j := range c.Bins {
+		if err := c.validateBin(p, j); err != nil {
+			return err
 		}
-		codes[c.Code] = true
-		if c.Text == "" {
-			return modelErr(p+".text", "empty")
-		}
-		idx, ok := numericFeatures[c.Feature]
-		if !ok {
-			return modelErr(p+".feature", "%q is not a numeric feature of %s", c.Feature, FeatureSetVersion)
-		}
-		c.field = idx
-		if len(c.Bins) == 0 {
-			return modelErr(p+".bins", "empty")
-		}
-		for j, b := range c.Bins {
-			bp := fmt.Sprintf("%s.bins[%d]", p, j)
-			if j == 0 && b.Lower != nil {
-				return modelErr(bp+".lower", "must be null (−∞) in the first bin")
-			}
-			if j == len(c.Bins)-1 && b.Upper != nil {
-				return modelErr(bp+".upper", "must be null (+∞) in the last bin")
-			}
-			if j > 0 {
-				prev := c.Bins[j-1].Upper
-				if b.Lower == nil || prev == nil || *b.Lower != *prev {
-					return modelErr(bp+".lower", "%s does not equal bins[%d].upper %s", fmtPtr(b.Lower), j-1, fmtPtr(prev))
-				}
-				if !finite(*b.Lower) {
-					return modelErr(bp+".lower", "not finite")
-				}
-				if j > 1 && !(*b.Lower > *c.Bins[j-1].Lower) {
-					return modelErr(bp+".lower", "%s is not above bins[%d].lower %s", fmtPtr(b.Lower), j-1, fmtPtr(c.Bins[j-1].Lower))
-				}
-			}
-		}
-		if c.MaxPointsRef != c.MaxPoints() {
-			return modelErr(p+".max_points", "%d is not the largest points of the bins and undefined, %d", c.MaxPointsRef, c.MaxPoints())
-		}
+	}
+	if c.MaxPointsRef != c.MaxPoints() {
+		return modelErr(p+".max_points", "%d is not the largest points of the bins and undefined, %d", c.MaxPointsRef, c.MaxPoints())
+	}
+	return nil
+}
+
+// validateBin checks bin j's edges: the first bin is open below and the last open
+// above, and every other lower edge is finite, equals the previous upper edge and
+// rises, so that the bins cover the real line once.
+func (c *Characteristic) validateBin(p string, j int) error {
+	b := c.Bins[j]
+	bp := fmt.Sprintf("%s.bins[%d]", p, j)
+	if j == 0 && b.Lower != nil {
+		return modelErr(bp+".lower", "must be null (−∞) in the first bin")
+	}
+	if j == len(c.Bins)-1 && b.Upper != nil {
+		return modelErr(bp+".upper", "must be null (+∞) in the last bin")
+	}
+	if j == 0 {
+		return nil
+	}
+	prev := c.Bins[j-1].Upper
+	if b.Lower == nil || prev == nil || *b.Lower != *prev {
+		return modelErr(bp+".lower", "%s does not equal bins[%d].upper %s", fmtPtr(b.Lower), j-1, fmtPtr(prev))
+	}
+	if !finite(*b.Lower) {
+		return modelErr(bp+".lower", "not finite")
+	}
+	if j > 1 && !(*b.Lower > *c.Bins[j-1].Lower) {
+		return modelErr(bp+".lower", "%s is not above bins[%d].lower %s", fmtPtr(b.Lower), j-1, fmtPtr(c.Bins[j-1].Lower))
 	}
 	return nil
 }

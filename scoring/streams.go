@@ -194,21 +194,13 @@ func amountClusters(g []streamInput, band float64) [][]streamInput {
 	return out
 }
 
-// classifyStream decides cadence and status of one amount cluster (§3 steps 2–3).
+// classifyStream decides cadence and status of one amount cluster (docs/features.md §3
+// steps 2–3).
 func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bool) {
 	if len(cl) < 2 {
 		return Stream{}, false
 	}
-	cl = append([]streamInput(nil), cl...)
-	slices.SortFunc(cl, func(a, b streamInput) int {
-		if c := cmp.Compare(a.day, b.day); c != 0 {
-			return c
-		}
-		if c := a.t.TransactedAt.Compare(b.t.TransactedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.t.ID, b.t.ID)
-	})
+	cl = byDay(cl)
 	days := make([]int64, len(cl))
 	for i, s := range cl {
 		days[i] = s.day
@@ -220,28 +212,9 @@ func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bo
 	sorted := append([]float64(nil), gaps...)
 	sort.Float64s(sorted) // stat.Quantile panics on unsorted input
 	medGap := stat.Quantile(0.5, stat.Empirical, sorted, nil)
-	freq := FrequencyUnknown
-	switch {
-	case medGap >= 6 && medGap <= 8:
-		freq = FrequencyWeekly
-	case medGap >= 13 && medGap <= 17:
-		if medGap <= 15 {
-			freq = FrequencyBiweekly
-		}
-		if semiMonthlyPattern(days) && !weekdayLocked(gaps) {
-			freq = FrequencySemiMonthly
-		}
-	case medGap >= 28 && medGap <= 33:
-		freq = FrequencyMonthly
-	}
+	freq := cadence(days, gaps, medGap)
 	if freq == FrequencyUnknown {
 		return Stream{}, false
-	}
-	onCadence := 1
-	for _, g := range gaps {
-		if math.Abs(g-medGap) <= float64(tol) {
-			onCadence++
-		}
 	}
 	last := days[len(days)-1]
 	next := last + int64(medGap)
@@ -249,43 +222,16 @@ func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bo
 		next = dayOf(addMonthClamped(dayTime(last))) // same day of month
 	}
 	active := c <= next+int64(tol)
-	status := StreamEarlyDetection
-	if onCadence >= streamMatureOccurrences {
-		status = StreamMature
-	} else if !active {
-		status = StreamTombstoned // early detection that missed its date
-	}
-	var sum float64
-	var n int
 	ids := make([]string, 0, len(cl))
-	catCount := map[Category]int{}
-	for i, s := range cl {
+	for _, s := range cl {
 		ids = append(ids, s.t.ID)
-		catCount[s.cat]++
-		if days[i] > c-streamLookbackDays {
-			sum += float64(s.size)
-			n++
-		}
 	}
-	if n == 0 {
-		for _, s := range cl {
-			sum += float64(s.size)
-		}
-		n = len(cl)
-	}
-	var cat Category
-	best := 0
-	for k, v := range catCount {
-		if v > best || (v == best && k < cat) {
-			cat, best = k, v
-		}
-	}
-	avg := sum / float64(n)
+	avg := recentAverage(cl, c)
 	return Stream{
 		Description:       desc,
-		Category:          cat,
+		Category:          dominantCategory(cl),
 		Frequency:         freq,
-		Status:            status,
+		Status:            streamStatus(gaps, medGap, tol, active),
 		IsActive:          active,
 		FirstDate:         dayString(days[0]),
 		LastDate:          dayString(last),
@@ -297,6 +243,103 @@ func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bo
 		MonthlyAmount:     int64(math.Round(avg * monthlyFactor(freq))),
 		TransactionIDs:    ids,
 	}, true
+}
+
+// byDay returns a copy of the cluster in occurrence order: by day, then transaction
+// time, then id, so that equal days still give one order whatever the input's.
+func byDay(cl []streamInput) []streamInput {
+	cl = append([]streamInput(nil), cl...)
+	slices.SortFunc(cl, func(a, b streamInput) int {
+		if c := cmp.Compare(a.day, b.day); c != 0 {
+			return c
+		}
+		if c := a.t.TransactedAt.Compare(b.t.TransactedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.t.ID, b.t.ID)
+	})
+	return cl
+}
+
+// cadence returns the frequency of occurrences on days, with the given gaps between
+// them and their median medGap (docs/features.md §3 step 2): 6–8 days weekly, 13–15
+// biweekly, 13–17 semi-monthly when the days of month follow two anchors and the
+// weekday does not, 28–33 monthly; anything else is FrequencyUnknown.
+func cadence(days []int64, gaps []float64, medGap float64) string {
+	switch {
+	case medGap >= 6 && medGap <= 8:
+		return FrequencyWeekly
+	case medGap >= 13 && medGap <= 17:
+		freq := FrequencyUnknown
+		if medGap <= 15 {
+			freq = FrequencyBiweekly
+		}
+		if semiMonthlyPattern(days) && !weekdayLocked(gaps) {
+			freq = FrequencySemiMonthly
+		}
+		return freq
+	case medGap >= 28 && medGap <= 33:
+		return FrequencyMonthly
+	}
+	return FrequencyUnknown
+}
+
+// streamStatus returns MATURE when at least streamMatureOccurrences occurrences are on
+// cadence (the first, and each whose gap is within tol days of the median gap),
+// TOMBSTONED for an early detection that missed its next date (not active), and
+// EARLY_DETECTION otherwise.
+func streamStatus(gaps []float64, medGap float64, tol int, active bool) string {
+	onCadence := 1
+	for _, g := range gaps {
+		if math.Abs(g-medGap) <= float64(tol) {
+			onCadence++
+		}
+	}
+	switch {
+	case onCadence >= streamMatureOccurrences:
+		return StreamMature
+	case !active:
+		return StreamTombstoned // early detection that missed its date
+	}
+	return StreamEarlyDetection
+}
+
+// recentAverage is the mean magnitude of the occurrences in the streamLookbackDays
+// before cutoff day c, or of all occurrences when none falls in that window (Stream's
+// AverageAmount before rounding).
+func recentAverage(cl []streamInput, c int64) float64 {
+	var sum float64
+	var n int
+	for _, s := range cl {
+		if s.day > c-streamLookbackDays {
+			sum += float64(s.size)
+			n++
+		}
+	}
+	if n == 0 {
+		for _, s := range cl {
+			sum += float64(s.size)
+		}
+		n = len(cl)
+	}
+	return sum / float64(n)
+}
+
+// dominantCategory is the most frequent category of the occurrences; a tie goes to the
+// smallest category, so the result never depends on map order.
+func dominantCategory(cl []streamInput) Category {
+	catCount := map[Category]int{}
+	for _, s := range cl {
+		catCount[s.cat]++
+	}
+	var cat Category
+	best := 0
+	for k, v := range catCount {
+		if v > best || (v == best && k < cat) {
+			cat, best = k, v
+		}
+	}
+	return cat
 }
 
 // semiMonthlyPattern reports whether the occurrence days follow two recurring days of

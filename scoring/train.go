@@ -138,6 +138,45 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 	if !(opt.HoldoutShare > 0 && opt.HoldoutShare < 1) {
 		return nil, fmt.Errorf("%w: holdout share %v is not in (0, 1)", ErrTraining, opt.HoldoutShare)
 	}
+	ss, err := sortedByID(samples)
+	if err != nil {
+		return nil, err
+	}
+	holdout := split(ss, opt.HoldoutShare, opt.Seed)
+	train, test, bads := partition(ss, holdout)
+	if err := twoClasses(ss, train, "training"); err != nil {
+		return nil, err
+	}
+	if err := twoClasses(ss, test, "hold-out"); err != nil {
+		return nil, err
+	}
+
+	chars, weak, err := binCandidates(ss, train, opt)
+	if err != nil {
+		return nil, err
+	}
+	beta, chars, collinear, err := fitPositive(ss, train, chars, opt.L2)
+	if err != nil {
+		return nil, err
+	}
+	res := &TrainResult{Dropped: append(weak, collinear...)}
+	m, err := scorecard(opt, beta, chars)
+	if err != nil {
+		return nil, err
+	}
+	info := &TrainingInfo{Samples: len(ss), Defaults: bads, TrainSamples: len(train), HoldoutSamples: len(test),
+		HoldoutShare: opt.HoldoutShare, Seed: opt.Seed, Intercept: beta[0], L2: opt.L2}
+	if res.Scores, err = evaluate(m, ss, holdout, info); err != nil {
+		return nil, err
+	}
+	m.Training = info
+	res.Model = m
+	return res, nil
+}
+
+// sortedByID returns a copy of samples sorted by applicant id, or an error when an id
+// repeats: the hold-out split depends on the set of ids, never on the input order.
+func sortedByID(samples []TrainingSample) ([]TrainingSample, error) {
 	ss := slices.Clone(samples)
 	sort.Slice(ss, func(a, b int) bool { return ss[a].ID < ss[b].ID })
 	for i := 1; i < len(ss); i++ {
@@ -145,9 +184,12 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 			return nil, fmt.Errorf("%w: applicant id %q repeated", ErrTraining, ss[i].ID)
 		}
 	}
-	holdout := split(ss, opt.HoldoutShare, opt.Seed)
-	var train, test []int
-	bads := 0
+	return ss, nil
+}
+
+// partition returns the indices of the training and hold-out samples (in id order)
+// and the number of defaults among all samples, which the training info records.
+func partition(ss []TrainingSample, holdout []bool) (train, test []int, bads int) {
 	for i, s := range ss {
 		if s.Defaulted {
 			bads++
@@ -158,20 +200,20 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 			train = append(train, i)
 		}
 	}
-	if err := twoClasses(ss, train, "training"); err != nil {
-		return nil, err
-	}
-	if err := twoClasses(ss, test, "hold-out"); err != nil {
-		return nil, err
-	}
+	return train, test, bads
+}
 
-	res := &TrainResult{}
+// binCandidates bins every candidate on the training rows (binCharacteristic) and
+// keeps those whose information value reaches opt.MinIV; the others are returned as
+// dropped, in candidate order. A candidate that is not a numeric feature is an error.
+func binCandidates(ss []TrainingSample, train []int, opt TrainOptions) ([]Characteristic, []Dropped, error) {
 	bopt := binningOptions{preBins: opt.PreBins, minBinShare: opt.MinBinShare}
 	var chars []Characteristic
+	var dropped []Dropped
 	for _, cand := range opt.Candidates {
 		idx, ok := numericFeatures[cand.Feature]
 		if !ok {
-			return nil, fmt.Errorf("%w: candidate %q is not a numeric feature", ErrTraining, cand.Feature)
+			return nil, nil, fmt.Errorf("%w: candidate %q is not a numeric feature", ErrTraining, cand.Feature)
 		}
 		c := Characteristic{Code: cand.Code, Feature: cand.Feature, Text: cand.Text, field: idx}
 		data := make([]obs, len(train))
@@ -180,35 +222,48 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 		}
 		c = binCharacteristic(c, data, bopt)
 		if c.InformationValue < opt.MinIV {
-			res.Dropped = append(res.Dropped, Dropped{cand.Feature, "information value below the minimum", c.InformationValue})
+			dropped = append(dropped, Dropped{cand.Feature, "information value below the minimum", c.InformationValue})
 			continue
 		}
 		chars = append(chars, c)
 	}
-	var beta []float64
+	return chars, dropped, nil
+}
+
+// fitPositive fits the logistic regression (fitLogistic) and refits without the
+// characteristics whose coefficient is not positive (collinear with another: a
+// scorecard must give more points to better evidence) until every coefficient is
+// positive. It returns the coefficients (β₀ first), the kept characteristics and the
+// dropped ones in the order they were dropped.
+func fitPositive(ss []TrainingSample, train []int, chars []Characteristic, l2 float64) ([]float64, []Characteristic, []Dropped, error) {
+	var dropped []Dropped
 	for {
 		if len(chars) == 0 {
-			return nil, fmt.Errorf("%w: no candidate characteristic is predictive", ErrTraining)
+			return nil, nil, nil, fmt.Errorf("%w: no candidate characteristic is predictive", ErrTraining)
 		}
-		var err error
-		beta, err = fitLogistic(ss, train, chars, opt.L2)
+		beta, err := fitLogistic(ss, train, chars, l2)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		keep := chars[:0:0]
 		for j, c := range chars {
 			if beta[j+1] > 0 {
 				keep = append(keep, c)
 			} else {
-				res.Dropped = append(res.Dropped, Dropped{c.Feature, "non-positive coefficient (collinear)", c.InformationValue})
+				dropped = append(dropped, Dropped{c.Feature, "non-positive coefficient (collinear)", c.InformationValue})
 			}
 		}
 		if len(keep) == len(chars) {
-			break
+			return beta, chars, dropped, nil
 		}
 		chars = keep
 	}
+}
 
+// scorecard turns the fitted coefficients into the trained model (step 4 of Train):
+// base points round(offset + factor·β₀) plus every characteristic's shift to a lowest
+// points of 0 (scaleToPoints), then validates it as LoadModel would.
+func scorecard(opt TrainOptions, beta []float64, chars []Characteristic) (*Model, error) {
 	sc := *opt.Scaling
 	m := &Model{ModelVersion: opt.ModelVersion, FeatureSetVersion: FeatureSetVersion, ReasonCodeMapVersion: "rc-" + opt.ModelVersion,
 		Kind: "trained", Scaling: sc, PDCalibration: PDCalibration{Method: CalibrationScaling, Decimals: 6},
@@ -216,48 +271,62 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 	base := int(math.Round(sc.Offset + sc.Factor*beta[0]))
 	for j, c := range chars {
 		c.Coefficient = beta[j+1]
-		pts := func(w float64) int { return int(math.Round(sc.Factor * c.Coefficient * w)) }
-		c.Undefined = pts(c.UndefinedWoE)
-		lo := c.Undefined
-		for k := range c.Bins {
-			c.Bins[k].Points = pts(c.Bins[k].WoE)
-			lo = min(lo, c.Bins[k].Points)
-		}
-		if c.UndefinedCount == 0 {
-			// No training evidence for undefined values: the worst defined bin's points.
-			lo = c.Bins[0].Points
-			for _, b := range c.Bins {
-				lo = min(lo, b.Points)
-			}
-			c.Undefined = lo
-		}
-		for k := range c.Bins {
-			c.Bins[k].Points -= lo
-		}
-		c.Undefined -= lo
+		var lo int
+		chars[j], lo = scaleToPoints(c, sc.Factor)
 		base += lo
-		c.MaxPointsRef = c.MaxPoints()
-		chars[j] = c
 	}
 	m.BasePoints = base
 	m.Characteristics = chars
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("validate trained model: %w", err)
 	}
+	return m, nil
+}
 
+// scaleToPoints gives c's bins and undefined value the points round(factor·β·WoE),
+// shifted so that the lowest is 0, and returns the shift, which the caller adds to the
+// base points so that totals are unchanged. Without training evidence for undefined
+// values, they get the worst defined bin's points.
+func scaleToPoints(c Characteristic, factor float64) (Characteristic, int) {
+	pts := func(w float64) int { return int(math.Round(factor * c.Coefficient * w)) }
+	c.Undefined = pts(c.UndefinedWoE)
+	lo := c.Undefined
+	for k := range c.Bins {
+		c.Bins[k].Points = pts(c.Bins[k].WoE)
+		lo = min(lo, c.Bins[k].Points)
+	}
+	if c.UndefinedCount == 0 {
+		// No training evidence for undefined values: the worst defined bin's points.
+		lo = c.Bins[0].Points
+		for _, b := range c.Bins {
+			lo = min(lo, b.Points)
+		}
+		c.Undefined = lo
+	}
+	for k := range c.Bins {
+		c.Bins[k].Points -= lo
+	}
+	c.Undefined -= lo
+	c.MaxPointsRef = c.MaxPoints()
+	return c, lo
+}
+
+// evaluate scores every sample with m.Score, the function that scores applications
+// (so a reloaded model reproduces the scores), and records in info the AUC, KS and
+// Gini of the integer scores on the hold-out and the AUC on the training part.
+func evaluate(m *Model, ss []TrainingSample, holdout []bool, info *TrainingInfo) ([]SampleScore, error) {
+	var scores []SampleScore
 	var trS, teS []float64
 	var trD, teD []bool
 	for i := range ss {
 		s := m.Score(&ss[i].Features)
-		res.Scores = append(res.Scores, SampleScore{ID: ss[i].ID, Holdout: holdout[i], Defaulted: ss[i].Defaulted, Score: s.Score, PD: s.PD})
+		scores = append(scores, SampleScore{ID: ss[i].ID, Holdout: holdout[i], Defaulted: ss[i].Defaulted, Score: s.Score, PD: s.PD})
 		if holdout[i] {
 			teS, teD = append(teS, float64(s.Score)), append(teD, ss[i].Defaulted)
 		} else {
 			trS, trD = append(trS, float64(s.Score)), append(trD, ss[i].Defaulted)
 		}
 	}
-	info := &TrainingInfo{Samples: len(ss), Defaults: bads, TrainSamples: len(train), HoldoutSamples: len(test),
-		HoldoutShare: opt.HoldoutShare, Seed: opt.Seed, Intercept: beta[0], L2: opt.L2}
 	var err error
 	if info.HoldoutAUC, err = AUC(teS, teD); err != nil {
 		return nil, err
@@ -269,9 +338,7 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 	if info.TrainAUC, err = AUC(trS, trD); err != nil {
 		return nil, err
 	}
-	m.Training = info
-	res.Model = m
-	return res, nil
+	return scores, nil
 }
 
 func withTrainDefaults(o TrainOptions) TrainOptions {

@@ -38,52 +38,83 @@ type binningOptions struct {
 // (edges, WoE, counts), the undefined statistics and InformationValue of c; counts
 // always go through BinIndex, the lookup scoring uses.
 func binCharacteristic(c Characteristic, data []obs, opt binningOptions) Characteristic {
+	bn := binning{c: c, data: data}
 	var defined []float64
-	totalG, totalB := 0, 0
 	for _, o := range data {
 		if o.bad {
-			totalB++
+			bn.totalB++
 		} else {
-			totalG++
+			bn.totalG++
 		}
 		if c.BinIndex(o.v) >= 0 {
 			defined = append(defined, *o.v)
 		}
 	}
 	sort.Float64s(defined)
+	minCount := int(math.Ceil(opt.minBinShare * float64(len(defined))))
+	cuts := bn.mergeSmall(quantileCuts(defined, opt.preBins), minCount)
+	best, bestIV := Characteristic{}, math.Inf(-1)
+	for _, dir := range []float64{1, -1} {
+		cc := bn.withWoE(bn.monotone(cuts, dir))
+		if cc.InformationValue > bestIV {
+			best, bestIV = cc, cc.InformationValue
+		}
+	}
+	return best
+}
+
+// binning is one characteristic's training observations with their class totals (the
+// denominators of every WoE), shared by the steps of binCharacteristic.
+type binning struct {
+	c              Characteristic
+	data           []obs
+	totalG, totalB int
+}
+
+// quantileCuts returns the ascending, distinct cuts of preBins quantile pre-bins of the
+// sorted defined values; a cut equal to the smallest value would leave an empty first
+// bin, so it is skipped.
+func quantileCuts(defined []float64, preBins int) []float64 {
 	var cuts []float64
-	for k := 1; k < opt.preBins && len(defined) > 0; k++ {
-		v := defined[k*len(defined)/opt.preBins]
+	for k := 1; k < preBins && len(defined) > 0; k++ {
+		v := defined[k*len(defined)/preBins]
 		if v > defined[0] && (len(cuts) == 0 || v > cuts[len(cuts)-1]) {
 			cuts = append(cuts, v)
 		}
 	}
-	minCount := int(math.Ceil(opt.minBinShare * float64(len(defined))))
+	return cuts
+}
 
-	count := func(cuts []float64) (g, b []int, cc Characteristic) {
-		cc = c
-		cc.Bins = binsFromCuts(cuts)
-		g, b = make([]int, len(cc.Bins)), make([]int, len(cc.Bins))
-		cc.UndefinedCount, cc.UndefinedBads = 0, 0
-		for _, o := range data {
-			i := cc.BinIndex(o.v)
-			switch {
-			case i < 0 && o.bad:
-				cc.UndefinedCount++
-				cc.UndefinedBads++
-			case i < 0:
-				cc.UndefinedCount++
-			case o.bad:
-				b[i]++
-			default:
-				g[i]++
-			}
+// count returns the goods and bads per bin of the bins delimited by cuts, and the
+// characteristic with those bins and its undefined count and bads. Every observation
+// is placed with BinIndex, the lookup scoring uses.
+func (bn binning) count(cuts []float64) (g, b []int, cc Characteristic) {
+	cc = bn.c
+	cc.Bins = binsFromCuts(cuts)
+	g, b = make([]int, len(cc.Bins)), make([]int, len(cc.Bins))
+	cc.UndefinedCount, cc.UndefinedBads = 0, 0
+	for _, o := range bn.data {
+		i := cc.BinIndex(o.v)
+		switch {
+		case i < 0 && o.bad:
+			cc.UndefinedCount++
+			cc.UndefinedBads++
+		case i < 0:
+			cc.UndefinedCount++
+		case o.bad:
+			b[i]++
+		default:
+			g[i]++
 		}
-		return g, b, cc
 	}
-	// Merge bins below the minimum size into their smaller neighbour.
+	return g, b, cc
+}
+
+// mergeSmall merges each bin with fewer than minCount observations into its smaller
+// neighbour, first small bin first, until none is left (or one bin remains).
+func (bn binning) mergeSmall(cuts []float64, minCount int) []float64 {
 	for len(cuts) > 0 {
-		g, b, _ := count(cuts)
+		g, b, _ := bn.count(cuts)
 		small := -1
 		for i := range g {
 			if g[i]+b[i] < minCount {
@@ -96,44 +127,50 @@ func binCharacteristic(c Characteristic, data []obs, opt binningOptions) Charact
 		}
 		cuts = removeCut(cuts, mergeSide(g, b, small))
 	}
-	best, bestIV := Characteristic{}, math.Inf(-1)
-	for _, dir := range []float64{1, -1} {
-		cs := append([]float64(nil), cuts...)
-		for {
-			g, b, _ := count(cs)
-			viol := -1
-			for i := 0; i+1 < len(g); i++ {
-				wi, _ := woe(g[i], b[i], totalG, totalB)
-				wj, _ := woe(g[i+1], b[i+1], totalG, totalB)
-				if dir*(wj-wi) < 0 {
-					viol = i
-					break
-				}
-			}
-			if viol < 0 {
+	return cuts
+}
+
+// monotone returns a copy of cuts with adjacent bins merged, first violation first,
+// until the WoE rises (dir 1) or falls (dir −1) from bin to bin.
+func (bn binning) monotone(cuts []float64, dir float64) []float64 {
+	cs := append([]float64(nil), cuts...)
+	for {
+		g, b, _ := bn.count(cs)
+		viol := -1
+		for i := 0; i+1 < len(g); i++ {
+			wi, _ := woe(g[i], b[i], bn.totalG, bn.totalB)
+			wj, _ := woe(g[i+1], b[i+1], bn.totalG, bn.totalB)
+			if dir*(wj-wi) < 0 {
+				viol = i
 				break
 			}
-			cs = removeCut(cs, viol)
 		}
-		g, b, cc := count(cs)
-		iv := 0.0
-		for i := range cc.Bins {
-			w, t := woe(g[i], b[i], totalG, totalB)
-			cc.Bins[i].WoE, cc.Bins[i].Count, cc.Bins[i].Bads = w, g[i]+b[i], b[i]
-			iv += t
+		if viol < 0 {
+			return cs
 		}
-		cc.UndefinedWoE = 0
-		if cc.UndefinedCount > 0 {
-			w, t := woe(cc.UndefinedCount-cc.UndefinedBads, cc.UndefinedBads, totalG, totalB)
-			cc.UndefinedWoE = w
-			iv += t
-		}
-		cc.InformationValue = iv
-		if iv > bestIV {
-			best, bestIV = cc, iv
-		}
+		cs = removeCut(cs, viol)
 	}
-	return best
+}
+
+// withWoE returns the characteristic binned by cuts with each bin's WoE and counts,
+// the undefined values' WoE (0 when there are none) and the information value, the
+// sum of the bins' and the undefined values' terms.
+func (bn binning) withWoE(cuts []float64) Characteristic {
+	g, b, cc := bn.count(cuts)
+	iv := 0.0
+	for i := range cc.Bins {
+		w, t := woe(g[i], b[i], bn.totalG, bn.totalB)
+		cc.Bins[i].WoE, cc.Bins[i].Count, cc.Bins[i].Bads = w, g[i]+b[i], b[i]
+		iv += t
+	}
+	cc.UndefinedWoE = 0
+	if cc.UndefinedCount > 0 {
+		w, t := woe(cc.UndefinedCount-cc.UndefinedBads, cc.UndefinedBads, bn.totalG, bn.totalB)
+		cc.UndefinedWoE = w
+		iv += t
+	}
+	cc.InformationValue = iv
+	return cc
 }
 
 // mergeSide returns the cut to remove to merge bin i with its smaller neighbour.
