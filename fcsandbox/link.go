@@ -44,20 +44,47 @@ type LinkResponse struct {
 	Accounts []string `json:"accounts"`
 }
 
+// link completes a session with a persona (POST /sandbox/v1/link): it checks the
+// request, creates the persona's accounts under the session, then logs and emits
+// account.created for each one outside the lock.
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
-	ri := info(r)
 	var req LinkRequest
 	if err := readJSON(r, &req); err != nil {
 		writeError(w, invalid(http.StatusBadRequest, "", "", "Invalid JSON body: expected {\"client_secret\":\"…\",\"persona\":\"…\"}."))
 		return
 	}
+	lf, aerr := s.checkLinkRequest(req)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	sessID, ids, bodies, aerr := s.completeSession(req, lf, s.linkOptionsFor(req))
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	ri := info(r)
+	s.log.Info("session linked", "request_id", ri.id, "session_id", sessID, "persona", req.Persona, "fc_account_ids", ids)
+	for i, b := range bodies {
+		s.emit(EventAccountCreated, b, ri.id, "", ids[i])
+	}
+	body, aerr := marshal(LinkResponse{Session: sessID, Accounts: ids})
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
+}
+
+// checkLinkRequest returns the ledger of the request's persona, or the 400 a
+// missing field, an unknown persona (the error lists the known ones) or an unknown
+// refresh override gets. It checks nothing about the session, which needs s.mu.
+func (s *Server) checkLinkRequest(req LinkRequest) (*ledger.File, *apiError) {
 	switch {
 	case req.ClientSecret == "":
-		writeError(w, errMissing("client_secret"))
-		return
+		return nil, errMissing("client_secret")
 	case req.Persona == "":
-		writeError(w, errMissing("persona"))
-		return
+		return nil, errMissing("persona")
 	}
 	lf, ok := s.ledgers[req.Persona]
 	if !ok {
@@ -65,18 +92,21 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		for _, p := range s.personas {
 			names = append(names, p.Name)
 		}
-		writeError(w, invalid(http.StatusBadRequest, "", "persona", fmt.Sprintf(
-			"No such persona: '%s'. Known personas: %s.", req.Persona, strings.Join(names, ", "))))
-		return
+		return nil, invalid(http.StatusBadRequest, "", "persona", fmt.Sprintf(
+			"No such persona: '%s'. Known personas: %s.", req.Persona, strings.Join(names, ", ")))
 	}
 	if err := validPendingMode(req.PendingAtRefresh); err != nil {
-		writeError(w, invalid(http.StatusBadRequest, "", "pending_at_refresh", "Invalid pending_at_refresh: "+err.Error()))
-		return
+		return nil, invalid(http.StatusBadRequest, "", "pending_at_refresh", "Invalid pending_at_refresh: "+err.Error())
 	}
 	if err := validStatusAtRefresh(req.AccountStatusAtRefresh); err != nil {
-		writeError(w, invalid(http.StatusBadRequest, "", "account_status_at_refresh", "Invalid account_status_at_refresh: "+err.Error()))
-		return
+		return nil, invalid(http.StatusBadRequest, "", "account_status_at_refresh", "Invalid account_status_at_refresh: "+err.Error())
 	}
+	return lf, nil
+}
+
+// linkOptionsFor returns how the request's accounts behave: the server's default,
+// overridden by the persona's settings, overridden in turn by the request's.
+func (s *Server) linkOptionsFor(req LinkRequest) linkOptions {
 	opts := linkOptions{outcome: RefreshSucceeded, pendingMode: PendingKeep}
 	if s.cfg.PostPendingOnRefresh {
 		opts.pendingMode = PendingPost
@@ -99,20 +129,24 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	if req.AccountStatusAtRefresh != "" {
 		opts.statusAtRefresh = req.AccountStatusAtRefresh
 	}
+	return opts
+}
 
+// completeSession links the session behind req.ClientSecret to the persona's ledger,
+// under s.mu so that a session is linked once, and returns its id with the new
+// account ids and their JSON bodies (encoded under the lock, for the events sent
+// after it). An unknown secret or a session already completed is a 400; the secret
+// itself is never echoed or logged.
+func (s *Server) completeSession(req LinkRequest, lf *ledger.File, opts linkOptions) (string, []string, [][]byte, *apiError) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	sessID, ok := s.sessionBySecret[req.ClientSecret]
 	if !ok {
-		s.mu.Unlock()
-		// The secret itself is never echoed or logged.
-		writeError(w, invalid(http.StatusBadRequest, "", "client_secret", "Invalid client_secret: no session has this client secret."))
-		return
+		return "", nil, nil, invalid(http.StatusBadRequest, "", "client_secret", "Invalid client_secret: no session has this client secret.")
 	}
 	sess := s.sessions[sessID]
 	if sess.linked {
-		s.mu.Unlock()
-		writeError(w, invalid(http.StatusBadRequest, "", "client_secret", "This session has already been completed."))
-		return
+		return "", nil, nil, invalid(http.StatusBadRequest, "", "client_secret", "This session has already been completed.")
 	}
 	accts := s.linkLedger(sess, lf, req.Persona, opts)
 	sess.linked = true
@@ -122,24 +156,11 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		ids[i] = a.json.ID
 		b, err := json.Marshal(a.json)
 		if err != nil {
-			s.mu.Unlock()
-			writeError(w, &apiError{status: http.StatusInternalServerError, body: errorBody{Type: typeAPI, Message: "encode account"}})
-			return
+			return "", nil, nil, &apiError{status: http.StatusInternalServerError, body: errorBody{Type: typeAPI, Message: "encode account"}}
 		}
 		bodies[i] = b
 	}
-	s.mu.Unlock()
-
-	s.log.Info("session linked", "request_id", ri.id, "session_id", sessID, "persona", req.Persona, "fc_account_ids", ids)
-	for i, b := range bodies {
-		s.emit(EventAccountCreated, b, ri.id, "", ids[i])
-	}
-	body, aerr := marshal(LinkResponse{Session: sessID, Accounts: ids})
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	writeRaw(w, http.StatusOK, body)
+	return sessID, ids, bodies, nil
 }
 
 // linkLedger creates the persona's accounts for sess: new random ids, every
@@ -149,41 +170,17 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 func (s *Server) linkLedger(sess *session, lf *ledger.File, persona string, opts linkOptions) []*account {
 	now := s.now().Unix()
 	delta := now - lf.Anchor()
-	shift := func(p *int64) *int64 {
-		if p == nil || *p == 0 {
-			return nil
-		}
-		return ptr(*p + delta)
-	}
-	prefetch := sess.json.Prefetch
 	holder := sess.json.AccountHolder // one copy, shared read-only by the session's accounts
 	out := make([]*account, 0, len(lf.Accounts))
 	for _, la := range lf.Accounts {
 		s.seq++
-		src := la.Account
 		a := &account{
 			seq: s.seq, persona: persona, refreshOutcome: opts.outcome,
 			pendingMode: opts.pendingMode, statusAtRefresh: opts.statusAtRefresh,
 			refreshSeq: map[string]int64{},
-			json: ledger.Account{
-				ID: newID(prefixAccount, 24), Object: objAccount,
-				AccountHolder:   &holder,
-				Category:        orDefault(src.Category, "cash"),
-				Created:         now,
-				DisplayName:     orDefault(src.DisplayName, "Sandbox Checking"),
-				InstitutionName: orDefault(src.InstitutionName, "StripeBank"),
-				Last4:           orDefault(src.Last4, "6789"),
-				Permissions:     slices.Clone(sess.json.Permissions),
-				Status:          orDefault(src.Status, "active"),
-				Subcategory:     orDefault(src.Subcategory, "checking"),
-				Subscriptions:   []string{},
-			},
+			json:       newAccountJSON(la.Account, &holder, sess.json.Permissions, now),
 		}
-		a.json.SupportedPaymentMethodTypes = []string{}
-		if a.json.Category == "cash" && (a.json.Subcategory == "checking" || a.json.Subcategory == "savings") {
-			a.json.SupportedPaymentMethodTypes = []string{"link", "us_bank_account"}
-		}
-		if b := src.Balance.Clone(); b != nil {
+		if b := la.Account.Balance.Clone(); b != nil {
 			b.AsOf += delta
 			if b.Type == "" {
 				b.Type = "cash"
@@ -194,50 +191,96 @@ func (s *Server) linkLedger(sess *session, lf *ledger.File, persona string, opts
 			a.ledgerBalance = b
 		}
 		for _, lt := range la.Transactions {
-			t := &txn{json: ledger.Transaction{
-				ID: newID(prefixTransaction, 24), Object: objTransaction, Account: a.json.ID,
-				Amount: lt.Amount, Currency: strings.ToLower(orDefault(lt.Currency, "usd")),
-				Description: lt.Description, Status: lt.Status,
-				TransactedAt: lt.TransactedAt + delta,
-			}}
-			t.json.StatusTransitions.PostedAt = shift(lt.StatusTransitions.PostedAt)
-			t.json.StatusTransitions.VoidAt = shift(lt.StatusTransitions.VoidAt)
-			if lt.Status == "posted" && t.json.StatusTransitions.PostedAt == nil {
-				t.json.StatusTransitions.PostedAt = ptr(t.json.TransactedAt)
-			}
-			if lt.Status == "void" && t.json.StatusTransitions.VoidAt == nil {
-				t.json.StatusTransitions.VoidAt = ptr(t.json.TransactedAt)
-			}
-			t.json.Updated = t.json.TransactedAt
-			if lt.Updated > 0 {
-				t.json.Updated = lt.Updated + delta
-			}
+			t := &txn{json: rebasedTransaction(lt, a.json.ID, delta)}
 			a.txns = append(a.txns, t)
 			s.transactions[t.json.ID] = t
 		}
-		// Prefetched data counts as refreshes that succeeded at link time. The
-		// next refresh is available at once: the prefetch was not requested by
-		// the platform, and the pipeline refreshes right after linking.
-		if slices.Contains(prefetch, "transactions") {
-			s.seq++
-			ref := newID(prefixTxnRefresh, 24)
-			a.refreshSeq[ref] = s.seq
-			a.json.TransactionRefresh = &ledger.TransactionRefresh{ID: ref, LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
-			s.deliverTransactions(a, ref, now)
-		}
-		if slices.Contains(prefetch, "balances") {
-			a.json.BalanceRefresh = &ledger.BalanceRefresh{LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
-			a.json.Balance = a.ledgerBalance.Clone()
-		}
-		if slices.Contains(prefetch, "ownership") {
-			a.json.OwnershipRefresh = &ledger.OwnershipRefresh{LastAttemptedAt: now, Status: RefreshSucceeded}
-			a.json.Ownership = ptr(newID(prefixOwnership, 24))
-		}
+		s.applyPrefetch(a, sess.json.Prefetch, now)
 		s.accounts[a.json.ID] = a
 		sess.accounts = append(sess.accounts, a.json.ID)
 		out = append(out, a)
 	}
 	return out
+}
+
+// newAccountJSON returns the Stripe object of a new account for the ledger account
+// src: a new random id, created now, the session's holder and permissions, and
+// Stripe's sandbox defaults for the fields the ledger leaves empty. Cash checking and
+// savings accounts support the link and us_bank_account payment methods, as Stripe's
+// do.
+func newAccountJSON(src ledger.Account, holder *ledger.AccountHolder, permissions []string, now int64) ledger.Account {
+	a := ledger.Account{
+		ID: newID(prefixAccount, 24), Object: objAccount,
+		AccountHolder:   holder,
+		Category:        orDefault(src.Category, "cash"),
+		Created:         now,
+		DisplayName:     orDefault(src.DisplayName, "Sandbox Checking"),
+		InstitutionName: orDefault(src.InstitutionName, "StripeBank"),
+		Last4:           orDefault(src.Last4, "6789"),
+		Permissions:     slices.Clone(permissions),
+		Status:          orDefault(src.Status, "active"),
+		Subcategory:     orDefault(src.Subcategory, "checking"),
+		Subscriptions:   []string{},
+	}
+	a.SupportedPaymentMethodTypes = []string{}
+	if a.Category == "cash" && (a.Subcategory == "checking" || a.Subcategory == "savings") {
+		a.SupportedPaymentMethodTypes = []string{"link", "us_bank_account"}
+	}
+	return a
+}
+
+// rebasedTransaction returns the Stripe object of ledger transaction lt on account
+// acct: a new random id, every timestamp moved by delta seconds, a posted or void
+// transaction without its transition time given its transacted_at, and updated
+// defaulting to transacted_at.
+func rebasedTransaction(lt ledger.Transaction, acct string, delta int64) ledger.Transaction {
+	shift := func(p *int64) *int64 {
+		if p == nil || *p == 0 {
+			return nil
+		}
+		return ptr(*p + delta)
+	}
+	t := ledger.Transaction{
+		ID: newID(prefixTransaction, 24), Object: objTransaction, Account: acct,
+		Amount: lt.Amount, Currency: strings.ToLower(orDefault(lt.Currency, "usd")),
+		Description: lt.Description, Status: lt.Status,
+		TransactedAt: lt.TransactedAt + delta,
+	}
+	t.StatusTransitions.PostedAt = shift(lt.StatusTransitions.PostedAt)
+	t.StatusTransitions.VoidAt = shift(lt.StatusTransitions.VoidAt)
+	if lt.Status == "posted" && t.StatusTransitions.PostedAt == nil {
+		t.StatusTransitions.PostedAt = ptr(t.TransactedAt)
+	}
+	if lt.Status == "void" && t.StatusTransitions.VoidAt == nil {
+		t.StatusTransitions.VoidAt = ptr(t.TransactedAt)
+	}
+	t.Updated = t.TransactedAt
+	if lt.Updated > 0 {
+		t.Updated = lt.Updated + delta
+	}
+	return t
+}
+
+// applyPrefetch records the session's prefetched data on a new account as refreshes
+// that succeeded at link time. The next refresh is available at once: the prefetch
+// was not requested by the platform, and the pipeline refreshes right after linking.
+// Callers hold s.mu.
+func (s *Server) applyPrefetch(a *account, prefetch []string, now int64) {
+	if slices.Contains(prefetch, "transactions") {
+		s.seq++
+		ref := newID(prefixTxnRefresh, 24)
+		a.refreshSeq[ref] = s.seq
+		a.json.TransactionRefresh = &ledger.TransactionRefresh{ID: ref, LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
+		s.deliverTransactions(a, ref, now)
+	}
+	if slices.Contains(prefetch, "balances") {
+		a.json.BalanceRefresh = &ledger.BalanceRefresh{LastAttemptedAt: now, NextRefreshAvailableAt: ptr(now), Status: RefreshSucceeded}
+		a.json.Balance = a.ledgerBalance.Clone()
+	}
+	if slices.Contains(prefetch, "ownership") {
+		a.json.OwnershipRefresh = &ledger.OwnershipRefresh{LastAttemptedAt: now, Status: RefreshSucceeded}
+		a.json.Ownership = ptr(newID(prefixOwnership, 24))
+	}
 }
 
 func orDefault(s, def string) string {
