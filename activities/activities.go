@@ -2,13 +2,24 @@
 // Postgres the workflows make. Activities are idempotent by construction (deterministic
 // Stripe idempotency keys, upserts, one decision per application) and classify errors once,
 // at the boundary, into retryable and non-retryable ones.
+//
+// One file per step: stripe.go (link, refresh, sync, balances), register.go
+// (RegisterApplication), snapshot.go (FreezeSnapshot), score.go (scoring a snapshot) and
+// decision.go (Decide, the one writer of a decision, and the activities that wrote it
+// before; see workflows' change id one-decision-writer). Activities log through
+// activity.GetLogger, so every line carries the workflow id, run id, activity type and
+// attempt; keys are snake_case ids and counts, never secrets, account numbers or
+// transaction descriptions.
 package activities
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/stripe/stripe-go/v76/client"
+	"go.temporal.io/sdk/activity"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -23,7 +34,10 @@ type Activities struct {
 	Store *store.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger receives structured logs with ids only; nil means slog.Default().
+	// Logger receives the log lines of a method called outside a Temporal activity (a
+	// command or a test calling it directly); nil means slog.Default(). Inside an activity
+	// lines go to activity.GetLogger, which the worker's Temporal client bridges into its
+	// own slog logger (internal/wiring.DialTemporal).
 	Logger *slog.Logger
 	// BuildVersion is recorded with every decision.
 	BuildVersion string
@@ -45,9 +59,14 @@ func (a *Activities) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (a *Activities) log() *slog.Logger {
-	if a.Logger != nil {
-		return a.Logger
+// log returns the logger for ctx: the activity's own, whose lines carry the workflow id,
+// run id, activity type and attempt, or Logger outside an activity.
+func (a *Activities) log(ctx context.Context) tlog.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
 	}
-	return slog.Default()
+	if a.Logger != nil {
+		return tlog.NewStructuredLogger(a.Logger)
+	}
+	return tlog.NewStructuredLogger(slog.Default())
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -342,7 +343,7 @@ func TestUnscorableDataIsReferred(t *testing.T) {
 	require.NoError(t, v.Get(&res))
 	require.Equal(t, "refer", res.Decision.Outcome)
 	require.True(t, res.Decision.Unscored)
-	require.Equal(t, activities.ReasonDataUnusable, res.Decision.Reasons[0].Code)
+	require.Equal(t, loan.ReasonDataUnusable, res.Decision.Reasons[0].Code)
 	require.Contains(t, res.Decision.Reasons[0].Value, "currenc")
 	d, err := f.store.GetDecision(ctx, f.appID)
 	require.NoError(t, err)

@@ -38,7 +38,7 @@ func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput)
 		res.AccountIDs = append(res.AccountIDs, acct.ID)
 	}
 	sort.Strings(res.AccountIDs)
-	a.log().InfoContext(ctx, "accounts linked", "application_id", in.ApplicationID, "fc_session_id", in.SessionID, "account_count", len(res.AccountIDs))
+	a.log(ctx).Info("accounts linked", "application_id", in.ApplicationID, "fc_session_id", in.SessionID, "account_count", len(res.AccountIDs))
 	return res, nil
 }
 
@@ -78,13 +78,13 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 					if active && a.refreshPlan(state) == planWait {
 						state.RetryAt = state.NextRefreshAvailableAt
 					}
-					a.log().InfoContext(ctx, "refresh refused; going by the account's state", "application_id", in.ApplicationID,
+					a.log(ctx).Info("refresh refused; going by the account's state", "application_id", in.ApplicationID,
 						"fc_account_id", id, "account_status", state.Status, "transaction_refresh_status", state.TransactionRefreshStatus)
 					break
 				}
 				acct, state = refreshed, accountState(refreshed)
 				state.Requested = true
-				a.log().InfoContext(ctx, "refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
+				a.log(ctx).Info("refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
 					"transaction_refresh_id", state.TransactionRefreshID, "request_id", refreshed.LastResponse.RequestID)
 			case planWait:
 				state.RetryAt = state.NextRefreshAvailableAt
@@ -287,7 +287,7 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("count transactions of %s: %w", in.AccountID, err)
 	}
-	a.log().InfoContext(ctx, "transactions synced", "application_id", in.ApplicationID, "fc_account_id", in.AccountID,
+	a.log(ctx).Info("transactions synced", "application_id", in.ApplicationID, "fc_account_id", in.AccountID,
 		"pages", cur.Pages, "txn_upserted", cur.Upserted, "txn_count", stored)
 	return SyncResult{AccountID: in.AccountID, Pages: cur.Pages, Upserted: cur.Upserted, Stored: stored, RefreshID: cur.Target}, nil
 }

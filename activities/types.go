@@ -22,6 +22,10 @@ const (
 	// ErrTypeConflict is stored data that contradicts the request (an account already
 	// stored for another customer).
 	ErrTypeConflict = "Conflict"
+	// ErrTypeInvalidInput is input no retry can make valid: a loan outside loan's bounds,
+	// an unscored decision with a scoring outcome. The workflow fails with the same type
+	// when its own input is invalid (workflows.ErrTypeInvalidInput).
+	ErrTypeInvalidInput = "InvalidInput"
 )
 
 // Refresh features as Stripe spells them: the singular "balance", where a session's
@@ -166,7 +170,7 @@ type ScoreResult struct {
 }
 
 // Verdict is a scoring decision as it travels through workflow history: everything but the
-// feature vector and the points, which Score stores with the decision in Postgres (they
+// feature vector and the points, which Decide (or Score) stores with the decision in Postgres (they
 // are large, and recurring streams name transactions by their descriptions). Its JSON keys
 // are scoring.Decision's, so results recorded with the whole decision decode into it.
 type Verdict struct {
@@ -184,9 +188,6 @@ type Verdict struct {
 	Unscored bool `json:"unscored,omitempty"`
 }
 
-// ReasonDataUnusable is the reason code of a referral whose data could not be scored.
-const ReasonDataUnusable = "DATA_UNUSABLE"
-
 // VerdictOf is d without its feature vector and points.
 func VerdictOf(d scoring.Decision) Verdict {
 	return Verdict{
@@ -196,8 +197,31 @@ func VerdictOf(d scoring.Decision) Verdict {
 	}
 }
 
-// RecordInput is a decision to write. Score is nil for outcomes that were not scored
-// (expired).
+// DecideInput asks Decide for the application's one decision. With a SnapshotID, that
+// snapshot is scored for Loan under Operational; without one, Outcome (an outcome reached
+// without scoring, loan.Unscored) is written.
+type DecideInput struct {
+	ApplicationID string
+	SnapshotID    int64
+	Loan          scoring.Loan
+	Operational   scoring.Operational
+	// Outcome is the unscored outcome (expired); ignored when SnapshotID is set.
+	Outcome string
+}
+
+// DecideResult is the stored decision in brief.
+type DecideResult struct {
+	// Outcome is the stored decision's outcome.
+	Outcome string
+	// Score is the scoring result, nil for an unscored outcome.
+	Score *ScoreResult
+	// Created reports whether this call wrote the decision or found it already written.
+	Created   bool
+	DecidedAt time.Time
+}
+
+// RecordInput is a decision for RecordDecision to write. Score is nil for outcomes that
+// were not scored (expired).
 type RecordInput struct {
 	ApplicationID string
 	WorkflowID    string

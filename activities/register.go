@@ -1,0 +1,52 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cashflow-underwriting/underwriter/loan"
+	"github.com/cashflow-underwriting/underwriter/store"
+)
+
+// registeredByWorkflow is the request hash of an application row the workflow created:
+// one started with the Go client rather than through POST /v1/applications.
+const registeredByWorkflow = "started-by-workflow"
+
+// RegisterApplication makes sure the application has its row in Postgres, which accounts,
+// snapshots, decisions and webhook routing refer to. A row the API created is left as it
+// is; a workflow started directly with the Temporal client creates it here. Idempotent.
+//
+// A loan outside loan's bounds is a non-retryable ErrTypeInvalidInput: the table's check
+// constraints would refuse it on every attempt. Workflows validate their input before
+// they get here; this guards runs started before they did.
+func (a *Activities) RegisterApplication(ctx context.Context, in RegisterInput) error {
+	if err := loan.Validate(loan.Request{AmountMinor: in.LoanAmountMinor, TermMonths: in.TermMonths, Currency: in.Currency}); err != nil {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("register application %s: %v", in.ApplicationID, err), ErrTypeInvalidInput, err)
+	}
+	app := store.Application{
+		ID: in.ApplicationID, RequestHash: registeredByWorkflow, LoanAmountMinor: in.LoanAmountMinor,
+		TermMonths: in.TermMonths, Currency: in.Currency, WorkflowID: in.WorkflowID, Stage: loan.StageAwaitingLink,
+	}
+	if in.CustomerID != "" {
+		app.CustomerID = &in.CustomerID
+	}
+	if in.SessionID != "" {
+		app.SessionID = &in.SessionID
+	}
+	_, created, err := a.Store.CreateApplication(ctx, app)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		// The API stored it, with the hash of its request body.
+		return nil
+	case err != nil:
+		return fmt.Errorf("register application %s: %w", in.ApplicationID, err)
+	}
+	if created {
+		a.log(ctx).Info("application registered by its workflow", "application_id", in.ApplicationID)
+	}
+	return nil
+}
