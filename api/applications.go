@@ -21,25 +21,29 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
 // Limits of an application request. They reject typing errors, not products: a lender with
-// larger loans raises them in code review, not by accident.
+// larger requests raises them in code review, not by accident. The loan's own bounds
+// (amount, term, currency) are loan.Validate's, which the workflow and the applications
+// table share.
 const (
+	// maxApplicationBody is far above any valid request (a few hundred bytes).
 	maxApplicationBody = 64 << 10
-	maxLoanAmountMinor = 100_000_000_00 // 100 million in major units
-	maxTermMonths      = 360
-	maxAccounts        = 10
-	stripeTimeout      = 30 * time.Second
-	temporalTimeout    = 10 * time.Second
+	// maxAccounts bounds a returning customer's accounts: more is a mistake, not a bank.
+	maxAccounts = 10
+	// stripeTimeout bounds the Stripe calls of one request; stripe-go retries within it.
+	stripeTimeout = 30 * time.Second
+	// temporalTimeout bounds one call to Temporal (start, query).
+	temporalTimeout = 10 * time.Second
 )
 
 var (
 	accountIDPattern     = regexp.MustCompile(`^fca_[A-Za-z0-9]{1,64}$`)
 	applicationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
-	currencyPattern      = regexp.MustCompile(`^[a-z]{3}$`)
 )
 
 // ApplicationRequest is the body of POST /v1/applications.
@@ -50,7 +54,7 @@ type ApplicationRequest struct {
 	LoanAmountMinor int64 `json:"loan_amount_minor"`
 	// TermMonths is the requested term.
 	TermMonths int `json:"term_months"`
-	// Currency is a lowercase ISO code; default "usd".
+	// Currency is a lowercase ISO code; default loan.DefaultCurrency (usd).
 	Currency string `json:"currency,omitempty"`
 	// Applicant is passed to Stripe's customer object and stored nowhere else.
 	Applicant *Applicant `json:"applicant,omitempty"`
@@ -104,23 +108,16 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 		return req, []FieldError{{Field: "body", Problem: "more than one JSON value"}}
 	}
 	if req.Currency == "" {
-		req.Currency = "usd"
+		req.Currency = loan.DefaultCurrency
 	}
 	var errs []FieldError
 	if !applicationIDPattern.MatchString(req.ApplicationID) {
 		errs = append(errs, FieldError{"application_id", "required: 1-64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"})
 	}
-	switch {
-	case req.LoanAmountMinor <= 0:
-		errs = append(errs, FieldError{"loan_amount_minor", "must be greater than 0"})
-	case req.LoanAmountMinor > maxLoanAmountMinor:
-		errs = append(errs, FieldError{"loan_amount_minor", fmt.Sprintf("must be at most %d", int64(maxLoanAmountMinor))})
-	}
-	if req.TermMonths < 1 || req.TermMonths > maxTermMonths {
-		errs = append(errs, FieldError{"term_months", fmt.Sprintf("must be between 1 and %d", maxTermMonths)})
-	}
-	if !currencyPattern.MatchString(req.Currency) {
-		errs = append(errs, FieldError{"currency", "must be a three-letter lowercase ISO code such as usd"})
+	for _, fe := range loan.FieldErrors(loan.Validate(loan.Request{
+		AmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+	})) {
+		errs = append(errs, FieldError{fe.Field, fe.Problem})
 	}
 	if req.Applicant != nil && req.Applicant.Email != "" && !strings.Contains(req.Applicant.Email, "@") {
 		errs = append(errs, FieldError{"applicant.email", "must be an email address"})
@@ -153,6 +150,10 @@ func requestHash(req ApplicationRequest) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// createApplication answers POST /v1/applications: it validates the request, stores the
+// application, creates the Stripe customer and session (or reuses a returning customer's
+// accounts) and starts the workflow. Every step is idempotent, so a retried request
+// resumes where the first stopped and gets the same answer.
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxApplicationBody))
 	if err != nil {
@@ -183,7 +184,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 	// fails after it; every later step is idempotent and a retry of the request resumes.
 	app, created, err := s.Store.CreateApplication(ctx, store.Application{
 		ID: req.ApplicationID, RequestHash: requestHash(req), LoanAmountMinor: req.LoanAmountMinor,
-		TermMonths: req.TermMonths, Currency: req.Currency, WorkflowID: wid, Stage: workflows.StageAwaitingLink,
+		TermMonths: req.TermMonths, Currency: req.Currency, WorkflowID: wid, Stage: loan.StageAwaitingLink,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		writeError(w, http.StatusConflict, "application_conflict",
@@ -212,32 +213,8 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	tctx, tcancel := context.WithTimeout(ctx, temporalTimeout)
-	defer tcancel()
-	run, err := s.Temporal.ExecuteWorkflow(tctx, tclient.StartWorkflowOptions{
-		ID:                       wid,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SAApplicationID.ValueSet(req.ApplicationID),
-			workflows.SAStage.ValueSet(workflows.StageAwaitingLink),
-		),
-	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
-		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID, AccountIDs: req.AccountIDs,
-		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
-		LinkTimeout: s.LinkTimeout, ReactivationTimeout: s.ReactivationTimeout,
-	})
-	runID := ""
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case err == nil:
-		runID = run.GetRunID()
-	case errors.As(err, &already):
-		// The workflow ran to its end already: it is the same application, so answer as
-		// for a retry.
-		runID = already.RunId
-	default:
+	runID, err := s.startWorkflow(ctx, req, cus.ID, sess.ID)
+	if err != nil {
 		log.ErrorContext(ctx, "start workflow", "workflow_id", wid, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "workflow_unavailable", "could not start underwriting; retry the same request", nil)
 		return
@@ -251,6 +228,37 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		ApplicationID: req.ApplicationID, WorkflowID: wid, RunID: runID, CustomerID: cus.ID,
 		SessionID: sess.ID, ClientSecret: sess.ClientSecret, Stage: app.Stage, Created: created,
 	})
+}
+
+// startWorkflow starts the application's Underwrite workflow, or finds the one already
+// started for it, and returns its run id. A workflow that ran to its end already is the
+// same application, so it is answered as for a retry.
+func (s *Server) startWorkflow(ctx context.Context, req ApplicationRequest, customerID, sessionID string) (string, error) {
+	tctx, tcancel := context.WithTimeout(ctx, temporalTimeout)
+	defer tcancel()
+	run, err := s.Temporal.ExecuteWorkflow(tctx, tclient.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(req.ApplicationID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SAApplicationID.ValueSet(req.ApplicationID),
+			workflows.SAStage.ValueSet(loan.StageAwaitingLink),
+		),
+	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
+		ApplicationID: req.ApplicationID, CustomerID: customerID, SessionID: sessionID, AccountIDs: req.AccountIDs,
+		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+		LinkTimeout: s.LinkTimeout, ReactivationTimeout: s.ReactivationTimeout,
+	})
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		return run.GetRunID(), nil
+	case errors.As(err, &already):
+		return already.RunId, nil
+	default:
+		return "", err
+	}
 }
 
 // CustomerParams is the Stripe customer the API creates for an application. Its

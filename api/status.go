@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	d, err := s.Store.GetDecision(ctx, id)
 	switch {
 	case err == nil:
-		out.Stage = workflows.StageDecided
+		out.Stage = loan.StageDecided
 		out.Decision = &DecisionResponse{
 			Outcome: d.Outcome, Score: d.Score, PD: d.PD, Reasons: d.Reasons, Rules: d.Rules,
 			ModelVersion: d.ModelVersion, PolicyVersion: d.PolicyVersion, FeatureSetVersion: d.FeatureSetVersion,

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/cashflow-underwriting/underwriter/activities"
 )
 
 // TaskQueue is the task queue every underwriter worker polls.
@@ -27,31 +29,25 @@ const (
 	QueryStatus = "status"
 )
 
-// Stages reported by QueryStatus and the UnderwritingStage search attribute.
-const (
-	StageAwaitingLink = "awaiting_link"
-	StageRefreshing   = "refreshing"
-	StageSyncing      = "syncing"
-	StageSnapshot     = "snapshot"
-	StageScoring      = "scoring"
-	StageRecording    = "recording"
-	StageDecided      = "decided"
-)
+// Stages and outcomes are loan's (loan.Stage*, loan.Outcome*): the workflow reports them
+// through QueryStatus and the search attributes below, the API and the store read the
+// same constants.
 
-// Outcomes recorded by the workflow in addition to the scoring outcomes approve, decline and
-// refer.
-const (
-	OutcomeExpired = "expired"
-)
+// ErrTypeInvalidInput is the type of the non-retryable ApplicationError Underwrite fails
+// with when its input is invalid (an empty application id, no session and no accounts, a
+// loan outside loan's bounds). Its message names the field; from changeValidateInput on,
+// its details hold the []*loan.FieldError. The activities use the same type for input no
+// retry can make valid.
+const ErrTypeInvalidInput = activities.ErrTypeInvalidInput
 
 // Custom search attributes. They are registered on the namespace by `underwriter dev` and
 // must be registered on any other cluster before workers start (see the README).
 var (
 	// SAApplicationID is the lender's application id.
 	SAApplicationID = temporal.NewSearchAttributeKeyKeyword("ApplicationID")
-	// SAStage is the workflow's current stage (Stage* constants).
+	// SAStage is the workflow's current stage (loan.Stage* constants).
 	SAStage = temporal.NewSearchAttributeKeyKeyword("UnderwritingStage")
-	// SAOutcome is the decision outcome once decided.
+	// SAOutcome is the decision outcome once decided (loan.Outcome* constants).
 	SAOutcome = temporal.NewSearchAttributeKeyKeyword("UnderwritingOutcome")
 	// SAScore is the scorecard score once scored.
 	SAScore = temporal.NewSearchAttributeKeyInt64("UnderwritingScore")
@@ -69,6 +65,17 @@ const (
 	// changeCarryRetryAt: when accounts wait in different ways (one refreshing, one not
 	// yet allowed), the wait for next_refresh_available_at survives the refresh polls.
 	changeCarryRetryAt = "carry-retry-at"
+	// changeValidateInput: the workflow checks its loan (amount, term, currency) with
+	// loan.Validate before its first command and fails with a non-retryable
+	// ErrTypeInvalidInput naming the field; an empty currency becomes
+	// loan.DefaultCurrency, as in the API. Before, such a loan reached Postgres, whose
+	// check failed on every retry for activityRetryWindow.
+	changeValidateInput = "validate-loan-input"
+	// changeOneDecisionWriter: one activity, Decide, scores the snapshot and writes the
+	// decision (or writes an unscored one), so one activity writes a decision. Before,
+	// Score wrote the scored decision and RecordDecision the unscored ones and marked the
+	// application decided; both stay registered for runs started before.
+	changeOneDecisionWriter = "one-decision-writer"
 )
 
 // WorkflowID is the one workflow id for an application: starting twice with the same

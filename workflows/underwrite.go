@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
@@ -70,7 +72,10 @@ type UnderwriteInput struct {
 	AccountIDs      []string
 	LoanAmountMinor int64
 	TermMonths      int
-	Currency        string
+	// Currency is a lowercase ISO code; empty means loan.DefaultCurrency, as in the API.
+	// Amount, term and currency must lie within loan's bounds (loan.Validate), or the
+	// workflow fails at once with ErrTypeInvalidInput.
+	Currency string
 	// LinkTimeout overrides DefaultLinkTimeout when positive.
 	LinkTimeout time.Duration
 	// ReactivationTimeout overrides DefaultReactivationTimeout when positive.
@@ -114,7 +119,8 @@ type Status struct {
 
 // Underwrite takes one application from "link your bank account" to a recorded decision.
 // Timeouts, failed refreshes and unusable accounts are decisions, not errors: the workflow
-// fails only when it cannot record a decision.
+// fails only when its input is invalid (ErrTypeInvalidInput, before any command) or when it
+// cannot record a decision.
 func Underwrite(ctx workflow.Context, in UnderwriteInput) (UnderwriteResult, error) {
 	u := &underwriting{in: in}
 	if err := u.setup(ctx); err != nil {
@@ -135,12 +141,11 @@ type underwriting struct {
 	statusCh  workflow.ReceiveChannel
 }
 
+// setup validates the input and opens the signal channels and the status query. It issues
+// no command but the version marker of changeValidateInput.
 func (u *underwriting) setup(ctx workflow.Context) error {
-	if u.in.ApplicationID == "" {
-		return temporal.NewNonRetryableApplicationError("input.ApplicationID: empty", "InvalidInput", nil)
-	}
-	if u.in.SessionID == "" && len(u.in.AccountIDs) == 0 {
-		return temporal.NewNonRetryableApplicationError("input.SessionID: empty, and no input.AccountIDs", "InvalidInput", nil)
+	if err := u.validate(ctx); err != nil {
+		return err
 	}
 	u.status = Status{ApplicationID: u.in.ApplicationID, UpdatedAt: workflow.Now(ctx)}
 	u.linked = workflow.GetSignalChannel(ctx, SignalAccountLinked)
@@ -149,6 +154,38 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 	return workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) {
 		return u.status, nil
 	})
+}
+
+// validate refuses input no activity can act on, before the workflow's first command, with
+// a non-retryable ErrTypeInvalidInput that names the field: retrying a workflow cannot
+// change its input. From version 1 of changeValidateInput this includes the loan, checked
+// with loan.Validate after an empty currency has become loan.DefaultCurrency.
+func (u *underwriting) validate(ctx workflow.Context) error {
+	if u.in.ApplicationID == "" {
+		return temporal.NewNonRetryableApplicationError("input.ApplicationID: empty", ErrTypeInvalidInput, nil)
+	}
+	if u.in.SessionID == "" && len(u.in.AccountIDs) == 0 {
+		return temporal.NewNonRetryableApplicationError("input.SessionID: empty, and no input.AccountIDs", ErrTypeInvalidInput, nil)
+	}
+	if workflow.GetVersion(ctx, changeValidateInput, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	if u.in.Currency == "" {
+		u.in.Currency = loan.DefaultCurrency
+	}
+	fields := loan.FieldErrors(loan.Validate(loan.Request{
+		AmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths, Currency: u.in.Currency,
+	}))
+	if len(fields) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(fields))
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		msgs[i], names[i] = f.Error(), f.Field
+	}
+	workflow.GetLogger(ctx).Warn("input refused", "application_id", u.in.ApplicationID, "fields", strings.Join(names, ","))
+	return temporal.NewNonRetryableApplicationError("input: "+strings.Join(msgs, "; "), ErrTypeInvalidInput, nil, fields)
 }
 
 func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
@@ -164,7 +201,7 @@ func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 	accounts := append([]string(nil), u.in.AccountIDs...)
 	sort.Strings(accounts)
 	if len(accounts) == 0 {
-		if err := u.setStage(ctx, StageAwaitingLink); err != nil {
+		if err := u.setStage(ctx, loan.StageAwaitingLink); err != nil {
 			return UnderwriteResult{}, err
 		}
 		var err error
@@ -173,35 +210,28 @@ func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 		}
 	}
 	if len(accounts) == 0 {
-		return u.record(ctx, OutcomeExpired, nil, nil)
+		workflow.GetLogger(ctx).Info("no account linked in time", "application_id", u.in.ApplicationID)
+		return u.decide(ctx, loan.OutcomeExpired, nil, scoring.Operational{})
 	}
 	u.status.AccountIDs = accounts
 
-	if err := u.setStage(ctx, StageRefreshing); err != nil {
+	if err := u.setStage(ctx, loan.StageRefreshing); err != nil {
 		return UnderwriteResult{}, err
 	}
 	states, stale, err := u.refresh(ctx, accounts)
 	if err != nil {
 		return UnderwriteResult{}, err
 	}
-	op := scoring.Operational{RefreshFailed: stale}
-	for _, s := range states {
-		if s.Status != "active" {
-			op.InactiveAccounts++
-		}
-		if s.Failed() || !s.Done() {
-			op.RefreshFailed = true
-		}
-	}
+	op := operational(states, stale)
 
-	if err := u.setStage(ctx, StageSyncing); err != nil {
+	if err := u.setStage(ctx, loan.StageSyncing); err != nil {
 		return UnderwriteResult{}, err
 	}
 	if err := u.sync(ctx, accounts); err != nil {
 		return UnderwriteResult{}, err
 	}
 
-	if err := u.setStage(ctx, StageSnapshot); err != nil {
+	if err := u.setStage(ctx, loan.StageSnapshot); err != nil {
 		return UnderwriteResult{}, err
 	}
 	var snap activities.SnapshotRef
@@ -211,24 +241,28 @@ func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 	}
 	u.status.SnapshotID = snap.ID
 	u.status.Transactions = snap.Transactions
-
-	if err := u.setStage(ctx, StageScoring); err != nil {
-		return UnderwriteResult{}, err
-	}
-	var scored activities.ScoreResult
-	if err := workflow.ExecuteActivity(dbOptions(ctx), acts.Score, activities.ScoreInput{
-		ApplicationID: u.in.ApplicationID,
-		SnapshotID:    snap.ID,
-		Loan:          scoring.Loan{AmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths},
-		Operational:   op,
-	}).Get(ctx, &scored); err != nil {
-		return UnderwriteResult{}, fmt.Errorf("score snapshot %d: %w", snap.ID, err)
-	}
-	return u.record(ctx, scored.Decision.Outcome, &scored, &snap)
+	return u.decide(ctx, "", &snap, op)
 }
 
-// waitForLink waits for the applicant to link at least one account. It returns no accounts
-// when the link timeout passes first.
+// operational is what the refresh tells the policy about the data: whether it may be
+// stale (a refresh failed, never finished or was not allowed in time) and how many
+// accounts are not active.
+func operational(states []activities.AccountState, stale bool) scoring.Operational {
+	op := scoring.Operational{RefreshFailed: stale}
+	for _, s := range states {
+		if s.Status != "active" {
+			op.InactiveAccounts++
+		}
+		if s.Failed() || !s.Done() {
+			op.RefreshFailed = true
+		}
+	}
+	return op
+}
+
+// waitForLink waits for the applicant to link at least one account, woken by the
+// account-linked signal or, when the webhook is lost, every LinkPollInterval to read the
+// session. It returns no accounts when the link timeout passes first.
 func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 	timeout := u.in.LinkTimeout
 	if timeout <= 0 {
@@ -240,25 +274,9 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 		if remaining <= 0 {
 			return nil, nil
 		}
-		wait := min(remaining, LinkPollInterval)
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, wait)
-		check := false
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(u.linked, func(c workflow.ReceiveChannel, _ bool) {
-			var sig AccountSignal
-			c.Receive(ctx, &sig)
-			drain(c)
-			check = true
-		})
-		sel.AddFuture(timer, func(workflow.Future) {
-			// Poll the session only while time remains; at the deadline the loop ends.
-			check = wait < remaining
-		})
-		sel.Select(ctx)
-		cancelTimer()
-		if !check {
-			continue
+		pause := min(remaining, LinkPollInterval)
+		if signalled := wait(ctx, pause, u.linked); !signalled && pause == remaining {
+			continue // the link timeout has passed: no poll, the loop ends
 		}
 		var linked activities.LinkedAccountsResult
 		if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.LinkedAccounts, activities.LinkedAccountsInput{
@@ -272,211 +290,6 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 			return ids, nil
 		}
 	}
-}
-
-// refresh requests a transactions and balance refresh of every account and waits until
-// none is pending, woken by refresh webhooks and, when they never come, by a durable
-// polling timer with a doubling delay. From version 1 of changeRefreshWaits it also waits
-// when Stripe does not allow a refresh yet and the data is stale, and waits for an
-// inactive account to be reactivated; stale says the data could not be refreshed in time.
-func (u *underwriting) refresh(ctx workflow.Context, accounts []string) (states []activities.AccountState, stale bool, err error) {
-	round := 1
-	if states, err = u.requestRefresh(ctx, accounts, round); err != nil {
-		return nil, false, err
-	}
-	v := workflow.GetVersion(ctx, changeRefreshWaits, workflow.DefaultVersion, 1)
-	carry := workflow.GetVersion(ctx, changeCarryRetryAt, workflow.DefaultVersion, 1) == 1
-	retryDeadline := workflow.Now(ctx).Add(MaxRefreshDelay)
-	reactivationDeadline := workflow.Now(ctx).Add(u.reactivationTimeout())
-	for {
-		requested := states
-		if states, err = u.awaitRefresh(ctx, accounts, states); err != nil {
-			return nil, false, err
-		}
-		if carry {
-			// RefreshStatus reads carry no RetryAt: keep RequestRefresh's for the accounts
-			// it could not refresh yet.
-			states = withRetryAt(states, requested)
-		}
-		if v == workflow.DefaultVersion {
-			return states, false, nil
-		}
-		if round >= maxRefreshRounds {
-			return states, hasRetryAt(states), nil
-		}
-		if retryAt := latestRetryAt(states); !retryAt.IsZero() {
-			// Stripe allows no refresh yet and the data it holds is stale: wait, then ask.
-			if retryAt.After(retryDeadline) {
-				return states, true, nil
-			}
-			if err := workflow.Sleep(ctx, retryAt.Sub(workflow.Now(ctx))); err != nil {
-				return nil, false, err
-			}
-		} else if inactive := inactiveAccounts(states); len(inactive) > 0 {
-			reactivated, err := u.awaitReactivation(ctx, accounts, reactivationDeadline)
-			if err != nil {
-				return nil, false, err
-			}
-			if !reactivated {
-				return u.status.Refresh, false, nil
-			}
-		} else {
-			return states, false, nil
-		}
-		round++
-		if states, err = u.requestRefresh(ctx, accounts, round); err != nil {
-			return nil, false, err
-		}
-	}
-}
-
-// requestRefresh asks for refresh round n. The idempotency key names the workflow and the
-// round, so it is stable across activity retries and worker restarts but differs between
-// applications and rounds.
-func (u *underwriting) requestRefresh(ctx workflow.Context, accounts []string, round int) ([]activities.AccountState, error) {
-	var state activities.RefreshState
-	key := fmt.Sprintf("%s/refresh/%d", workflow.GetInfo(ctx).WorkflowExecution.ID, round)
-	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RequestRefresh, activities.RefreshInput{
-		ApplicationID: u.in.ApplicationID, AccountIDs: accounts, IdempotencyKey: key,
-	}).Get(ctx, &state); err != nil {
-		return nil, fmt.Errorf("request refresh round %d: %w", round, err)
-	}
-	u.status.Refresh = state.Accounts
-	return state.Accounts, nil
-}
-
-// awaitRefresh waits until no active account has a pending refresh, or RefreshTimeout.
-func (u *underwriting) awaitRefresh(ctx workflow.Context, accounts []string, states []activities.AccountState) ([]activities.AccountState, error) {
-	deadline := workflow.Now(ctx).Add(RefreshTimeout)
-	poll := RefreshFirstPoll
-	for !allDone(states) {
-		remaining := deadline.Sub(workflow.Now(ctx))
-		if remaining <= 0 {
-			return states, nil
-		}
-		wait := min(poll, remaining)
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, wait)
-		sel := workflow.NewSelector(ctx)
-		for _, ch := range []workflow.ReceiveChannel{u.refreshed, u.statusCh} {
-			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) {
-				var sig AccountSignal
-				c.Receive(ctx, &sig)
-				drain(c)
-			})
-		}
-		sel.AddFuture(timer, func(workflow.Future) {
-			poll = min(2*poll, RefreshMaxPoll)
-		})
-		sel.Select(ctx)
-		cancelTimer()
-		var err error
-		if states, err = u.readRefreshStatus(ctx, accounts); err != nil {
-			return nil, err
-		}
-	}
-	return states, nil
-}
-
-// awaitReactivation waits until every inactive account is active again (the
-// account-status signal from the reactivated webhook, or a poll), or the deadline passes.
-// Disconnected accounts never come back: the applicant must link again.
-func (u *underwriting) awaitReactivation(ctx workflow.Context, accounts []string, deadline time.Time) (bool, error) {
-	for {
-		states := u.status.Refresh
-		if len(inactiveAccounts(states)) == 0 {
-			return true, nil
-		}
-		remaining := deadline.Sub(workflow.Now(ctx))
-		if remaining <= 0 || anyDisconnected(states) {
-			return false, nil
-		}
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, min(LinkPollInterval, remaining))
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(u.statusCh, func(c workflow.ReceiveChannel, _ bool) {
-			var sig AccountSignal
-			c.Receive(ctx, &sig)
-			drain(c)
-		})
-		sel.AddFuture(timer, func(workflow.Future) {})
-		sel.Select(ctx)
-		cancelTimer()
-		if _, err := u.readRefreshStatus(ctx, accounts); err != nil {
-			return false, err
-		}
-	}
-}
-
-func (u *underwriting) readRefreshStatus(ctx workflow.Context, accounts []string) ([]activities.AccountState, error) {
-	var state activities.RefreshState
-	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RefreshStatus, activities.RefreshStatusInput{
-		AccountIDs: accounts,
-	}).Get(ctx, &state); err != nil {
-		return nil, fmt.Errorf("read refresh status: %w", err)
-	}
-	u.status.Refresh = state.Accounts
-	return state.Accounts, nil
-}
-
-func (u *underwriting) reactivationTimeout() time.Duration {
-	if u.in.ReactivationTimeout > 0 {
-		return u.in.ReactivationTimeout
-	}
-	return DefaultReactivationTimeout
-}
-
-// withRetryAt copies each account's RetryAt from requested into states.
-func withRetryAt(states, requested []activities.AccountState) []activities.AccountState {
-	out := append([]activities.AccountState(nil), states...)
-	for i := range out {
-		for _, r := range requested {
-			if r.AccountID == out[i].AccountID && out[i].RetryAt.IsZero() {
-				out[i].RetryAt = r.RetryAt
-			}
-		}
-	}
-	return out
-}
-
-func latestRetryAt(states []activities.AccountState) time.Time {
-	var t time.Time
-	for _, s := range states {
-		if s.Active() && s.RetryAt.After(t) {
-			t = s.RetryAt
-		}
-	}
-	return t
-}
-
-func hasRetryAt(states []activities.AccountState) bool { return !latestRetryAt(states).IsZero() }
-
-func inactiveAccounts(states []activities.AccountState) []string {
-	var ids []string
-	for _, s := range states {
-		if !s.Active() {
-			ids = append(ids, s.AccountID)
-		}
-	}
-	return ids
-}
-
-func anyDisconnected(states []activities.AccountState) bool {
-	for _, s := range states {
-		if s.Status == "disconnected" {
-			return true
-		}
-	}
-	return false
-}
-
-func allDone(states []activities.AccountState) bool {
-	for _, s := range states {
-		if s.Status == "active" && !s.Done() {
-			return false
-		}
-	}
-	return true
 }
 
 // sync pulls every account's transactions and balance into Postgres, accounts in parallel.
@@ -511,53 +324,6 @@ func (u *underwriting) sync(ctx workflow.Context, accounts []string) error {
 	return errors.Join(errs...)
 }
 
-// record writes the decision and publishes it in the search attributes.
-func (u *underwriting) record(ctx workflow.Context, outcome string, scored *activities.ScoreResult, snap *activities.SnapshotRef) (UnderwriteResult, error) {
-	if err := u.setStage(ctx, StageRecording); err != nil {
-		return UnderwriteResult{}, err
-	}
-	info := workflow.GetInfo(ctx)
-	if err := workflow.ExecuteActivity(dbOptions(ctx), acts.RecordDecision, activities.RecordInput{
-		ApplicationID: u.in.ApplicationID,
-		WorkflowID:    info.WorkflowExecution.ID,
-		RunID:         info.WorkflowExecution.RunID,
-		Outcome:       outcome,
-		Score:         scored,
-		Snapshot:      snap,
-	}).Get(ctx, nil); err != nil {
-		return UnderwriteResult{}, fmt.Errorf("record decision: %w", err)
-	}
-	res := UnderwriteResult{ApplicationID: u.in.ApplicationID, Outcome: outcome}
-	updates := []temporal.SearchAttributeUpdate{SAOutcome.ValueSet(outcome)}
-	if scored != nil {
-		res.Score = scored.Decision.Score
-		res.PD = scored.Decision.PD
-		res.Reasons = scored.Decision.Reasons
-		if !scored.Decision.Unscored {
-			updates = append(updates, SAScore.ValueSet(int64(scored.Decision.Score)))
-		}
-	}
-	if snap != nil {
-		res.SnapshotID = snap.ID
-		res.ContentHash = snap.ContentHash
-	}
-	u.status.Outcome = outcome
-	u.status.Score = res.Score
-	u.status.Reasons = res.Reasons
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		return UnderwriteResult{}, fmt.Errorf("upsert outcome search attributes: %w", err)
-	}
-	if err := u.setStage(ctx, StageDecided); err != nil {
-		return UnderwriteResult{}, err
-	}
-	// Webhooks for a second linked account or a repeated delivery may still sit in the
-	// channels; the decision no longer depends on them.
-	drain(u.linked)
-	drain(u.refreshed)
-	drain(u.statusCh)
-	return res, nil
-}
-
 // setStage records the stage for the status query and the search attribute. The API reads
 // the stage with the status query, so stages cost no activity.
 func (u *underwriting) setStage(ctx workflow.Context, stage string) error {
@@ -568,12 +334,6 @@ func (u *underwriting) setStage(ctx workflow.Context, stage string) error {
 		return fmt.Errorf("upsert stage search attributes: %w", err)
 	}
 	return nil
-}
-
-// drain empties a signal channel: several webhooks for one change need one re-read.
-func drain(c workflow.ReceiveChannel) {
-	for c.ReceiveAsync(nil) {
-	}
 }
 
 func retryPolicy() *temporal.RetryPolicy {

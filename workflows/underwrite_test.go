@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
@@ -36,8 +37,10 @@ type harness struct {
 	env        *testsuite.TestWorkflowEnvironment
 	linked     []string // what the session shows once read
 	registered []activities.RegisterInput
-	scored     []activities.ScoreInput
-	recorded   []activities.RecordInput
+	decided    []activities.DecideInput
+	// oldWrites counts calls of Score and RecordDecision, the decision writers of runs
+	// started before changeOneDecisionWriter.
+	oldWrites int
 }
 
 func newHarness(t *testing.T, decision scoring.Decision) *harness {
@@ -61,14 +64,23 @@ func newHarness(t *testing.T, decision scoring.Decision) *harness {
 		activities.BalanceResult{AccountID: "fca_1", Present: true}, nil).Maybe()
 	h.env.OnActivity(acts.FreezeSnapshot, mock.Anything, mock.Anything).Return(
 		activities.SnapshotRef{ID: 7, ContentHash: "sha256:abc", Transactions: 150, Accounts: 1}, nil).Maybe()
+	h.env.OnActivity(acts.Decide, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DecideInput) (activities.DecideResult, error) {
+			h.decided = append(h.decided, in)
+			if in.SnapshotID == 0 {
+				return activities.DecideResult{Outcome: in.Outcome, Created: true}, nil
+			}
+			return activities.DecideResult{Outcome: decision.Outcome, Created: true,
+				Score: &activities.ScoreResult{Decision: activities.VerdictOf(decision)}}, nil
+		}).Maybe()
 	h.env.OnActivity(acts.Score, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ScoreInput) (activities.ScoreResult, error) {
-			h.scored = append(h.scored, in)
+		func(context.Context, activities.ScoreInput) (activities.ScoreResult, error) {
+			h.oldWrites++
 			return activities.ScoreResult{Decision: activities.VerdictOf(decision)}, nil
 		}).Maybe()
 	h.env.OnActivity(acts.RecordDecision, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordInput) (activities.RecordResult, error) {
-			h.recorded = append(h.recorded, in)
+		func(context.Context, activities.RecordInput) (activities.RecordResult, error) {
+			h.oldWrites++
 			return activities.RecordResult{Created: true}, nil
 		}).Maybe()
 	return h
@@ -115,12 +127,12 @@ func TestUnderwriteDecisionPaths(t *testing.T) {
 			require.Equal(t, tc.name, res.Outcome)
 			require.Equal(t, tc.score, res.Score)
 			require.Equal(t, int64(7), res.SnapshotID)
-			require.Len(t, h.recorded, 1)
-			require.Equal(t, tc.name, h.recorded[0].Outcome)
 			require.Equal(t, "underwrite/app-1", WorkflowID(testInput.ApplicationID))
-			require.Len(t, h.scored, 1)
-			require.False(t, h.scored[0].Operational.RefreshFailed)
-			require.Equal(t, scoring.Loan{AmountMinor: 300000, TermMonths: 12}, h.scored[0].Loan)
+			require.Len(t, h.decided, 1, "one activity writes the decision, once")
+			require.Zero(t, h.oldWrites, "Score and RecordDecision write no decision for a new run")
+			require.Equal(t, int64(7), h.decided[0].SnapshotID)
+			require.False(t, h.decided[0].Operational.RefreshFailed)
+			require.Equal(t, scoring.Loan{AmountMinor: 300000, TermMonths: 12}, h.decided[0].Loan)
 			h.env.AssertExpectations(t)
 		})
 	}
@@ -134,12 +146,11 @@ func TestUnderwriteLinkExpires(t *testing.T) {
 	h.env.ExecuteWorkflow(Underwrite, in)
 
 	res := h.result(t)
-	require.Equal(t, OutcomeExpired, res.Outcome)
-	require.Len(t, h.recorded, 1)
-	require.Equal(t, OutcomeExpired, h.recorded[0].Outcome)
-	require.Nil(t, h.recorded[0].Score)
-	require.Nil(t, h.recorded[0].Snapshot)
-	require.Empty(t, h.scored, "an expired application is never scored")
+	require.Equal(t, loan.OutcomeExpired, res.Outcome)
+	require.Len(t, h.decided, 1)
+	require.Equal(t, loan.OutcomeExpired, h.decided[0].Outcome)
+	require.Zero(t, h.decided[0].SnapshotID, "an expired application is never scored")
+	require.Zero(t, h.oldWrites)
 }
 
 func TestUnderwriteFailedRefreshIsScoredAsFailed(t *testing.T) {
@@ -156,8 +167,8 @@ func TestUnderwriteFailedRefreshIsScoredAsFailed(t *testing.T) {
 
 	res := h.result(t)
 	require.Equal(t, "refer", res.Outcome)
-	require.Len(t, h.scored, 1)
-	require.True(t, h.scored[0].Operational.RefreshFailed, "a failed refresh must reach the policy")
+	require.Len(t, h.decided, 1)
+	require.True(t, h.decided[0].Operational.RefreshFailed, "a failed refresh must reach the policy")
 }
 
 func TestUnderwritePollsWhenWebhooksNeverCome(t *testing.T) {
@@ -179,7 +190,7 @@ func TestUnderwritePollsWhenWebhooksNeverCome(t *testing.T) {
 	res := h.result(t)
 	require.Equal(t, "approve", res.Outcome)
 	require.Equal(t, 3, polls, "the workflow polls until the refresh is done")
-	require.False(t, h.scored[0].Operational.RefreshFailed)
+	require.False(t, h.decided[0].Operational.RefreshFailed)
 }
 
 func TestUnderwriteRefreshTimeoutIsAFailedRefresh(t *testing.T) {
@@ -193,7 +204,7 @@ func TestUnderwriteRefreshTimeoutIsAFailedRefresh(t *testing.T) {
 
 	res := h.result(t)
 	require.Equal(t, "refer", res.Outcome)
-	require.True(t, h.scored[0].Operational.RefreshFailed)
+	require.True(t, h.decided[0].Operational.RefreshFailed)
 }
 
 func TestUnderwriteStatusQueryAtEveryStage(t *testing.T) {
@@ -214,7 +225,7 @@ func TestUnderwriteStatusQueryAtEveryStage(t *testing.T) {
 	query()
 
 	h.result(t)
-	require.Equal(t, []string{StageAwaitingLink, StageDecided}, stages)
+	require.Equal(t, []string{loan.StageAwaitingLink, loan.StageDecided}, stages)
 }
 
 func TestUnderwriteRecordFailureFailsTheWorkflow(t *testing.T) {
@@ -222,8 +233,8 @@ func TestUnderwriteRecordFailureFailsTheWorkflow(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
 	env.OnActivity(acts.RegisterApplication, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.RecordDecision, mock.Anything, mock.Anything).Return(
-		activities.RecordResult{}, temporal.NewNonRetryableApplicationError("database gone", "Test", errors.New("database gone")))
+	env.OnActivity(acts.Decide, mock.Anything, mock.Anything).Return(
+		activities.DecideResult{}, temporal.NewNonRetryableApplicationError("database gone", "Test", errors.New("database gone")))
 	in := testInput
 	in.LinkTimeout = time.Minute
 	env.ExecuteWorkflow(Underwrite, in)
@@ -278,8 +289,8 @@ func TestUnderwriteWaitsForReactivation(t *testing.T) {
 	require.Equal(t, "approve", res.Outcome)
 	require.Equal(t, []string{"default-test-workflow-id/refresh/1", "default-test-workflow-id/refresh/2"}, keys,
 		"a reactivated account is refreshed again under a new key")
-	require.Zero(t, h.scored[0].Operational.InactiveAccounts)
-	require.False(t, h.scored[0].Operational.RefreshFailed)
+	require.Zero(t, h.decided[0].Operational.InactiveAccounts)
+	require.False(t, h.decided[0].Operational.RefreshFailed)
 }
 
 func TestUnderwriteRefersWhenAccountStaysInactive(t *testing.T) {
@@ -303,7 +314,7 @@ func TestUnderwriteRefersWhenAccountStaysInactive(t *testing.T) {
 			res := h.result(t)
 			require.Equal(t, "refer", res.Outcome)
 			require.Equal(t, 1, requests)
-			require.Equal(t, 1, h.scored[0].Operational.InactiveAccounts, "the policy sees the unusable account")
+			require.Equal(t, 1, h.decided[0].Operational.InactiveAccounts, "the policy sees the unusable account")
 			waited := h.env.Now().Sub(start)
 			if status == "inactive" {
 				require.GreaterOrEqual(t, waited, DefaultReactivationTimeout, "an inactive account gets its reactivation window")
@@ -341,7 +352,7 @@ func TestUnderwriteWaitsUntilRefreshIsAllowed(t *testing.T) {
 	require.Len(t, calls, 2)
 	require.False(t, calls[1].Before(retryAt), "the second request waits for next_refresh_available_at")
 	require.Equal(t, "default-test-workflow-id/refresh/2", keys[1])
-	require.False(t, h.scored[0].Operational.RefreshFailed)
+	require.False(t, h.decided[0].Operational.RefreshFailed)
 }
 
 func TestUnderwriteDoesNotWaitPastMaxRefreshDelay(t *testing.T) {
@@ -359,7 +370,7 @@ func TestUnderwriteDoesNotWaitPastMaxRefreshDelay(t *testing.T) {
 
 	require.Equal(t, "refer", h.result(t).Outcome)
 	require.Equal(t, 1, requests)
-	require.True(t, h.scored[0].Operational.RefreshFailed, "stale data that cannot be refreshed in time is a failed refresh")
+	require.True(t, h.decided[0].Operational.RefreshFailed, "stale data that cannot be refreshed in time is a failed refresh")
 }
 
 func TestUnderwriteReturningCustomerSkipsTheLink(t *testing.T) {
@@ -429,5 +440,5 @@ func TestUnderwriteWaitsForTheStaleAccountWhileAnotherRefreshes(t *testing.T) {
 	require.Equal(t, "approve", h.result(t).Outcome)
 	require.Len(t, rounds, 2, "B is refreshed once Stripe allows it")
 	require.False(t, rounds[1].Before(retryAt))
-	require.False(t, h.scored[0].Operational.RefreshFailed)
+	require.False(t, h.decided[0].Operational.RefreshFailed)
 }

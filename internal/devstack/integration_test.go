@@ -29,6 +29,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
@@ -123,7 +124,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	t.Run("search attributes are visible", func(t *testing.T) {
 		for _, r := range results {
 			q := fmt.Sprintf("ApplicationID = '%s' AND UnderwritingStage = '%s' AND UnderwritingOutcome = '%s'",
-				r.ApplicationID, workflows.StageDecided, r.Expected)
+				r.ApplicationID, loan.StageDecided, r.Expected)
 			require.Eventually(t, func() bool {
 				resp, err := stack.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q})
 				if err != nil || len(resp.Executions) != 1 {
@@ -201,7 +202,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 		st, code, err := GetApplication(ctx, hc, stack.APIURL, "it-retry")
 		require.NoError(t, err, code)
-		require.Equal(t, workflows.StageAwaitingLink, st.Stage)
+		require.Equal(t, loan.StageAwaitingLink, st.Stage)
 		require.Nil(t, st.Decision)
 	})
 
