@@ -228,100 +228,146 @@ func isCurrencyCode(s string) bool {
 
 // row converts one record; the error names the line and column.
 func (c columns) row(rec []string, line int, layout, currency string) (Row, *RowError) {
-	get := func(col column) (string, *RowError) {
-		if col.idx < 0 {
-			return "", nil
-		}
-		if col.idx >= len(rec) {
-			return "", &RowError{Line: line, Problem: fmt.Sprintf("has %d fields, the header has %d (column %s is missing)", len(rec), c.width, col.name)}
-		}
-		return strings.TrimSpace(rec[col.idx]), nil
-	}
-	fail := func(col column, v, problem string) (Row, *RowError) {
-		return Row{}, &RowError{Line: line, Column: col.name, Value: v, Problem: problem}
-	}
-	row := Row{Line: line, Currency: strings.ToLower(currency)}
-	if c.currency.idx >= 0 {
-		v, e := get(c.currency)
-		if e != nil {
-			return Row{}, e
-		}
-		if !isCurrencyCode(v) {
-			return fail(c.currency, v, "is not a three-letter ISO 4217 code")
-		}
-		row.Currency = strings.ToLower(v)
-	}
-	digits := MinorDigits(row.Currency)
-
-	v, e := get(c.date)
+	r := record{cols: c, rec: rec, line: line}
+	ccy, e := r.currency(currency)
 	if e != nil {
 		return Row{}, e
 	}
-	d, err := time.ParseInLocation(layout, v, time.UTC)
-	if err != nil {
-		return fail(c.date, v, "is not a date in the format "+layout)
+	row := Row{Line: line, Currency: ccy}
+	digits := MinorDigits(row.Currency)
+	if row.Date, e = r.date(layout); e != nil {
+		return Row{}, e
 	}
-	if d.Unix() < secondsPerDay {
-		return fail(c.date, v, "is before 1970-01-02")
-	}
-	row.Date = d
-
 	if c.amount.idx >= 0 {
-		v, e := get(c.amount)
-		if e != nil {
-			return Row{}, e
-		}
-		a, err := ParseMinor(v, digits)
-		if err != nil {
-			return fail(c.amount, v, err.Error())
-		}
-		row.Amount = a
+		row.Amount, e = r.minor(c.amount, digits)
 	} else {
-		dv, e := get(c.debit)
-		if e != nil {
-			return Row{}, e
-		}
-		cv, e := get(c.credit)
-		if e != nil {
-			return Row{}, e
-		}
-		var debit, credit int64
-		if dv != "" {
-			if debit, err = ParseMinor(dv, digits); err != nil {
-				return fail(c.debit, dv, err.Error())
-			}
-		}
-		if cv != "" {
-			if credit, err = ParseMinor(cv, digits); err != nil {
-				return fail(c.credit, cv, err.Error())
-			}
-		}
-		switch {
-		case dv == "" && cv == "":
-			return Row{}, &RowError{Line: line, Problem: fmt.Sprintf("columns %s and %s are both empty", c.debit.name, c.credit.name)}
-		case debit != 0 && credit != 0:
-			return fail(c.credit, cv, fmt.Sprintf("is set and so is column %s (%q): a row is a debit or a credit", c.debit.name, dv))
-		}
-		row.Amount = abs(credit) - abs(debit)
+		row.Amount, e = r.debitCredit(digits)
 	}
-
+	if e != nil {
+		return Row{}, e
+	}
 	if c.desc.idx >= 0 {
-		if row.Description, e = get(c.desc); e != nil {
+		if row.Description, e = r.get(c.desc); e != nil {
 			return Row{}, e
 		}
 	}
 	if c.balance.idx >= 0 {
-		v, e := get(c.balance)
-		if e != nil {
+		if row.Balance, e = r.minor(c.balance, digits); e != nil {
 			return Row{}, e
 		}
-		b, err := ParseMinor(v, digits)
-		if err != nil {
-			return fail(c.balance, v, err.Error())
-		}
-		row.Balance, row.HasBalance = b, true
+		row.HasBalance = true
 	}
 	return row, nil
+}
+
+// record is one data record with the columns that read it and the line it starts
+// on, which every RowError names.
+type record struct {
+	cols columns
+	rec  []string
+	line int
+}
+
+// get returns the trimmed value of col, "" for a column not mapped, or an error when
+// the record is too short to hold it.
+func (r record) get(col column) (string, *RowError) {
+	if col.idx < 0 {
+		return "", nil
+	}
+	if col.idx >= len(r.rec) {
+		return "", &RowError{Line: r.line, Problem: fmt.Sprintf("has %d fields, the header has %d (column %s is missing)", len(r.rec), r.cols.width, col.name)}
+	}
+	return strings.TrimSpace(r.rec[col.idx]), nil
+}
+
+// fail returns the error of value v of col.
+func (r record) fail(col column, v, problem string) *RowError {
+	return &RowError{Line: r.line, Column: col.name, Value: v, Problem: problem}
+}
+
+// currency returns the record's lower-case currency: the currency column's value,
+// which must be an ISO 4217 code, or def when no column is mapped.
+func (r record) currency(def string) (string, *RowError) {
+	if r.cols.currency.idx < 0 {
+		return strings.ToLower(def), nil
+	}
+	v, e := r.get(r.cols.currency)
+	if e != nil {
+		return "", e
+	}
+	if !isCurrencyCode(v) {
+		return "", r.fail(r.cols.currency, v, "is not a three-letter ISO 4217 code")
+	}
+	return strings.ToLower(v), nil
+}
+
+// date returns the record's date in layout, as UTC. A date before 1970-01-02 is an
+// error: Build needs a positive transacted_at, and the first row of 1970-01-01 would
+// get 0.
+func (r record) date(layout string) (time.Time, *RowError) {
+	v, e := r.get(r.cols.date)
+	if e != nil {
+		return time.Time{}, e
+	}
+	d, err := time.ParseInLocation(layout, v, time.UTC)
+	if err != nil {
+		return time.Time{}, r.fail(r.cols.date, v, "is not a date in the format "+layout)
+	}
+	if d.Unix() < secondsPerDay {
+		return time.Time{}, r.fail(r.cols.date, v, "is before 1970-01-02")
+	}
+	return d, nil
+}
+
+// minor returns the value of col in minor units of a currency with digits decimals.
+func (r record) minor(col column, digits int) (int64, *RowError) {
+	v, e := r.get(col)
+	if e != nil {
+		return 0, e
+	}
+	return r.parseMinor(col, v, digits)
+}
+
+// parseMinor parses value v of col in minor units; the error names col.
+func (r record) parseMinor(col column, v string, digits int) (int64, *RowError) {
+	a, err := ParseMinor(v, digits)
+	if err != nil {
+		return 0, r.fail(col, v, err.Error())
+	}
+	return a, nil
+}
+
+// debitCredit returns the signed amount of a record with a debit and a credit column
+// (credit − debit, signs of the values ignored). Exactly one of them must hold a
+// value: both empty, or both non-zero, is an error.
+func (r record) debitCredit(digits int) (int64, *RowError) {
+	c := r.cols
+	dv, e := r.get(c.debit)
+	if e != nil {
+		return 0, e
+	}
+	cv, e := r.get(c.credit)
+	if e != nil {
+		return 0, e
+	}
+	var debit, credit int64
+	if dv != "" {
+		if debit, e = r.parseMinor(c.debit, dv, digits); e != nil {
+			return 0, e
+		}
+	}
+	if cv != "" {
+		if credit, e = r.parseMinor(c.credit, cv, digits); e != nil {
+			return 0, e
+		}
+	}
+	switch {
+	case dv == "" && cv == "":
+		return 0, &RowError{Line: r.line, Problem: fmt.Sprintf("columns %s and %s are both empty", c.debit.name, c.credit.name)}
+	case debit != 0 && credit != 0:
+		return 0, r.fail(c.credit, cv, fmt.Sprintf("is set and so is column %s (%q): a row is a debit or a credit", c.debit.name, dv))
+	}
+	return abs(credit) - abs(debit), nil
 }
 
 // NewestFirst reports whether rows run from the newest date to the oldest (many banks

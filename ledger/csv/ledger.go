@@ -73,7 +73,7 @@ type Options struct {
 	InputOrderOnChainFailure bool
 }
 
-// The ledger file types live in internal/ledgerfile, shared with the pipeline's snapshots.
+// The ledger file types live in package ledger, shared with the pipeline's snapshots.
 type (
 	// File is a ledger file: the JSON document docs/ledger-format.md describes.
 	File = ledger.File
@@ -116,22 +116,48 @@ func Build(rows []Row, opt Options) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	sorted := make([]Row, len(rows))
+	sorted, withBalance, err := orderRows(rows, opt)
+	if err != nil {
+		return Entry{}, err
+	}
+	acct, err := buildAccount(sorted, withBalance, ccy, opt)
+	if err != nil {
+		return Entry{}, err
+	}
+	txs, err := buildTransactions(sorted, acct.ID, ccy)
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Account: acct, Transactions: txs}, nil
+}
+
+// orderRows returns a copy of rows sorted by date and time (stable) and, when they
+// carry running balances, each day in posting order (postingOrder). Either every row
+// has a running balance or none has; withBalance says which.
+func orderRows(rows []Row, opt Options) (sorted []Row, withBalance bool, err error) {
+	sorted = make([]Row, len(rows))
 	copy(sorted, rows)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Date.Before(sorted[j].Date) })
 
-	withBalance := sorted[0].HasBalance
+	withBalance = sorted[0].HasBalance
 	for _, r := range sorted {
 		if r.HasBalance != withBalance {
-			return Entry{}, fmt.Errorf("line %d: some rows have a running balance and others do not", r.Line)
+			return nil, false, fmt.Errorf("line %d: some rows have a running balance and others do not", r.Line)
 		}
 	}
 	if withBalance {
 		if sorted, err = postingOrder(sorted, opt); err != nil {
-			return Entry{}, err
+			return nil, false, err
 		}
 	}
+	return sorted, withBalance, nil
+}
 
+// buildAccount returns the account object of the sorted rows: opt.AccountID or an id
+// derived from the rows' content, a cash checking account, and its balance in ccy as
+// of opt.AsOf (default the end of the last row's day), from the running balances or
+// opt.CurrentBalance; without either, no balance.
+func buildAccount(sorted []Row, withBalance bool, ccy string, opt Options) (Account, error) {
 	acctID := opt.AccountID
 	if acctID == "" {
 		acctID = "fca_" + hashID(append([]string{"account"}, contentHashes(sorted)...)...)
@@ -159,11 +185,19 @@ func Build(rows []Row, opt Options) (Entry, error) {
 	}
 	if current != nil {
 		if asOf.Unix() <= 0 {
-			return Entry{}, fmt.Errorf("as-of %s: before 1970", asOf.Format(time.RFC3339))
+			return Account{}, fmt.Errorf("as-of %s: before 1970", asOf.Format(time.RFC3339))
 		}
 		acct.Balance = &Balance{AsOf: asOf.Unix(), Current: map[string]int64{ccy: *current}, Type: "cash"}
 	}
+	return acct, nil
+}
 
+// buildTransactions returns the posted transaction objects of the sorted rows on
+// account acctID, in order. A row dated at midnight gets midnight + its position in
+// the day in seconds, so the posting order survives; a time not after 1970 is an
+// error. Ids hash the account id with the row's Key or, without one, its content and
+// occurrence number, so the same input gives the same ids.
+func buildTransactions(sorted []Row, acctID, ccy string) ([]Transaction, error) {
 	refresh := "fctxnref_" + hashID("refresh", acctID)
 	txs := make([]Transaction, 0, len(sorted))
 	seen := map[string]int{}
@@ -178,7 +212,7 @@ func Build(rows []Row, opt Options) (Entry, error) {
 		}
 		pos++
 		if at.Unix() <= 0 {
-			return Entry{}, fmt.Errorf("line %d: date %s: before 1970", r.Line, at.Format(time.DateOnly))
+			return nil, fmt.Errorf("line %d: date %s: before 1970", r.Line, at.Format(time.DateOnly))
 		}
 		key := r.Key
 		if key == "" {
@@ -201,7 +235,7 @@ func Build(rows []Row, opt Options) (Entry, error) {
 			Updated:            ts,
 		})
 	}
-	return Entry{Account: acct, Transactions: txs}, nil
+	return txs, nil
 }
 
 // oneCurrency returns the single currency of rows (def for rows without one).
