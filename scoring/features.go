@@ -6,11 +6,10 @@ import (
 	"sort"
 	"time"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat"
 )
 
-// Versions recorded with every decision (§6 of the features reference).
+// Versions recorded with every decision (docs/features.md §6).
 const (
 	// featureSetBase names the feature definitions, stream parameters and time zone
 	// (UTC) in this package, without the categorisation rules.
@@ -50,6 +49,15 @@ const (
 	cvMeanEpsilon = 1.0
 	// incomeConsistencyShare: E4 counts months with income ≥ 80 % of the median month.
 	incomeConsistencyShare = 0.8
+	// incomeConsistencyMonths: E4 looks at the last 12 complete months, the longest
+	// window the catalogue allows (6–12 m).
+	incomeConsistencyMonths = 12
+	// minStdValues: a sample standard deviation (n − 1) needs two values, so the stds
+	// and CVs of E3 and G1 and the mean + 2σ test of I1 need at least two.
+	minStdValues = 2
+	// minSlopeMonths: the G3 slope needs three months; through two points it is only
+	// their difference.
+	minSlopeMonths = 3
 )
 
 // PolicyAPR is the annual percentage rate used to amortise the proposed loan for
@@ -234,41 +242,41 @@ type Features struct {
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
+// ptr returns a pointer to a copy of v.
 func ptr[T any](v T) *T { return &v }
 
 // undef collects the json names of undefined features and turns values into pointers:
 // a value that is not ok, NaN or ±Inf becomes nil and is listed.
 type undef []string
 
+// f returns &v, or nil with name listed when !ok or v is NaN or ±Inf.
 func (u *undef) f(name string, v float64, ok bool) *float64 {
-	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-		*u = append(*u, name)
+	return defined(u, name, v, ok && !math.IsNaN(v) && !math.IsInf(v, 0))
+}
+
+// i returns &v, or nil with name listed when !ok.
+func (u *undef) i(name string, v int, ok bool) *int { return defined(u, name, v, ok) }
+
+// i64 returns &v, or nil with name listed when !ok.
+func (u *undef) i64(name string, v int64, ok bool) *int64 { return defined(u, name, v, ok) }
+
+// defined returns &v when ok, else lists name in u and returns nil.
+func defined[T any](u *undef, name string, v T, ok bool) *T {
+	if !ok {
+		u.add(name)
 		return nil
 	}
 	return &v
 }
 
-func (u *undef) i(name string, v int, ok bool) *int {
-	if !ok {
-		*u = append(*u, name)
-		return nil
-	}
-	return &v
-}
-
-func (u *undef) i64(name string, v int64, ok bool) *int64 {
-	if !ok {
-		*u = append(*u, name)
-		return nil
-	}
-	return &v
-}
+// add lists names as undefined.
+func (u *undef) add(names ...string) { *u = append(*u, names...) }
 
 // ProposedPayment returns the level monthly payment, in minor units rounded up, that
 // amortises loan at PolicyAPR: P·r / (1 − (1 + r)^−n) with r = APR/12. It returns 0
 // for a non-positive amount or term.
 func ProposedPayment(loan Loan) int64 {
-	if loan.AmountMinor <= 0 || loan.TermMonths <= 0 || loan.AmountMinor > MaxAmountMinor || loan.TermMonths > maxTermMonths {
+	if !loan.valid() {
 		return 0
 	}
 	r := PolicyAPR / 12
@@ -282,12 +290,27 @@ func ComputeFeatures(l Ledger, cutoff time.Time, loan Loan) (Features, error) {
 	return ComputeFeaturesWith(l, cutoff, loan, FeatureOptions{})
 }
 
-// windows are the N-day windows of A5, B1, B2 and D1.
+// windows are the N-day windows (c − N days, c] of A5, B1, B2 and D1, in days; the
+// longest, 90 days, is also the window of A4 days_without_txn_90d, the own-transfer
+// count, D2, E6, G4 and I1–I3. featureState.win holds them in this order.
 var windows = [3]int64{30, 60, 90}
+
+// Indices into windows and featureState.win.
+const (
+	window30d = iota
+	window60d
+	window90d
+)
 
 // maxTermMonths bounds a loan's term: a hundred years is beyond any product, and keeps
 // the amortisation's powers finite.
 const maxTermMonths = 1200
+
+// valid reports whether the loan's amount and term are positive and within
+// MaxAmountMinor and maxTermMonths.
+func (l Loan) valid() bool {
+	return l.AmountMinor > 0 && l.TermMonths > 0 && l.AmountMinor <= MaxAmountMinor && l.TermMonths <= maxTermMonths
+}
 
 // ComputeFeaturesWith computes the feature vector of l as of the UTC day of cutoff for
 // the proposed loan, categorising with opts.Rules and detecting streams with
@@ -298,557 +321,75 @@ const maxTermMonths = 1200
 // ErrMixedCurrency for a ledger in several currencies, ErrAmountOutOfRange for an amount
 // beyond MaxAmountMinor, ErrInvalidLoan for a non-positive or out-of-range loan amount or
 // term.
+//
+// The work is one featureState, built once (normalised ledger, categorised history,
+// own transfers, streams, complete months, windows, balances), then one function per
+// catalogue group A–I. The groups run in catalogue order because later ones read
+// earlier results: H reads E2, F1 and F2, and I1 reads E2.
 func ComputeFeaturesWith(l Ledger, cutoff time.Time, loan Loan, opts FeatureOptions) (Features, error) {
-	if loan.AmountMinor <= 0 || loan.TermMonths <= 0 || loan.AmountMinor > MaxAmountMinor || loan.TermMonths > maxTermMonths {
+	if !loan.valid() {
 		return Features{}, fmt.Errorf("%w: amount %d, term %d months", ErrInvalidLoan, loan.AmountMinor, loan.TermMonths)
 	}
-	rules := defaultRules
-	if opts.Rules != nil {
-		rules = *opts.Rules
-	}
-	var so StreamOptions
-	if opts.Streams != nil {
-		so = *opts.Streams
-	}
-	so = so.withDefaults()
-	n, err := Normalize(l)
+	s, err := newFeatureState(l, dayOf(cutoff), opts)
 	if err != nil {
 		return Features{}, err
 	}
-	ccy, _ := ledgerCurrency(n) // checked by Normalize
-	c := dayOf(cutoff)
-	version := featureSetBase + "/" + rules.Version()
-	if !so.isDefault() {
-		version += "+" + so.String()
+	f := s.contextFeatures(loan)
+	var u undef
+	s.historyFeatures(&f, &u)       // A
+	s.flowFeatures(&f, &u)          // B
+	s.balanceFeatures(&f, &u)       // C
+	s.distressFeatures(&f, &u)      // D
+	s.incomeFeatures(&f, &u)        // E
+	s.obligationFeatures(&f, &u)    // F
+	s.volatilityFeatures(&f, &u)    // G
+	s.affordabilityFeatures(&f, &u) // H
+	s.otherRiskFeatures(&f, &u)     // I
+	sort.Strings(u)
+	f.Undefined = append([]string{}, u...)
+	return f, nil
+}
+
+// contextFeatures returns a vector holding the versions and the context fields: the
+// feature-set and rules versions, the cutoff, the currency, the newest balance as_of,
+// the account counts, the posted history's size, the pending current view (count and
+// Σ signed amount of pending cash transactions, the only place pending appears) and
+// the loan with its proposed payment. Empty input gives zeros and "".
+func (s *featureState) contextFeatures(loan Loan) Features {
+	version := featureSetBase + "/" + s.rules.Version()
+	if !s.streamOpts.isDefault() {
+		version += "+" + s.streamOpts.String()
 	}
+	ccy, _ := ledgerCurrency(s.ledger) // checked by Normalize
 	f := Features{
 		FeatureSetVersion:    version,
-		CategoryRulesVersion: rules.Version(),
-		Cutoff:               dayString(c),
+		CategoryRulesVersion: s.rules.Version(),
+		Cutoff:               dayString(s.c),
 		Currency:             ccy,
+		PostedTxnCount:       len(s.hist),
 		LoanAmount:           loan.AmountMinor,
 		LoanTermMonths:       loan.TermMonths,
 		PolicyAPR:            PolicyAPR,
 		ProposedPayment:      ProposedPayment(loan),
-		MonthlyCashFlow:      []MonthlyCashFlow{},
-		IncomeStreams:        []Stream{},
-		OutflowStreams:       []Stream{},
-		InflowByCategory90d:  map[Category]int64{},
-		OutflowByCategory90d: map[Category]int64{},
 	}
-	var u undef
-	cash := map[string]bool{}
-	for _, a := range n.Accounts {
+	for _, a := range s.ledger.Accounts {
 		if a.Status != "" && a.Status != "active" {
 			f.InactiveAccounts++
 		}
-		if !isCash(a) {
-			continue
+		if isCash(a) {
+			f.CashAccounts++
 		}
-		cash[a.ID] = true
-		f.CashAccounts++
 	}
-	if asOf := LatestAsOf(n); !asOf.IsZero() {
+	if asOf := LatestAsOf(s.ledger); !asOf.IsZero() {
 		f.BalanceAsOf = asOf.Format(time.RFC3339)
 	}
-
-	// History: posted cash transactions dated on or before the cutoff day.
-	hist := make([]Transaction, 0, len(n.Transactions))
-	var days []int64
-	for _, t := range n.Transactions {
-		if !cash[t.AccountID] {
-			continue
-		}
-		if t.Status == StatusPending {
+	for _, t := range s.ledger.Transactions {
+		if s.cash[t.AccountID] && t.Status == StatusPending {
 			f.PendingTxnCount++
 			f.PendingNetAmount += t.Amount
-			continue
-		}
-		if d := dayOf(t.TransactedAt); t.Status == StatusPosted && d <= c {
-			hist = append(hist, t)
-			days = append(days, d)
 		}
 	}
-	nh := len(hist)
-	f.PostedTxnCount = nh
-
-	// Categorise once per transaction; own transfers; flows.
-	cats := make([]Category, nh)
-	transferish := make([]bool, nh)
-	type catKey struct {
-		desc string
-		sign int64
-	}
-	wordsCache := map[string]string{}
-	catCache := map[catKey]Category{}
-	for i := range hist {
-		t := &hist[i]
-		w, ok := wordsCache[t.Description]
-		if !ok {
-			w = " " + wordsOf(t.Description) + " "
-			wordsCache[t.Description] = w
-		}
-		k := catKey{t.Description, sign(t.Amount)}
-		cat, ok := catCache[k]
-		if !ok || rules.hasBounds {
-			cat = rules.categorise(*t, w, "")
-			if !rules.hasBounds {
-				catCache[k] = cat
-			}
-		}
-		cats[i] = cat
-		transferish[i] = cat == CategoryTransfer || containsPadded(w, transferPadded)
-	}
-	own := matchOwnTransfers(hist, days, transferish)
-	flow := make([]bool, nh) // counts as inflow or outflow (B1/B2)
-	for i := range hist {
-		flow[i] = !own[i] && !isFeeReversal(cats[i])
-	}
-
-	// E1, F2: recurring streams over flows.
-	inC := make([]streamInput, 0, nh)
-	outC := make([]streamInput, 0, nh)
-	keyCache := map[string]string{}
-	for i := range hist {
-		t := &hist[i]
-		if !flow[i] || t.Amount == 0 {
-			continue
-		}
-		key, ok := keyCache[t.Description]
-		if !ok {
-			key = normaliseDescription(t.Description)
-			keyCache[t.Description] = key
-		}
-		if t.Amount > 0 {
-			if !nonIncomeInflow[cats[i]] {
-				inC = append(inC, streamInput{t: t, cat: cats[i], key: key, day: days[i], size: t.Amount})
-			}
-		} else {
-			outC = append(outC, streamInput{t: t, cat: cats[i], key: key, day: days[i], size: -t.Amount})
-		}
-	}
-	if s := detectStreams(inC, c, DirectionInflow, so.InflowAmountBand, so.OnCadenceDays); s != nil {
-		f.IncomeStreams = s
-	}
-	if s := detectStreams(outC, c, DirectionOutflow, so.OutflowAmountBand, so.OnCadenceDays); s != nil {
-		f.OutflowStreams = s
-	}
-	inStream := map[string]bool{} // ids of MATURE income-stream occurrences
-	var primary *Stream           // E7: the largest active MATURE stream, else the largest MATURE
-	for i := range f.IncomeStreams {
-		s := &f.IncomeStreams[i]
-		if s.Status != StreamMature {
-			continue
-		}
-		for _, id := range s.TransactionIDs {
-			inStream[id] = true
-		}
-		if s.IsActive {
-			f.MonthlyIncomeEst += s.MonthlyAmount
-		}
-		if primary == nil || (s.IsActive && !primary.IsActive) {
-			primary = s
-		}
-	}
-	for _, s := range f.OutflowStreams {
-		if s.Status == StreamMature && s.IsActive && obligationCategories[s.Category] {
-			f.RecurringObligationsMonthly += s.MonthlyAmount
-		}
-	}
-	f.DaysSinceLastIncome = u.i("days_since_last_income", 0, primary != nil)
-	f.NextIncomeDate = nil
-	if primary != nil {
-		*f.DaysSinceLastIncome = int(c - dayOf(mustDay(primary.LastDate)))
-		f.NextIncomeDate = ptr(primary.PredictedNextDate)
-	} else {
-		u = append(u, "next_income_date")
-	}
-
-	// A1–A4.
-	lastIn, lastOut := int64(math.MinInt64), int64(math.MinInt64)
-	if nh > 0 {
-		first, last := days[0], days[nh-1]
-		f.MonthsOfHistory = round4(float64(last-first) / daysPerMonth)
-		f.DaysSinceLastTxn = ptr(int(c - last))
-		distinct, distinct90, gap := 0, 0, int64(0)
-		for i, d := range days {
-			if i > 0 && d == days[i-1] {
-				continue
-			}
-			distinct++
-			if c-d < 90 {
-				distinct90++
-			}
-			if i > 0 {
-				gap = max(gap, d-days[i-1])
-			}
-		}
-		f.LongestGapDays = u.i("longest_gap_days", int(gap), distinct >= 2)
-		f.DaysWithoutTxn = ptr(int(c-first+1) - distinct)
-		f.DaysWithoutTxn90d = 90 - distinct90
-	} else {
-		u = append(u, "days_since_last_txn", "longest_gap_days", "days_without_txn")
-		f.DaysWithoutTxn90d = 90
-	}
-	for i, t := range hist {
-		if t.Amount > 0 {
-			lastIn = days[i]
-		} else if t.Amount < 0 {
-			lastOut = days[i]
-		}
-	}
-	f.DaysSinceLastInflow = u.i("days_since_last_inflow", int(c-lastIn), lastIn != math.MinInt64)
-	f.DaysSinceLastOutflow = u.i("days_since_last_outflow", int(c-lastOut), lastOut != math.MinInt64)
-
-	// Complete calendar months since the oldest posted transaction (B3–B5, E3–E5, F1, G1, G3).
-	var months []month
-	if nh > 0 {
-		months = completeMonths(days[0], c, 0)
-	}
-	mIdx := make(map[int64]int, len(months))
-	ms := make([]MonthlyCashFlow, len(months))
-	for i, m := range months {
-		mIdx[m.start] = i
-		ms[i].Month = dayTime(m.start).Format("2006-01")
-	}
-	f.CompleteMonthsTxn = countMonthsWithTxn(days, c)
-
-	// One pass over the history for windows, categories and months.
-	var cntIn, cntOut [3]int
-	var sumIn, sumOut [3]int64
-	var fees, revs [3]int
-	feesAll, revsAll := 0, 0
-	lastNSF := int64(math.MinInt64)
-	var payroll90, cashDep90 int64
-	var deposits90 []float64
-	var dailyNet [90]float64 // by age (c − day)
-	prevDay := int64(math.MinInt64)
-	for i := range hist {
-		t := &hist[i]
-		d, cat := days[i], cats[i]
-		age := c - d
-		mi, inMonth := -1, false
-		if len(months) > 0 && d >= months[0].start && d <= months[len(months)-1].end {
-			mi, inMonth = mIdx[monthStart(d)]
-		}
-		if inMonth {
-			ms[mi].TxnCount++
-			if prevDay != math.MinInt64 && d != prevDay {
-				ms[mi].LongestGapDays = max(ms[mi].LongestGapDays, int(d-prevDay))
-			}
-		}
-		prevDay = d
-		if own[i] && age < 90 {
-			f.OwnTransfers90d++
-		}
-		if isNSFODFee(cat) {
-			lastNSF = d
-			feesAll++
-			for k, w := range windows {
-				if age < w {
-					fees[k]++
-				}
-			}
-		}
-		if isFeeReversal(cat) {
-			revsAll++
-			for k, w := range windows {
-				if age < w {
-					revs[k]++
-				}
-			}
-		}
-		if cat == CategoryReturnedItem && age < 90 {
-			f.ReturnedItems90d++
-		}
-		if !flow[i] {
-			continue
-		}
-		if age < 90 {
-			dailyNet[age] += float64(t.Amount)
-		}
-		if t.Amount > 0 {
-			for k, w := range windows {
-				if age < w {
-					cntIn[k]++
-					sumIn[k] += t.Amount
-				}
-			}
-			if age < 90 {
-				deposits90 = append(deposits90, float64(t.Amount))
-				f.InflowByCategory90d[cat] += t.Amount
-				switch cat {
-				case CategoryPayroll:
-					payroll90 += t.Amount
-				case CategoryCashDeposit:
-					cashDep90 += t.Amount
-				}
-			}
-			if inMonth {
-				ms[mi].Inflow += t.Amount
-				if inStream[t.ID] {
-					ms[mi].Income += t.Amount
-				}
-			}
-		} else if t.Amount < 0 {
-			out := -t.Amount
-			for k, w := range windows {
-				if age < w {
-					cntOut[k]++
-					sumOut[k] += out
-				}
-			}
-			if age < 90 {
-				f.OutflowByCategory90d[cat] += out
-				switch cat {
-				case CategoryGambling:
-					f.RiskGambling90d += out
-				case CategoryPaydayLender:
-					f.RiskPayday90d += out
-				case CategoryMCA:
-					f.RiskMCA90d += out
-				case CategoryCollections:
-					f.RiskCollections90d += out
-				}
-			}
-			if inMonth {
-				ms[mi].Outflow += out
-				if debtCategories[cat] {
-					ms[mi].DebtPayments += out
-					ms[mi].Obligations += out
-				} else if obligationCategories[cat] {
-					ms[mi].Obligations += out
-				}
-			}
-		}
-	}
-	f.TxnCountIn30d, f.TxnCountIn60d, f.TxnCountIn90d = cntIn[0], cntIn[1], cntIn[2]
-	f.TxnCountOut30d, f.TxnCountOut60d, f.TxnCountOut90d = cntOut[0], cntOut[1], cntOut[2]
-	f.InflowTotal30d, f.InflowTotal60d, f.InflowTotal90d = sumIn[0], sumIn[1], sumIn[2]
-	f.OutflowTotal30d, f.OutflowTotal60d, f.OutflowTotal90d = sumOut[0], sumOut[1], sumOut[2]
-	f.NSFFeeCount30d = max(0, fees[0]-revs[0])
-	f.NSFFeeCount60d = max(0, fees[1]-revs[1])
-	f.NSFFeeCount90d = max(0, fees[2]-revs[2])
-	f.NSFFeeCountTotal = max(0, feesAll-revsAll)
-	f.DaysSinceLastNSF = u.i("days_since_last_nsf", int(c-lastNSF), lastNSF != math.MinInt64)
-
-	// B3–B5, E3–E5, F1, G1, G3 over the complete months.
-	for i := range ms {
-		ms[i].Net = ms[i].Inflow - ms[i].Outflow
-	}
-	if len(ms) > monthlySeriesMonths {
-		f.MonthlyCashFlow = append(f.MonthlyCashFlow, ms[len(ms)-monthlySeriesMonths:]...)
-	} else {
-		f.MonthlyCashFlow = append(f.MonthlyCashFlow, ms...)
-	}
-	tail := func(k int) []MonthlyCashFlow { return ms[max(0, len(ms)-k):] }
-	series := func(m []MonthlyCashFlow, get func(MonthlyCashFlow) int64) []float64 {
-		x := make([]float64, len(m))
-		for i, v := range m {
-			x[i] = float64(get(v))
-		}
-		return x
-	}
-	net := func(m MonthlyCashFlow) int64 { return m.Net }
-	for _, w := range []struct {
-		k            int
-		mean, median **float64
-		mName, dName string
-	}{
-		{3, &f.NetCashFlowMean3m, &f.NetCashFlowMed3m, "net_cash_flow_mean_3m", "net_cash_flow_median_3m"},
-		{6, &f.NetCashFlowMean, &f.NetCashFlowMedian, "net_cash_flow_mean_6m", "net_cash_flow_median_6m"},
-		{12, &f.NetCashFlowMean12, &f.NetCashFlowMed12, "net_cash_flow_mean_12m", "net_cash_flow_median_12m"},
-	} {
-		x := series(tail(w.k), net)
-		*w.mean = u.f(w.mName, round2(meanOf(x)), len(x) > 0)
-		*w.median = u.f(w.dName, round2(quantile(0.5, x)), len(x) > 0)
-	}
-	fcf := func(m MonthlyCashFlow) int64 { return m.Income - m.Obligations }
-	x3, x6 := series(tail(3), fcf), series(tail(6), fcf)
-	f.FreeCashFlowAvg3m = u.f("free_cash_flow_avg_3m", round2(meanOf(x3)), len(x3) > 0)
-	f.FreeCashFlowAvg6m = u.f("free_cash_flow_avg_6m", round2(meanOf(x6)), len(x6) > 0)
-
-	m6 := tail(monthlyWindowMonths)
-	inc6 := series(m6, func(m MonthlyCashFlow) int64 { return m.Income })
-	incMean, incStd := meanStd(inc6)
-	f.IncomeCV = u.f("income_cv", round4(incStd/incMean), len(inc6) >= 2 && incMean >= cvMeanEpsilon)
-
-	inc12 := series(tail(12), func(m MonthlyCashFlow) int64 { return m.Income })
-	if len(inc12) > 0 {
-		med := quantile(0.5, inc12)
-		ok := 0
-		for _, v := range inc12 {
-			if v > 0 && v >= incomeConsistencyShare*med {
-				ok++
-			}
-		}
-		f.IncomeConsistency = ptr(round4(float64(ok) / float64(len(inc12))))
-	} else {
-		u = append(u, "income_consistency")
-	}
-	for i := len(ms) - 1; i >= 0 && ms[i].Income > 0; i-- {
-		f.ConsecutiveIncomeMonths++
-	}
-	debt3 := series(tail(3), func(m MonthlyCashFlow) int64 { return m.DebtPayments })
-	f.DebtPaymentsMonthly = u.i64("debt_payments_monthly", int64(math.Round(meanOf(debt3))), len(debt3) > 0)
-
-	in6 := series(m6, func(m MonthlyCashFlow) int64 { return m.Inflow })
-	out6 := series(m6, func(m MonthlyCashFlow) int64 { return m.Outflow })
-	net6 := series(m6, net)
-	for _, g := range []struct {
-		x          []float64
-		cv, std    **float64
-		cvN, stdN  string
-		signChange bool
-	}{
-		{in6, &f.InflowCV6m, &f.InflowStd6m, "inflow_cv_6m", "inflow_std_6m", false},
-		{out6, &f.OutflowCV6m, &f.OutflowStd6m, "outflow_cv_6m", "outflow_std_6m", false},
-		{net6, &f.NetFlowCV6m, &f.NetFlowStd6m, "net_flow_cv_6m", "net_flow_std_6m", changesSign(net6)},
-	} {
-		mean, std := meanStd(g.x)
-		*g.std = u.f(g.stdN, round2(std), len(g.x) >= 2)
-		*g.cv = u.f(g.cvN, round4(std/math.Abs(mean)), len(g.x) >= 2 && !g.signChange && math.Abs(mean) >= cvMeanEpsilon)
-	}
-	inMean := meanOf(in6)
-	if len(net6) >= 3 && inMean >= cvMeanEpsilon {
-		xs := make([]float64, len(net6))
-		for i := range xs {
-			xs[i] = float64(i)
-		}
-		_, beta := stat.LinearRegression(xs, net6, nil, false)
-		f.NetFlowTrendSlope6m = u.f("net_flow_trend_slope_6m", round4(beta/inMean), true)
-	} else {
-		u = append(u, "net_flow_trend_slope_6m")
-	}
-
-	// G4 from daily net flows (chronological: oldest first).
-	for _, w := range []struct {
-		n    int
-		dst  **float64
-		name string
-	}{{30, &f.CashFlowTrend30d, "cash_flow_trend_30d"}, {60, &f.CashFlowTrend60d, "cash_flow_trend_60d"},
-		{90, &f.CashFlowTrend90d, "cash_flow_trend_90d"}} {
-		x := make([]float64, w.n)
-		for age := 0; age < w.n; age++ {
-			x[w.n-1-age] = dailyNet[age]
-		}
-		std := stat.StdDev(x, nil)
-		h := w.n / 2
-		trend := (stat.Mean(x[:h], nil) - stat.Mean(x[h:], nil)) / std
-		*w.dst = u.f(w.name, round4(trend), nh > 0 && std > 0)
-	}
-
-	// C1–C6 and G2 from the combined EOD series.
-	bal := dailyBalances(n, c-balanceSeriesDays+1, c)
-	if eod := bal.Combined.EOD; len(eod) > 0 {
-		x := make([]float64, len(eod))
-		for i, v := range eod {
-			x[i] = float64(v)
-		}
-		last := func(k int) []float64 { return x[len(x)-k:] }
-		f.AvgDailyBalance30d = ptr(round2(stat.Mean(last(30), nil)))
-		f.AvgDailyBalance90d = ptr(round2(stat.Mean(last(90), nil)))
-		f.AvgDailyBalance180d = ptr(round2(stat.Mean(x, nil)))
-		f.MinEODBalance30d = ptr(int64(floats.Min(last(30)))) // exact: |EOD| < 2^53
-		f.MinEODBalance90d = ptr(int64(floats.Min(last(90))))
-		f.DaysNegative30d = ptr(countNegative(eod[len(eod)-30:]))
-		f.DaysNegative90d = ptr(countNegative(eod[len(eod)-90:]))
-		q := func(xs []float64, p10, p50, p90 **int64) {
-			s := append([]float64(nil), xs...)
-			sort.Float64s(s) // stat.Quantile panics on unsorted input
-			*p10 = ptr(int64(stat.Quantile(0.10, stat.Empirical, s, nil)))
-			*p50 = ptr(int64(stat.Quantile(0.50, stat.Empirical, s, nil)))
-			*p90 = ptr(int64(stat.Quantile(0.90, stat.Empirical, s, nil)))
-		}
-		nx := len(x)
-		q(last(30), &f.EODP10_30d, &f.EODP50_30d, &f.EODP90_30d)
-		q(last(60), &f.EODP10_60d, &f.EODP50_60d, &f.EODP90_60d)
-		q(last(90), &f.EODP10_90d, &f.EODP50_90d, &f.EODP90_90d)
-		q(x[nx-60:nx-30], &f.EODP10_31to60d, &f.EODP50_31to60d, &f.EODP90_31to60d)
-		q(x[nx-90:nx-60], &f.EODP10_61to90d, &f.EODP50_61to90d, &f.EODP90_61to90d)
-		end := eod[len(eod)-1]
-		for _, w := range []struct {
-			n    int
-			dst  **float64
-			name string
-		}{{30, &f.BalanceTrend30d, "balance_trend_ratio_30d"}, {60, &f.BalanceTrend60d, "balance_trend_ratio_60d"},
-			{90, &f.BalanceTrend90d, "balance_trend_ratio_90d"}} {
-			den := eod[len(eod)-1-w.n]
-			*w.dst = u.f(w.name, round4(float64(end)/float64(den)), den > 0)
-		}
-		adb := stat.Mean(last(90), nil)
-		f.BalanceVolatility90d = u.f("balance_volatility_90d", round4(stat.StdDev(last(90), nil)/adb), adb >= cvMeanEpsilon)
-		s := append([]float64(nil), last(90)...)
-		sort.Float64s(s)
-		f.BalanceIQR90d = ptr(int64(stat.Quantile(0.75, stat.Empirical, s, nil) - stat.Quantile(0.25, stat.Empirical, s, nil)))
-		var cur, avail int64
-		for _, a := range n.Accounts {
-			if !cash[a.ID] || !a.HasBalance {
-				continue
-			}
-			cur += a.Current
-			if a.Available != nil {
-				avail += *a.Available
-			} else {
-				avail += a.Current // no holds reported: available = current
-			}
-		}
-		f.CurrentBalance = ptr(cur)
-		f.CurrentAvailable = ptr(avail)
-	} else {
-		u = append(u, "avg_daily_balance_30d", "avg_daily_balance_90d", "avg_daily_balance_180d",
-			"min_eod_balance_30d", "min_eod_balance_90d", "days_negative_balance_30d", "days_negative_balance_90d",
-			"balance_trend_ratio_30d", "balance_trend_ratio_60d", "balance_trend_ratio_90d",
-			"balance_volatility_90d", "balance_iqr_90d", "current_balance", "current_available_balance")
-		for _, w := range []string{"30d", "60d", "90d", "31_60d", "61_90d"} {
-			for _, p := range []string{"p10", "p50", "p90"} {
-				u = append(u, "eod_balance_"+p+"_"+w)
-			}
-		}
-	}
-
-	// E6, I2: shares of the 90-day inflow.
-	f.PayrollShare90d = u.f("payroll_share_of_inflow_90d", round4(float64(payroll90)/float64(f.InflowTotal90d)), f.InflowTotal90d > 0)
-	f.CashDepositShare90d = u.f("cash_deposit_share_90d", round4(float64(cashDep90)/float64(f.InflowTotal90d)), f.InflowTotal90d > 0)
-
-	// I1: large deposits that no MATURE income stream explains.
-	var depMean, depStd float64
-	useSigma := len(deposits90) >= 2
-	if useSigma {
-		depMean, depStd = stat.MeanStdDev(deposits90, nil)
-	}
-	for i := range hist {
-		t := &hist[i]
-		age := c - days[i]
-		if t.Amount <= 0 || !flow[i] || inStream[t.ID] || nonIncomeInflow[cats[i]] || age >= 90 || t.Amount < LargeDepositFloorMinor {
-			continue
-		}
-		a := float64(t.Amount)
-		if (f.MonthlyIncomeEst > 0 && a > largeDepositIncomeShare*float64(f.MonthlyIncomeEst)) ||
-			(useSigma && a > depMean+largeDepositSigmas*depStd) {
-			f.LargeDeposits90d++
-			if age < 60 {
-				f.LargeDeposits60d++
-			}
-		}
-	}
-
-	// H1–H3.
-	f.PaymentToIncome = u.f("payment_to_income", round4(float64(f.ProposedPayment)/float64(f.MonthlyIncomeEst)), f.MonthlyIncomeEst > 0)
-	if f.DebtPaymentsMonthly != nil {
-		free := f.MonthlyIncomeEst - f.RecurringObligationsMonthly - *f.DebtPaymentsMonthly
-		f.DSCRRequested = ptr(round4(float64(free) / float64(f.ProposedPayment)))
-		f.ResidualIncome = ptr(free - f.ProposedPayment)
-	} else {
-		u = append(u, "dscr_requested", "residual_income_after_payment")
-	}
-
-	// I4: FC v76 exposes no account opening date.
-	u = append(u, "account_age_days")
-
-	sort.Strings(u)
-	f.Undefined = append([]string{}, u...)
-	return f, nil
+	return f
 }
 
 // sign returns −1, 0 or 1.
@@ -892,9 +433,14 @@ func quantile(p float64, x []float64) float64 {
 	if len(x) == 0 {
 		return 0
 	}
+	return stat.Quantile(p, stat.Empirical, sortedCopy(x), nil)
+}
+
+// sortedCopy returns a sorted copy of x: stat.Quantile panics on unsorted input.
+func sortedCopy(x []float64) []float64 {
 	s := append([]float64(nil), x...)
-	sort.Float64s(s) // stat.Quantile panics on unsorted input
-	return stat.Quantile(p, stat.Empirical, s, nil)
+	sort.Float64s(s)
+	return s
 }
 
 // changesSign reports whether x holds both a positive and a negative value (or zero
@@ -914,67 +460,12 @@ func changesSign(x []float64) bool {
 	return (pos && neg) || (zero && (pos || neg))
 }
 
+// countNegative counts the days with a negative EOD balance (C4).
 func countNegative(eod []int64) int {
 	n := 0
 	for _, v := range eod {
 		if v < 0 {
 			n++
-		}
-	}
-	return n
-}
-
-type month struct{ start, end int64 } // day numbers, inclusive
-
-// monthStart returns the day number of the first day of d's calendar month.
-func monthStart(d int64) int64 {
-	t := dayTime(d)
-	return dayOf(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC))
-}
-
-// lastCompleteMonthEnd returns the last day of the newest calendar month that is
-// complete at cutoff day c: the cutoff month itself when c is its last day, otherwise
-// the month before.
-func lastCompleteMonthEnd(c int64) int64 {
-	if monthStart(c+1) == c+1 {
-		return c
-	}
-	return monthStart(c) - 1
-}
-
-// completeMonths returns the complete calendar months ending at or before cutoff day
-// c whose first day is not before day first (a month the history only partly covers
-// would understate flows), oldest first; at most limit months when limit > 0.
-func completeMonths(first, c int64, limit int) []month {
-	var out []month
-	end := lastCompleteMonthEnd(c)
-	for limit <= 0 || len(out) < limit {
-		start := monthStart(end)
-		if start < first {
-			break
-		}
-		out = append(out, month{start, end})
-		end = start - 1
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
-}
-
-// countMonthsWithTxn counts complete calendar months (ending ≤ cutoff day c) with at
-// least one posted transaction (A1, count variant); days are sorted.
-func countMonthsWithTxn(days []int64, c int64) int {
-	end := lastCompleteMonthEnd(c)
-	n := 0
-	prev := int64(math.MinInt64)
-	for _, d := range days {
-		if d > end {
-			break
-		}
-		if ms := monthStart(d); ms != prev {
-			n++
-			prev = ms
 		}
 	}
 	return n

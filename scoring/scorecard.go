@@ -91,7 +91,7 @@ type Reason struct {
 	Text    string `json:"text"`
 	Feature string `json:"feature"`
 	Value   string `json:"value"`
-	// Reference is what the value was measured against (§5 of the reference): the
+	// Reference is what the value was measured against (docs/features.md §5): the
 	// failed condition of a rule, or the range of a characteristic's best bin.
 	Reference  string  `json:"reference,omitempty"`
 	PointsLost float64 `json:"points_lost"`
