@@ -1,12 +1,13 @@
 package scoring
 
 import (
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -231,13 +232,7 @@ func compileRules(version string, rules []CategoryRule) (CategoryRules, error) {
 		out.rules = append(out.rules, c)
 		out.hasBounds = out.hasBounds || r.MinAmount != nil || r.MaxAmount != nil
 	}
-	sort.SliceStable(out.rules, func(i, j int) bool {
-		a, b := out.rules[i], out.rules[j]
-		if a.Priority != b.Priority {
-			return a.Priority > b.Priority
-		}
-		return a.ID < b.ID
-	})
+	out.sortRules()
 	return out, nil
 }
 
@@ -258,14 +253,20 @@ func MergeCategoryRules(base, user CategoryRules) CategoryRules {
 		out.rules = append(out.rules, r)
 		out.hasBounds = out.hasBounds || r.MinAmount != nil || r.MaxAmount != nil
 	}
-	sort.Slice(out.rules, func(i, j int) bool {
-		a, b := out.rules[i], out.rules[j]
-		if a.Priority != b.Priority {
-			return a.Priority > b.Priority
-		}
-		return a.ID < b.ID
-	})
+	out.sortRules()
 	return out
+}
+
+// sortRules orders the rules by priority, highest first, then by id. Ids are unique
+// within a rule set, so the order is total and the first match never depends on the
+// file's or the map's order.
+func (c *CategoryRules) sortRules() {
+	slices.SortFunc(c.rules, func(a, b compiledRule) int {
+		if a.Priority != b.Priority {
+			return cmp.Compare(b.Priority, a.Priority)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // LoadUserCategoryRules loads a user rules file and merges it over the default rules
