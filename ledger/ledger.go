@@ -345,6 +345,20 @@ func (t Transaction) validate(p, accountID string) error {
 	}
 }
 
+// SecondsPerDay is the length of a calendar day in the project's time zone, UTC (part
+// of the feature-set version): a day is exactly 86 400 s.
+const SecondsPerDay = 86400
+
+// Day returns the UTC calendar day of Unix time unix as days since 1970-01-01, rounding
+// towards the past for times before 1970.
+func Day(unix int64) int64 {
+	d := unix / SecondsPerDay
+	if unix%SecondsPerDay < 0 {
+		d--
+	}
+	return d
+}
+
 // InRange reports whether |v| ≤ MaxAmountMinor.
 func InRange(v int64) bool { return v >= -MaxAmountMinor && v <= MaxAmountMinor }
 

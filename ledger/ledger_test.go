@@ -102,3 +102,13 @@ func TestAnchor(t *testing.T) {
 	require.Equal(t, int64(80), f.Anchor(), "without balances, the newest transaction time")
 	require.Zero(t, ledger.File{}.Anchor())
 }
+
+func TestDay(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ unix, want int64 }{
+		{0, 0}, {86399, 0}, {86400, 1}, {-1, -1}, {-86400, -1}, {-86401, -2},
+		{1793534400, 20758}, // 2026-11-01 12:00 UTC
+	} {
+		require.Equal(t, c.want, ledger.Day(c.unix), "unix %d", c.unix)
+	}
+}

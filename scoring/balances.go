@@ -2,21 +2,15 @@ package scoring
 
 import (
 	"time"
+
+	"github.com/cashflow-underwriting/underwriter/ledger"
 )
 
-// secondsPerDay converts Unix seconds to UTC day numbers. The project time zone is UTC
-// (part of the feature-set version), so a calendar day is exactly 86 400 s.
-const secondsPerDay = 86400
+// secondsPerDay converts Unix seconds to UTC day numbers (ledger.SecondsPerDay).
+const secondsPerDay = ledger.SecondsPerDay
 
 // dayOf returns the UTC calendar day of t as days since 1970-01-01.
-func dayOf(t time.Time) int64 {
-	s := t.Unix()
-	d := s / secondsPerDay
-	if s%secondsPerDay < 0 {
-		d--
-	}
-	return d
-}
+func dayOf(t time.Time) int64 { return ledger.Day(t.Unix()) }
 
 // dayTime returns midnight UTC of day number d.
 func dayTime(d int64) time.Time { return time.Unix(d*secondsPerDay, 0).UTC() }

@@ -397,16 +397,11 @@ func hashID(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
-const secondsPerDay = 86400
+// secondsPerDay is ledger.SecondsPerDay: days are UTC calendar days.
+const secondsPerDay = ledger.SecondsPerDay
 
-func dayOf(t time.Time) int64 {
-	s := t.Unix()
-	d := s / secondsPerDay
-	if s%secondsPerDay < 0 {
-		d--
-	}
-	return d
-}
+// dayOf returns the UTC calendar day of t as days since 1970-01-01.
+func dayOf(t time.Time) int64 { return ledger.Day(t.Unix()) }
 
 func startOfDay(t time.Time) time.Time { return time.Unix(dayOf(t)*secondsPerDay, 0).UTC() }
 
