@@ -274,9 +274,9 @@ func (u *undef) add(names ...string) { *u = append(*u, names...) }
 
 // ProposedPayment returns the level monthly payment, in minor units rounded up, that
 // amortises loan at PolicyAPR: P·r / (1 − (1 + r)^−n) with r = APR/12. It returns 0
-// for a non-positive amount or term.
+// for a loan outside the loan package's bounds (Loan.check).
 func ProposedPayment(loan Loan) int64 {
-	if !loan.valid() {
+	if loan.check() != nil {
 		return 0
 	}
 	r := PolicyAPR / 12
@@ -302,16 +302,6 @@ const (
 	window90d
 )
 
-// maxTermMonths bounds a loan's term: a hundred years is beyond any product, and keeps
-// the amortisation's powers finite.
-const maxTermMonths = 1200
-
-// valid reports whether the loan's amount and term are positive and within
-// MaxAmountMinor and maxTermMonths.
-func (l Loan) valid() bool {
-	return l.AmountMinor > 0 && l.TermMonths > 0 && l.AmountMinor <= MaxAmountMinor && l.TermMonths <= maxTermMonths
-}
-
 // ComputeFeaturesWith computes the feature vector of l as of the UTC day of cutoff for
 // the proposed loan, categorising with opts.Rules and detecting streams with
 // opts.Streams. Only posted transactions of cash accounts dated on or before the
@@ -319,16 +309,16 @@ func (l Loan) valid() bool {
 // transaction (§1); pending transactions feed only the pending_* current view. Thin or
 // empty ledgers give a vector with undefined features, not an error. Errors:
 // ErrMixedCurrency for a ledger in several currencies, ErrAmountOutOfRange for an amount
-// beyond MaxAmountMinor, ErrInvalidLoan for a non-positive or out-of-range loan amount or
-// term.
+// beyond MaxAmountMinor, ErrInvalidLoan (wrapping the loan package's field error) for a
+// loan amount or term outside loan.Validate's bounds.
 //
 // The work is one featureState, built once (normalised ledger, categorised history,
 // own transfers, streams, complete months, windows, balances), then one function per
 // catalogue group A–I. The groups run in catalogue order because later ones read
 // earlier results: H reads E2, F1 and F2, and I1 reads E2.
 func ComputeFeaturesWith(l Ledger, cutoff time.Time, loan Loan, opts FeatureOptions) (Features, error) {
-	if !loan.valid() {
-		return Features{}, fmt.Errorf("%w: amount %d, term %d months", ErrInvalidLoan, loan.AmountMinor, loan.TermMonths)
+	if err := loan.check(); err != nil {
+		return Features{}, fmt.Errorf("%w: %w", ErrInvalidLoan, err)
 	}
 	s, err := newFeatureState(l, dayOf(cutoff), opts)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
@@ -286,6 +287,10 @@ func TestComputeFeaturesErrors(t *testing.T) {
 	require.ErrorIs(t, err, scoring.ErrInvalidLoan)
 	_, err = scoring.ComputeFeatures(handLedger(), day("2026-03-31", 12), scoring.Loan{AmountMinor: 100, TermMonths: 0})
 	require.ErrorIs(t, err, scoring.ErrInvalidLoan)
+	_, err = scoring.ComputeFeatures(handLedger(), day("2026-03-31", 12), scoring.Loan{AmountMinor: 100, TermMonths: 400})
+	require.ErrorIs(t, err, scoring.ErrInvalidLoan, "a term the API refuses is not scored")
+	require.ErrorIs(t, err, loan.ErrInvalid)
+	require.ErrorContains(t, err, loan.FieldTerm)
 
 	l := handLedger()
 	l.Transactions = append(l.Transactions, scoring.Transaction{ID: "eur1", AccountID: "fca_a", Amount: 100,
@@ -333,5 +338,6 @@ func TestProposedPayment(t *testing.T) {
 	} {
 		require.Equal(t, c.want, scoring.ProposedPayment(c.loan), "%+v", c.loan)
 	}
-	require.Equal(t, int64(1), scoring.ProposedPayment(scoring.Loan{AmountMinor: 1, TermMonths: 600})) // never below one minor unit
+	require.Equal(t, int64(1), scoring.ProposedPayment(scoring.Loan{AmountMinor: 1, TermMonths: 360})) // never below one minor unit
+	require.Zero(t, scoring.ProposedPayment(scoring.Loan{AmountMinor: 1000, TermMonths: 400}), "beyond loan.MaxTermMonths")
 }

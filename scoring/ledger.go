@@ -64,15 +64,17 @@ type Ledger struct {
 // different currencies are never added.
 var ErrMixedCurrency = errors.New("scoring: ledger mixes currencies")
 
-// ErrInvalidLoan is returned when a Loan has a non-positive or out-of-range amount or term.
+// ErrInvalidLoan is returned when a Loan's amount or term lies outside the loan package's
+// bounds (loan.CheckAmount, loan.CheckTerm); the error also wraps loan's field error.
 var ErrInvalidLoan = errors.New("scoring: invalid loan")
 
 // ErrAmountOutOfRange is returned for an amount beyond MaxAmountMinor; it is the ledger
 // package's error, so one errors.Is test covers a bad file and a bad in-memory ledger.
 var ErrAmountOutOfRange = ledger.ErrAmountOutOfRange
 
-// MaxAmountMinor bounds every amount, balance and loan (minor units); the bound is the
-// ledger package's (ledger.MaxAmountMinor), named here for scoring's callers.
+// MaxAmountMinor bounds every ledger amount and balance (minor units); the bound is the
+// ledger package's (ledger.MaxAmountMinor), named here for scoring's callers. A loan's
+// amount has the loan package's tighter bound, loan.MaxAmountMinor.
 const MaxAmountMinor = ledger.MaxAmountMinor
 
 // inRange reports whether |v| ≤ MaxAmountMinor.

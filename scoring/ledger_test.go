@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cashflow-underwriting/underwriter/ledger"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
@@ -166,7 +167,7 @@ func TestAmountsOutOfRange(t *testing.T) {
 	l.Transactions[0].Amount = -1000
 	_, err = scoring.ComputeFeatures(l, at, scoring.Loan{AmountMinor: math.MaxInt64, TermMonths: 1})
 	require.ErrorIs(t, err, scoring.ErrInvalidLoan, "a payment that would overflow is refused, not scored")
-	f, err := scoring.ComputeFeatures(l, at, scoring.Loan{AmountMinor: scoring.MaxAmountMinor, TermMonths: 1})
+	f, err := scoring.ComputeFeatures(l, at, scoring.Loan{AmountMinor: loan.MaxAmountMinor, TermMonths: 1})
 	require.NoError(t, err)
 	require.Positive(t, f.ProposedPayment)
 

@@ -18,6 +18,17 @@ const (
 	OutcomeDecline = loan.OutcomeDecline
 )
 
+// check returns nil, or a *loan.FieldError naming the first of the loan's amount and term
+// outside the loan package's bounds: the bounds the API, the workflow and the applications
+// table share, so scoring refuses what they refuse (a 400-month term). They also keep the
+// amortisation's powers finite and the payment exact in int64.
+func (l Loan) check() error {
+	if err := loan.CheckAmount(l.AmountMinor); err != nil {
+		return err
+	}
+	return loan.CheckTerm(l.TermMonths)
+}
+
 // Operational carries facts about the data pipeline, not the applicant, that policy
 // rules need.
 type Operational struct {
