@@ -50,99 +50,140 @@ berka: reads trans.asc of the PKDD'99 bank data set in -dir and writes one accou
 every account (-out-dir, one <account_id>.json each) in CZK, with each day's rows in the bank's
 posting order and balance.current = the bank's balance at as_of`
 
+// ledgerImportCSVCommand is `underwriter ledger import-csv`: its flags live in
+// importCSVFlags, which also runs it.
 func ledgerImportCSVCommand() command {
 	return command{
 		name:    "ledger import-csv",
 		summary: "Convert a bank-statement CSV (generic column mapping, or --format berka) into a ledger file (docs/ledger-format.md\").",
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
-			format := fs.String("format", "generic", formatUsage)
-			in := fs.String("in", "-", "generic: input CSV file; - reads stdin")
-			out := fs.String("out", "-", "output ledger file; - writes stdout (written only when the conversion succeeds)")
-			var m csv.Mapping
-			fs.StringVar(&m.DateColumn, "date-column", "date", "generic: header of the date column")
-			fs.StringVar(&m.DateFormat, "date-format", time.DateOnly, "generic: Go time layout of the dates, e.g. 02/01/2006 or 2006-01-02 15:04 (UTC)")
-			fs.StringVar(&m.AmountColumn, "amount-column", "", "generic: header of the signed amount column (positive = money in); or use --debit-column and --credit-column")
-			fs.StringVar(&m.DebitColumn, "debit-column", "", "generic: header of the money-out column (unsigned amounts)")
-			fs.StringVar(&m.CreditColumn, "credit-column", "", "generic: header of the money-in column (unsigned amounts)")
-			fs.StringVar(&m.DescriptionColumn, "description-column", "", "generic: header of the description column (optional)")
-			fs.StringVar(&m.BalanceColumn, "balance-column", "", "generic: header of the running balance after each row (optional): orders same-day rows and sets balance.current")
-			fs.StringVar(&m.Currency, "currency", "", "generic: ISO 4217 currency of every row, e.g. usd; or use --currency-column")
-			fs.StringVar(&m.CurrencyColumn, "currency-column", "", "generic: header of a per-row currency column (the file must still hold one currency)")
-			delim := fs.String("delimiter", ",", `generic: field delimiter, one character; "tab" or "\t" for tab`)
-			fs.BoolVar(&m.SkipBadRows, "skip-bad-rows", false, "generic: leave out rows with a bad value and list them on stderr instead of failing")
-			accountID := fs.String("account-id", "", "generic: ledger account id, e.g. fca_checking (default: fca_ + a hash of the rows; set it for ids that stay stable across exports)")
-			currentBal := fs.String("current-balance", "", "generic without --balance-column: balance at --as-of in major units, e.g. 1234.56 (default: no balance, so no daily balances)")
-			tolerance := fs.Int64("balance-tolerance", 0, "generic: minor units by which previous balance + amount may differ from the balance column (bank rounding)")
-			asOf := fs.String("as-of", "", "balance.as_of day, YYYY-MM-DD (the balance at the end of that day, UTC); default: the end of the last row's day")
-			dir := fs.String("dir", "", "berka: folder holding trans.asc")
-			account := fs.String("account", "", "berka: account_id to convert into --out")
-			outDir := fs.String("out-dir", "", "berka: write every account (or --account) into this folder as <account_id>.json")
-			return func(ctx context.Context, stdout, stderr io.Writer) error {
-				var at time.Time
-				if *asOf != "" {
-					d, err := time.Parse(time.DateOnly, *asOf)
-					if err != nil {
-						return fmt.Errorf("as-of: %q is not a date YYYY-MM-DD", *asOf)
-					}
-					at = csv.EndOfDay(d)
-				}
-				switch *format {
-				case "berka":
-					return importBerka(*dir, *account, *out, *outDir, at, stdout, stderr)
-				case "generic", "":
-				default:
-					return fmt.Errorf("format: %q is not generic or berka", *format)
-				}
-				if *dir != "" || *account != "" || *outDir != "" {
-					return errors.New("dir, account, out-dir: only with --format berka")
-				}
-				r, err := delimiterRune(*delim)
-				if err != nil {
-					return err
-				}
-				m.Delimiter = r
-				opt := csv.Options{AccountID: *accountID, AsOf: at, Tolerance: *tolerance, Currency: m.Currency}
-				if *tolerance < 0 {
-					return fmt.Errorf("balance-tolerance: %d is negative", *tolerance)
-				}
-				if *currentBal != "" {
-					if m.BalanceColumn != "" {
-						return errors.New("current-balance: not with --balance-column (the balance column sets it)")
-					}
-					v, err := csv.ParseMinor(*currentBal, csv.MinorDigits(m.Currency))
-					if err != nil {
-						return fmt.Errorf("current-balance: %q %s", *currentBal, err)
-					}
-					opt.CurrentBalance = &v
-				}
-				var src io.Reader = os.Stdin
-				if *in != "-" && *in != "" {
-					f, err := os.Open(*in)
-					if err != nil {
-						return fmt.Errorf("open input: %w", err)
-					}
-					defer f.Close()
-					src = f
-				}
-				file, skipped, err := csv.ConvertCSV(src, m, opt)
-				if err != nil {
-					return fmt.Errorf("convert %s: %w", inputName(*in), err)
-				}
-				for _, s := range skipped {
-					fmt.Fprintf(stderr, "skipped %s\n", s.Error())
-				}
-				data, err := file.Marshal()
-				if err != nil {
-					return err
-				}
-				if err := writeOutput(*out, data, stdout); err != nil {
-					return err
-				}
-				fmt.Fprintf(stderr, "converted %d rows (%d skipped) into account %s\n", len(file.Accounts[0].Transactions), len(skipped), file.Accounts[0].Account.ID)
-				return nil
-			}
+			f := &importCSVFlags{}
+			f.define(fs)
+			return f.run
 		},
 	}
+}
+
+// importCSVFlags holds the flags of `underwriter ledger import-csv` once parsed: the
+// generic column mapping, the ledger account's options and berka's folder and account.
+type importCSVFlags struct {
+	format, in, out, delim      string
+	m                           csv.Mapping
+	accountID, currentBal, asOf string
+	tolerance                   int64
+	dir, account, outDir        string
+}
+
+// define declares the flags on fs with their defaults and help.
+func (f *importCSVFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "format", "generic", formatUsage)
+	fs.StringVar(&f.in, "in", "-", "generic: input CSV file; - reads stdin")
+	fs.StringVar(&f.out, "out", "-", "output ledger file; - writes stdout (written only when the conversion succeeds)")
+	m := &f.m
+	fs.StringVar(&m.DateColumn, "date-column", "date", "generic: header of the date column")
+	fs.StringVar(&m.DateFormat, "date-format", time.DateOnly, "generic: Go time layout of the dates, e.g. 02/01/2006 or 2006-01-02 15:04 (UTC)")
+	fs.StringVar(&m.AmountColumn, "amount-column", "", "generic: header of the signed amount column (positive = money in); or use --debit-column and --credit-column")
+	fs.StringVar(&m.DebitColumn, "debit-column", "", "generic: header of the money-out column (unsigned amounts)")
+	fs.StringVar(&m.CreditColumn, "credit-column", "", "generic: header of the money-in column (unsigned amounts)")
+	fs.StringVar(&m.DescriptionColumn, "description-column", "", "generic: header of the description column (optional)")
+	fs.StringVar(&m.BalanceColumn, "balance-column", "", "generic: header of the running balance after each row (optional): orders same-day rows and sets balance.current")
+	fs.StringVar(&m.Currency, "currency", "", "generic: ISO 4217 currency of every row, e.g. usd; or use --currency-column")
+	fs.StringVar(&m.CurrencyColumn, "currency-column", "", "generic: header of a per-row currency column (the file must still hold one currency)")
+	fs.StringVar(&f.delim, "delimiter", ",", `generic: field delimiter, one character; "tab" or "\t" for tab`)
+	fs.BoolVar(&m.SkipBadRows, "skip-bad-rows", false, "generic: leave out rows with a bad value and list them on stderr instead of failing")
+	fs.StringVar(&f.accountID, "account-id", "", "generic: ledger account id, e.g. fca_checking (default: fca_ + a hash of the rows; set it for ids that stay stable across exports)")
+	fs.StringVar(&f.currentBal, "current-balance", "", "generic without --balance-column: balance at --as-of in major units, e.g. 1234.56 (default: no balance, so no daily balances)")
+	fs.Int64Var(&f.tolerance, "balance-tolerance", 0, "generic: minor units by which previous balance + amount may differ from the balance column (bank rounding)")
+	fs.StringVar(&f.asOf, "as-of", "", "balance.as_of day, YYYY-MM-DD (the balance at the end of that day, UTC); default: the end of the last row's day")
+	fs.StringVar(&f.dir, "dir", "", "berka: folder holding trans.asc")
+	fs.StringVar(&f.account, "account", "", "berka: account_id to convert into --out")
+	fs.StringVar(&f.outDir, "out-dir", "", "berka: write every account (or --account) into this folder as <account_id>.json")
+}
+
+// run converts the input in the format the flags name.
+func (f *importCSVFlags) run(_ context.Context, stdout, stderr io.Writer) error {
+	var at time.Time
+	if f.asOf != "" {
+		d, err := time.Parse(time.DateOnly, f.asOf)
+		if err != nil {
+			return fmt.Errorf("as-of: %q is not a date YYYY-MM-DD", f.asOf)
+		}
+		at = csv.EndOfDay(d)
+	}
+	switch f.format {
+	case "berka":
+		return importBerka(f.dir, f.account, f.out, f.outDir, at, stdout, stderr)
+	case "generic", "":
+	default:
+		return fmt.Errorf("format: %q is not generic or berka", f.format)
+	}
+	if f.dir != "" || f.account != "" || f.outDir != "" {
+		return errors.New("dir, account, out-dir: only with --format berka")
+	}
+	m, opt, err := f.genericOptions(at)
+	if err != nil {
+		return err
+	}
+	return importGeneric(f.in, f.out, m, opt, stdout, stderr)
+}
+
+// genericOptions returns the column mapping with its delimiter and the ledger
+// account's options (balance as of at), checking the flags only the generic format
+// reads: a current balance is given in major units and only without a balance column,
+// which sets it.
+func (f *importCSVFlags) genericOptions(at time.Time) (csv.Mapping, csv.Options, error) {
+	m := f.m
+	r, err := delimiterRune(f.delim)
+	if err != nil {
+		return csv.Mapping{}, csv.Options{}, err
+	}
+	m.Delimiter = r
+	opt := csv.Options{AccountID: f.accountID, AsOf: at, Tolerance: f.tolerance, Currency: m.Currency}
+	if f.tolerance < 0 {
+		return csv.Mapping{}, csv.Options{}, fmt.Errorf("balance-tolerance: %d is negative", f.tolerance)
+	}
+	if f.currentBal != "" {
+		if m.BalanceColumn != "" {
+			return csv.Mapping{}, csv.Options{}, errors.New("current-balance: not with --balance-column (the balance column sets it)")
+		}
+		v, err := csv.ParseMinor(f.currentBal, csv.MinorDigits(m.Currency))
+		if err != nil {
+			return csv.Mapping{}, csv.Options{}, fmt.Errorf("current-balance: %q %s", f.currentBal, err)
+		}
+		opt.CurrentBalance = &v
+	}
+	return m, opt, nil
+}
+
+// importGeneric converts the generic CSV at in ("-" or "" = stdin) into a ledger file
+// written to out only when the conversion succeeds, and reports on stderr the rows it
+// skipped and what it converted.
+func importGeneric(in, out string, m csv.Mapping, opt csv.Options, stdout, stderr io.Writer) error {
+	var src io.Reader = os.Stdin
+	if in != "-" && in != "" {
+		f, err := os.Open(in)
+		if err != nil {
+			return fmt.Errorf("open input: %w", err)
+		}
+		defer f.Close()
+		src = f
+	}
+	file, skipped, err := csv.ConvertCSV(src, m, opt)
+	if err != nil {
+		return fmt.Errorf("convert %s: %w", inputName(in), err)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "skipped %s\n", s.Error())
+	}
+	data, err := file.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := writeOutput(out, data, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "converted %d rows (%d skipped) into account %s\n", len(file.Accounts[0].Transactions), len(skipped), file.Accounts[0].Account.ID)
+	return nil
 }
 
 func importBerka(dir, account, out, outDir string, asOf time.Time, stdout, stderr io.Writer) error {

@@ -286,105 +286,140 @@ func scoreBatch(ctx context.Context, eng *scoring.Engine, dir, appsPath string, 
 	if err != nil {
 		return err
 	}
-	type job struct {
-		seq int
-		app application
-	}
-	type result struct {
-		seq    int
-		line   []byte
-		failed bool
-	}
 	window := workers * 16 // applications in flight: bounds memory whatever the batch size
 	tokens := make(chan struct{}, window)
-	jobs := make(chan job, window)
-	results := make(chan result, window)
+	jobs := make(chan batchJob, window)
+	results := make(chan batchResult, window)
+	startScorers(workers, jobs, results, func(j batchJob) batchResult { return scoreJob(eng, dir, asOf, j) })
+
+	p := &batchPrinter{w: bufio.NewWriterSize(stdout, 1<<16)}
+	printerDone := make(chan struct{})
+	go func() {
+		defer close(printerDone)
+		p.print(results, tokens)
+	}()
+	readErr := feedApplications(ctx, ar, jobs, tokens)
+	close(jobs)
+	<-printerDone
+	switch {
+	case p.writeErr != nil:
+		return fmt.Errorf("write output: %w", p.writeErr)
+	case readErr != nil:
+		return fmt.Errorf("score applications (%d printed): %w", p.printed, readErr)
+	case p.failed > 0:
+		return fmt.Errorf("score applications: %d of %d could not be scored (see their error lines)", p.failed, p.printed)
+	}
+	return nil
+}
+
+// batchJob is one application of a batch with its position in the input.
+type batchJob struct {
+	seq int
+	app application
+}
+
+// batchResult is the JSON line (newline included) printed for the job at seq; failed
+// marks an error line.
+type batchResult struct {
+	seq    int
+	line   []byte
+	failed bool
+}
+
+// scoreJob scores one application from its ledger file <dir>/<applicant_id>.json and
+// returns its output line, or a batchError line when it cannot be read, scored or
+// encoded.
+func scoreJob(eng *scoring.Engine, dir string, asOf time.Time, j batchJob) batchResult {
+	var v any
+	out, err := scoreOne(eng, filepath.Join(dir, j.app.ID+".json"), asOf, j.app.Loan)
+	if err != nil {
+		v = batchError{ApplicantID: j.app.ID, Error: err.Error()}
+	} else {
+		out.ApplicantID = j.app.ID
+		v = out
+	}
+	b, merr := json.Marshal(v)
+	if merr != nil {
+		b, _ = json.Marshal(batchError{ApplicantID: j.app.ID, Error: merr.Error()})
+		err = merr
+	}
+	return batchResult{j.seq, append(b, '\n'), err != nil}
+}
+
+// startScorers starts workers goroutines that run score on every job until jobs is
+// closed, and closes results once all of them are done.
+func startScorers(workers int, jobs <-chan batchJob, results chan<- batchResult, score func(batchJob) batchResult) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				var v any
-				out, err := scoreOne(eng, filepath.Join(dir, j.app.ID+".json"), asOf, j.app.Loan)
-				if err != nil {
-					v = batchError{ApplicantID: j.app.ID, Error: err.Error()}
-				} else {
-					out.ApplicantID = j.app.ID
-					v = out
-				}
-				b, merr := json.Marshal(v)
-				if merr != nil {
-					b, _ = json.Marshal(batchError{ApplicantID: j.app.ID, Error: merr.Error()})
-					err = merr
-				}
-				results <- result{j.seq, append(b, '\n'), err != nil}
+				results <- score(j)
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
+}
 
-	// The printer writes results in input order.
-	w := bufio.NewWriterSize(stdout, 1<<16)
-	var failed, printed int
-	var writeErr error
-	printerDone := make(chan struct{})
-	go func() {
-		defer close(printerDone)
-		pending := map[int]result{}
-		next := 0
-		for r := range results {
-			pending[r.seq] = r
-			for {
-				p, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				if writeErr == nil {
-					_, writeErr = w.Write(p.line)
-				}
-				if p.failed {
-					failed++
-				}
-				printed++
-				<-tokens
+// batchPrinter writes the results of a batch in input order and counts them. Its
+// fields are read once print has returned.
+type batchPrinter struct {
+	w        *bufio.Writer
+	failed   int
+	printed  int
+	writeErr error // the first write error; later lines are counted, not written
+}
+
+// print holds back results that arrive before their predecessors, writes each as soon
+// as every earlier one is written, and frees one token per line printed, so that the
+// reader never runs more than the window ahead of the output. It returns when results
+// is closed, after flushing.
+func (p *batchPrinter) print(results <-chan batchResult, tokens <-chan struct{}) {
+	pending := map[int]batchResult{}
+	next := 0
+	for r := range results {
+		pending[r.seq] = r
+		for {
+			res, ok := pending[next]
+			if !ok {
+				break
 			}
+			delete(pending, next)
+			next++
+			if p.writeErr == nil {
+				_, p.writeErr = p.w.Write(res.line)
+			}
+			if res.failed {
+				p.failed++
+			}
+			p.printed++
+			<-tokens
 		}
-		if writeErr == nil {
-			writeErr = w.Flush()
-		}
-	}()
+	}
+	if p.writeErr == nil {
+		p.writeErr = p.w.Flush()
+	}
+}
 
-	var readErr error
+// feedApplications sends every application of ar to jobs, numbered in input order,
+// taking a token for each (so at most the window is in flight), until the input ends,
+// a row is bad or ctx is done; it returns that error, nil at the end of the input.
+func feedApplications(ctx context.Context, ar *applicationReader, jobs chan<- batchJob, tokens chan<- struct{}) error {
 	seq := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			readErr = err
-			break
+			return err
 		}
 		app, err := ar.next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			readErr = err
-			break
+			return err
 		}
 		tokens <- struct{}{}
-		jobs <- job{seq, app}
+		jobs <- batchJob{seq, app}
 		seq++
 	}
-	close(jobs)
-	<-printerDone
-	switch {
-	case writeErr != nil:
-		return fmt.Errorf("write output: %w", writeErr)
-	case readErr != nil:
-		return fmt.Errorf("score applications (%d printed): %w", printed, readErr)
-	case failed > 0:
-		return fmt.Errorf("score applications: %d of %d could not be scored (see their error lines)", failed, printed)
-	}
-	return nil
 }
