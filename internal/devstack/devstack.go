@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -98,7 +99,8 @@ type Stack struct {
 }
 
 // Start brings the stack up, each component on loopback. On error everything already
-// started is stopped again.
+// started is stopped again: every step registers its closers on s as it starts a
+// component, so Close stops them in reverse order of start.
 func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	logger := cfg.Logger
 	if logger == nil {
@@ -118,27 +120,63 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if s.Personas, err = fcsandbox.LoadPersonas(personas); err != nil {
 		return nil, fmt.Errorf("load personas: %w", err)
 	}
+	if err := s.startPostgres(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := s.startTemporal(ctx, cfg); err != nil {
+		return nil, err
+	}
+	// Listeners first: the sandbox needs the API's webhook URL, the API the sandbox's.
+	apiLn, err := s.openListener("api", cfg.APIAddr)
+	if err != nil {
+		return nil, err
+	}
+	sbLn, err := s.openListener("sandbox", cfg.SandboxAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.APIURL = "http://" + apiLn.Addr().String()
+	s.SandboxURL = "http://" + sbLn.Addr().String()
+	sb, err := s.startSandbox(cfg, personas, sbLn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.startWorkerAndAPI(cfg, apiLn); err != nil {
+		return nil, err
+	}
+	// Closers run in reverse: the sandbox stops sending webhooks before the API stops
+	// (stopping it twice is harmless).
+	s.onClose("stop sandbox webhooks", func() error { sb.Close(); return nil })
+	return s, nil
+}
 
-	// Postgres.
+// startPostgres uses cfg.DatabaseURL or starts a throwaway cluster, applies the
+// migrations, and opens the pool and the store on it.
+func (s *Stack) startPostgres(ctx context.Context, cfg Config) error {
 	s.DatabaseURL = cfg.DatabaseURL
 	if s.DatabaseURL == "" {
-		cluster, err := pgembed.Start(ctx, pgembed.Options{Logger: logger.With("component", "postgres")})
+		cluster, err := pgembed.Start(ctx, pgembed.Options{Logger: s.logger.With("component", "postgres")})
 		if err != nil {
-			return nil, fmt.Errorf("start throwaway postgres: %w", err)
+			return fmt.Errorf("start throwaway postgres: %w", err)
 		}
 		s.onClose("stop postgres", cluster.Stop)
 		s.DatabaseURL = cluster.URL("postgres")
 	}
 	if err := migrate(ctx, s.DatabaseURL); err != nil {
-		return nil, err
+		return err
 	}
+	var err error
 	if s.Pool, err = wiring.OpenPostgres(ctx, s.DatabaseURL); err != nil {
-		return nil, err
+		return err
 	}
 	s.onClose("close postgres pool", func() error { s.Pool.Close(); return nil })
 	s.Store = store.New(s.Pool)
+	return nil
+}
 
-	// Temporal server and Web UI.
+// startTemporal starts the embedded Temporal server and Web UI with the workflows'
+// search attributes, and dials the client every component shares.
+func (s *Stack) startTemporal(ctx context.Context, cfg Config) error {
 	ts, err := temporalembed.Start(ctx, temporalembed.Config{
 		DatabasePath:     cfg.TemporalDBPath,
 		Namespace:        "default",
@@ -146,34 +184,35 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		UIPort:           cfg.UIPort,
 		SearchAttributes: workflows.SearchAttributeTypes(),
 		// Only the server's errors reach the developer, and none once Close begins.
-		Logger: slog.New(quietHandler{next: logger.Handler(), min: slog.LevelError, muted: &s.closing}).
+		Logger: slog.New(quietHandler{next: s.logger.Handler(), min: slog.LevelError, muted: &s.closing}).
 			With("component", "temporal-server"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start temporal server: %w", err)
+		return fmt.Errorf("start temporal server: %w", err)
 	}
 	s.onClose("stop temporal server", ts.Stop)
 	s.TemporalAddress, s.Namespace, s.UIURL = ts.FrontendAddress(), ts.Namespace(), ts.UIURL()
-	if s.Temporal, err = wiring.DialTemporal(ctx, wiring.TemporalConfig{Address: s.TemporalAddress, Namespace: s.Namespace}, logger); err != nil {
-		return nil, err
+	if s.Temporal, err = wiring.DialTemporal(ctx, wiring.TemporalConfig{Address: s.TemporalAddress, Namespace: s.Namespace}, s.logger); err != nil {
+		return err
 	}
 	s.onClose("close temporal client", func() error { s.Temporal.Close(); return nil })
+	return nil
+}
 
-	// Listeners first: the sandbox needs the API's webhook URL, the API the sandbox's.
-	apiLn, err := listen(cfg.APIAddr)
+// openListener opens the named component's listener on addr (default 127.0.0.1:0) and
+// registers its closing.
+func (s *Stack) openListener(name, addr string) (net.Listener, error) {
+	ln, err := listen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the api: %w", err)
+		return nil, fmt.Errorf("listen for the %s: %w", name, err)
 	}
-	s.onClose("close api listener", func() error { _ = apiLn.Close(); return nil })
-	sbLn, err := listen(cfg.SandboxAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen for the sandbox: %w", err)
-	}
-	s.onClose("close sandbox listener", func() error { _ = sbLn.Close(); return nil })
-	s.APIURL = "http://" + apiLn.Addr().String()
-	s.SandboxURL = "http://" + sbLn.Addr().String()
+	s.onClose("close "+name+" listener", func() error { _ = ln.Close(); return nil })
+	return ln, nil
+}
 
-	// The sandbox, with a fresh key and webhook secret per run.
+// startSandbox starts the Stripe sandbox on ln with a fresh key and webhook secret per
+// run, sending its webhooks to the API at s.APIURL.
+func (s *Stack) startSandbox(cfg Config, personas fs.FS, ln net.Listener) (*fcsandbox.Server, error) {
 	apiKey := "sk_test_" + randomHex(12)
 	webhookSecret := "whsec_" + randomHex(16)
 	s.APIKey, s.WebhookSecret = apiKey, webhookSecret
@@ -186,34 +225,35 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		PostPendingOnRefresh: cfg.PostPendingOnRefresh,
 		RateLimit:            cfg.SandboxRateLimit,
 		RefreshCooldown:      cfg.SandboxRefreshCooldown,
-		Logger:               logger.With("component", "fcsandbox"),
+		Logger:               s.logger.With("component", "fcsandbox"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
 	s.Sandbox = sb
 	s.onClose("stop sandbox", func() error { sb.Close(); return nil })
-	s.serve(sbLn, sb.Handler())
+	s.serve(ln, sb.Handler())
+	return sb, nil
+}
 
-	// Worker and API: the same code as `underwriter worker` and `underwriter api`.
-	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: apiKey, APIBase: s.SandboxURL}, logger)
+// startWorkerAndAPI starts the worker and serves the API on ln, both talking to the
+// sandbox with its key: the same code as `underwriter worker` and `underwriter api`.
+func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: s.APIKey, APIBase: s.SandboxURL}, s.logger)
 	w := wiring.NewWorker(s.Temporal, &activities.Activities{
-		Stripe: sc, Store: s.Store, Logger: logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
+		Stripe: sc, Store: s.Store, Logger: s.logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
 		FreshDataWindow: cfg.FreshDataWindow,
 	}, wiring.WorkerOptions{})
 	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
+		return fmt.Errorf("start worker: %w", err)
 	}
 	s.onClose("stop worker", func() error { w.Stop(); return nil })
 	srv := &api.Server{
-		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{webhookSecret},
-		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: logger.With("component", "api"),
+		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{s.WebhookSecret},
+		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: s.logger.With("component", "api"),
 	}
-	s.serve(apiLn, srv.Handler())
-	// Closers run in reverse: the sandbox stops sending webhooks before the API stops
-	// (stopping it twice is harmless).
-	s.onClose("stop sandbox webhooks", func() error { sb.Close(); return nil })
-	return s, nil
+	s.serve(ln, srv.Handler())
+	return nil
 }
 
 func (s *Stack) serve(ln net.Listener, h http.Handler) {
