@@ -136,50 +136,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	var lock *os.File
-	if cfg.DatabasePath != "" {
-		if lock, err = lockFile(cfg.DatabasePath); err != nil {
-			return nil, err
-		}
-	}
-	ok := false
-	defer func() {
-		if !ok && lock != nil {
-			_ = lock.Close()
-		}
-	}()
-	sqlCfg, err := prepareDatabase(cfg.DatabasePath)
+	sqlCfg, lock, err := openDatabase(cfg)
 	if err != nil {
 		return nil, err
 	}
-	ns, err := sqlite.NewNamespaceConfig(clusterName, cfg.Namespace, false, cfg.SearchAttributes)
-	if err != nil {
-		return nil, fmt.Errorf("configure namespace %s: %w", cfg.Namespace, err)
-	}
-	// No-op when the namespace already exists (a restart on the same file).
-	if err := sqlite.CreateNamespaces(sqlCfg, ns); err != nil {
-		return nil, fmt.Errorf("create namespace %s: %w", cfg.Namespace, err)
-	}
-
 	frontend := net.JoinHostPort(host, strconv.Itoa(ports.frontend))
 	logs := &logState{}
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(serverConfig(sqlCfg, frontend, ports)),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(newServerLogger(logger, logs)),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
-	)
+	srv, err := startServer(sqlCfg, frontend, ports, logger, logs)
 	if err != nil {
-		logs.flush(logger)
-		return nil, fmt.Errorf("create temporal server: %w", err)
+		if lock != nil {
+			_ = lock.Close()
+		}
+		return nil, err
 	}
-	if err := srv.Start(); err != nil {
-		logs.flush(logger)
-		return nil, fmt.Errorf("start temporal server: %w", err)
-	}
+	// From here on, s.Stop releases the lock.
 	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock}
-	ok = true // from here on, s.Stop releases the lock
 
 	if err := s.waitReady(ctx, cfg.SearchAttributes); err != nil {
 		logs.flush(logger)
@@ -202,6 +173,57 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		"server_ms", serverReady.Sub(begin).Milliseconds(),
 		"total_ms", time.Since(begin).Milliseconds())
 	return s, nil
+}
+
+// openDatabase locks cfg.DatabasePath (when set), prepares the SQLite database and
+// creates the namespace with its search attributes in it. It returns the database
+// configuration and the lock (nil in memory), which the caller must close; on error
+// the lock is already released.
+func openDatabase(cfg Config) (sqlCfg *config.SQL, lock *os.File, err error) {
+	if cfg.DatabasePath != "" {
+		if lock, err = lockFile(cfg.DatabasePath); err != nil {
+			return nil, nil, err
+		}
+	}
+	defer func() {
+		if err != nil && lock != nil {
+			_ = lock.Close()
+		}
+	}()
+	if sqlCfg, err = prepareDatabase(cfg.DatabasePath); err != nil {
+		return nil, nil, err
+	}
+	ns, err := sqlite.NewNamespaceConfig(clusterName, cfg.Namespace, false, cfg.SearchAttributes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("configure namespace %s: %w", cfg.Namespace, err)
+	}
+	// No-op when the namespace already exists (a restart on the same file).
+	if err := sqlite.CreateNamespaces(sqlCfg, ns); err != nil {
+		return nil, nil, fmt.Errorf("create namespace %s: %w", cfg.Namespace, err)
+	}
+	return sqlCfg, lock, nil
+}
+
+// startServer creates and starts the Temporal server on the database with its
+// frontend at frontend and its other services on p's ports. The server's lines go
+// through logs, which holds back its start-up chatter; on failure they are written
+// to logger, as they explain the error.
+func startServer(sqlCfg *config.SQL, frontend string, p ports, logger *slog.Logger, logs *logState) (temporal.Server, error) {
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(serverConfig(sqlCfg, frontend, p)),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(newServerLogger(logger, logs)),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	)
+	if err != nil {
+		logs.flush(logger)
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		logs.flush(logger)
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	return srv, nil
 }
 
 // FrontendAddress returns the frontend's gRPC host:port, for
