@@ -55,7 +55,7 @@ posting order and balance.current = the bank's balance at as_of`
 func ledgerImportCSVCommand() command {
 	return command{
 		name:    "ledger import-csv",
-		summary: "Convert a bank-statement CSV (generic column mapping, or --format berka) into a ledger file (docs/ledger-format.md\").",
+		summary: "Convert a bank-statement CSV (generic column mapping, or --format berka) into a ledger file (docs/ledger-format.md).",
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			f := &importCSVFlags{}
 			f.define(fs)
