@@ -68,8 +68,9 @@ const (
 	// changeValidateInput: the workflow checks its loan (amount, term, currency) with
 	// loan.Validate before its first command and fails with a non-retryable
 	// ErrTypeInvalidInput naming the field; an empty currency becomes
-	// loan.DefaultCurrency, as in the API. Before, such a loan reached Postgres, whose
-	// check failed on every retry for activityRetryWindow.
+	// loan.DefaultCurrency, as in the API. Before, such a loan reached Postgres: an amount
+	// of 0 failed its check on every retry for activityRetryWindow, a 400-month term the
+	// API refuses was stored and scored.
 	changeValidateInput = "validate-loan-input"
 	// changeOneDecisionWriter: one activity, Decide, scores the snapshot and writes the
 	// decision (or writes an unscored one), so one activity writes a decision. Before,
