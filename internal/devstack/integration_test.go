@@ -76,9 +76,10 @@ func TestPipelineEndToEnd(t *testing.T) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	stack, err := Start(ctx, Config{
-		DatabaseURL:  pgtest.URL(t),
-		UIPort:       0,
-		PersonaDir:   personaDir,
+		DatabaseURL: pgtest.URL(t),
+		UIPort:      0,
+		// No PersonaDir: the samples built into the binary, as `underwriter dev` serves
+		// them from any working directory; the expectations above read the same files.
 		RefreshDelay: 200 * time.Millisecond,
 		Logger:       logger,
 		BuildVersion: "test",
