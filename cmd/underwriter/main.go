@@ -68,7 +68,7 @@ type command struct {
 
 func commands() []command {
 	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand(), featuresCommand(), ledgerImportCSVCommand(),
-		scoreCommand(), trainCommand()}
+		scoreCommand(), trainCommand(), populationGenerateCommand(), populationEvaluateCommand()}
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
