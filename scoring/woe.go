@@ -33,10 +33,14 @@ type binningOptions struct {
 
 // binCharacteristic bins one feature for training: quantile pre-bins on the defined
 // values, small bins merged into their smaller neighbour, then adjacent bins merged
-// until the WoE is monotone (the direction, rising or falling, with the larger
-// information value wins). The undefined values get their own WoE. It fills Bins
-// (edges, WoE, counts), the undefined statistics and InformationValue of c; counts
-// always go through BinIndex, the lookup scoring uses.
+// until both the WoE and the observed bad rate are monotone, in opposite senses
+// (binning.monotone; the direction, WoE rising or falling, with the larger information
+// value wins). The undefined values get their own WoE when there are at least as many
+// as the smallest bin may hold, placed between the bins' WoE as their bad rate places
+// them (binning.undefinedWoE); fewer count as the worst defined bin, as a value
+// without training evidence should. It fills Bins (edges, WoE, counts), the undefined
+// statistics and InformationValue of c; counts always go through BinIndex, the lookup
+// scoring uses.
 func binCharacteristic(c Characteristic, data []obs, opt binningOptions) Characteristic {
 	bn := binning{c: c, data: data}
 	var defined []float64
@@ -51,8 +55,8 @@ func binCharacteristic(c Characteristic, data []obs, opt binningOptions) Charact
 		}
 	}
 	sort.Float64s(defined)
-	minCount := int(math.Ceil(opt.minBinShare * float64(len(defined))))
-	cuts := bn.mergeSmall(quantileCuts(defined, opt.preBins), minCount)
+	bn.minCount = max(1, int(math.Ceil(opt.minBinShare*float64(len(defined)))))
+	cuts := bn.mergeSmall(quantileCuts(defined, opt.preBins), bn.minCount)
 	best, bestIV := Characteristic{}, math.Inf(-1)
 	for _, dir := range []float64{1, -1} {
 		cc := bn.withWoE(bn.monotone(cuts, dir))
@@ -69,6 +73,9 @@ type binning struct {
 	c              Characteristic
 	data           []obs
 	totalG, totalB int
+	// minCount is the fewest observations a bin may hold, and the fewest undefined
+	// values that earn a WoE of their own.
+	minCount int
 }
 
 // quantileCuts returns the ascending, distinct cuts of preBins quantile pre-bins of the
@@ -131,18 +138,22 @@ func (bn binning) mergeSmall(cuts []float64, minCount int) []float64 {
 }
 
 // monotone returns a copy of cuts with adjacent bins merged, first violation first,
-// until the WoE rises (dir 1) or falls (dir −1) from bin to bin.
+// until from bin to bin the WoE rises (dir 1) or falls (dir −1) and the observed bad
+// rate moves the other way, each weakly. Both are needed: the smoothing of woe can
+// order two bins of close bad rates and different sizes against their bad rates, and
+// the points, which follow the WoE, must rise as the bad rate falls.
 func (bn binning) monotone(cuts []float64, dir float64) []float64 {
 	cs := append([]float64(nil), cuts...)
 	for {
 		g, b, _ := bn.count(cs)
 		viol := -1
-		for i := 0; i+1 < len(g); i++ {
+		for i := 0; i+1 < len(g) && viol < 0; i++ {
 			wi, _ := woe(g[i], b[i], bn.totalG, bn.totalB)
 			wj, _ := woe(g[i+1], b[i+1], bn.totalG, bn.totalB)
-			if dir*(wj-wi) < 0 {
+			// The bad rate b/(g+b) of bin i+1 against bin i, cross-multiplied (exact).
+			rateUp := float64(b[i+1]*(g[i]+b[i]) - b[i]*(g[i+1]+b[i+1]))
+			if dir*(wj-wi) < 0 || dir*rateUp > 0 {
 				viol = i
-				break
 			}
 		}
 		if viol < 0 {
@@ -153,8 +164,8 @@ func (bn binning) monotone(cuts []float64, dir float64) []float64 {
 }
 
 // withWoE returns the characteristic binned by cuts with each bin's WoE and counts,
-// the undefined values' WoE (0 when there are none) and the information value, the
-// sum of the bins' and the undefined values' terms.
+// the undefined values' WoE (undefinedWoE) and the information value, the sum of the
+// bins' and the undefined values' terms.
 func (bn binning) withWoE(cuts []float64) Characteristic {
 	g, b, cc := bn.count(cuts)
 	iv := 0.0
@@ -163,14 +174,44 @@ func (bn binning) withWoE(cuts []float64) Characteristic {
 		cc.Bins[i].WoE, cc.Bins[i].Count, cc.Bins[i].Bads = w, g[i]+b[i], b[i]
 		iv += t
 	}
-	cc.UndefinedWoE = 0
-	if cc.UndefinedCount > 0 {
-		w, t := woe(cc.UndefinedCount-cc.UndefinedBads, cc.UndefinedBads, bn.totalG, bn.totalB)
-		cc.UndefinedWoE = w
-		iv += t
+	cc.UndefinedWoE = bn.undefinedWoE(cc)
+	if n := cc.UndefinedCount; n > 0 {
+		pg := float64(n-cc.UndefinedBads) / float64(bn.totalG)
+		pb := float64(cc.UndefinedBads) / float64(bn.totalB)
+		iv += (pg - pb) * cc.UndefinedWoE
 	}
 	cc.InformationValue = iv
 	return cc
+}
+
+// undefinedWoE returns the WoE of cc's undefined values. With fewer than minCount of
+// them it is the worst (lowest) WoE of the defined bins: too little evidence to score
+// them better than the worst value seen. Otherwise it is their own WoE, clamped
+// between the WoE of the bins with a higher bad rate and of those with a lower one, so
+// that their points, like every bin's, rise as the bad rate falls.
+func (bn binning) undefinedWoE(cc Characteristic) float64 {
+	n, bad := cc.UndefinedCount, cc.UndefinedBads
+	if n < bn.minCount {
+		worst := math.Inf(1)
+		for _, b := range cc.Bins {
+			worst = math.Min(worst, b.WoE)
+		}
+		return worst
+	}
+	w, _ := woe(n-bad, bad, bn.totalG, bn.totalB)
+	lo, hi := math.Inf(-1), math.Inf(1)
+	for _, b := range cc.Bins {
+		if b.Count == 0 {
+			continue
+		}
+		switch d := b.Bads*n - bad*b.Count; { // the bin's bad rate against the undefined one's
+		case d > 0:
+			lo = math.Max(lo, b.WoE)
+		case d < 0:
+			hi = math.Min(hi, b.WoE)
+		}
+	}
+	return math.Min(math.Max(w, lo), hi)
 }
 
 // mergeSide returns the cut to remove to merge bin i with its smaller neighbour.
