@@ -68,6 +68,59 @@ func KS(scores []float64, defaulted []bool) (float64, error) {
 	return math.Max(floats.Max(d), -floats.Min(d)), nil
 }
 
+// CalibrationGroups: calibration tables group records by score decile.
+const CalibrationGroups = 10
+
+// CalibrationGroup is one score group of a calibration table.
+type CalibrationGroup struct {
+	MinScore     float64 `json:"min_score"`
+	MaxScore     float64 `json:"max_score"`
+	Count        int     `json:"count"`
+	MeanPD       float64 `json:"mean_pd"`
+	ObservedRate float64 `json:"observed_default_rate"`
+}
+
+// Calibration sorts n records by score (ties keep their input order), splits them into
+// groups of nearly equal size (group g holds sorted records ⌊g·n/groups⌋ up to
+// ⌊(g+1)·n/groups⌋ − 1) and returns each group's score range, count, mean predicted
+// PD and observed default rate, and the calibration error: the mean over the groups
+// of |mean PD − observed rate|.
+func Calibration(scores, pd []float64, defaulted []bool, groups int) ([]CalibrationGroup, float64, error) {
+	n := len(scores)
+	switch {
+	case len(pd) != n || len(defaulted) != n:
+		return nil, 0, fmt.Errorf("calibration: %d scores, %d PDs and %d outcomes", n, len(pd), len(defaulted))
+	case groups < 1 || n < groups:
+		return nil, 0, fmt.Errorf("calibration: %d records cannot fill %d groups", n, groups)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+		if !finite(scores[i]) || !finite(pd[i]) {
+			return nil, 0, fmt.Errorf("calibration: record %d: score or PD not finite", i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	out := make([]CalibrationGroup, groups)
+	var sum float64
+	for g := range out {
+		part := idx[g*n/groups : (g+1)*n/groups]
+		cg := CalibrationGroup{MinScore: scores[part[0]], MaxScore: scores[part[len(part)-1]], Count: len(part)}
+		bads := 0
+		for _, i := range part {
+			cg.MeanPD += pd[i]
+			if defaulted[i] {
+				bads++
+			}
+		}
+		cg.MeanPD /= float64(len(part))
+		cg.ObservedRate = float64(bads) / float64(len(part))
+		sum += math.Abs(cg.MeanPD - cg.ObservedRate)
+		out[g] = cg
+	}
+	return out, sum / float64(groups), nil
+}
+
 // Gini returns the Gini coefficient (accuracy ratio) of an AUC: 2·AUC − 1.
 func Gini(auc float64) float64 { return 2*auc - 1 }
 

@@ -67,3 +67,41 @@ func TestPSI(t *testing.T) {
 	_, err = scoring.PSI([]float64{0, 0}, []float64{1, 2})
 	require.Error(t, err)
 }
+
+// TestCalibration works a calibration table by hand: 20 records in 4 groups of 5.
+func TestCalibration(t *testing.T) {
+	t.Parallel()
+	var scores, pd []float64
+	var defaulted []bool
+	for i := range 20 {
+		scores = append(scores, float64(100-i)) // descending: the table sorts them
+		pd = append(pd, float64(i)/100)         // record i has PD i %
+		defaulted = append(defaulted, i%5 == 0 || i%5 == 1 && i < 10)
+	}
+	groups, calErr, err := scoring.Calibration(scores, pd, defaulted, 4)
+	require.NoError(t, err)
+	require.Len(t, groups, 4)
+	// Lowest scores first: records 19…15, 14…10, 9…5, 4…0.
+	want := []scoring.CalibrationGroup{
+		{MinScore: 81, MaxScore: 85, Count: 5, MeanPD: 0.17, ObservedRate: 0.2},
+		{MinScore: 86, MaxScore: 90, Count: 5, MeanPD: 0.12, ObservedRate: 0.2},
+		{MinScore: 91, MaxScore: 95, Count: 5, MeanPD: 0.07, ObservedRate: 0.4},
+		{MinScore: 96, MaxScore: 100, Count: 5, MeanPD: 0.02, ObservedRate: 0.4},
+	}
+	for g := range want {
+		require.Equal(t, want[g].MinScore, groups[g].MinScore)
+		require.Equal(t, want[g].MaxScore, groups[g].MaxScore)
+		require.Equal(t, want[g].Count, groups[g].Count)
+		require.InDelta(t, want[g].MeanPD, groups[g].MeanPD, 1e-12)
+		require.InDelta(t, want[g].ObservedRate, groups[g].ObservedRate, 1e-12)
+	}
+	require.InDelta(t, (0.03+0.08+0.33+0.38)/4, calErr, 1e-12)
+
+	_, _, err = scoring.Calibration(scores[:3], pd[:3], defaulted[:3], 4)
+	require.ErrorContains(t, err, "cannot fill 4 groups")
+	_, _, err = scoring.Calibration(scores, pd[:3], defaulted, 4)
+	require.ErrorContains(t, err, "20 scores, 3 PDs")
+	pd[2] = math.NaN()
+	_, _, err = scoring.Calibration(scores, pd, defaulted, 4)
+	require.ErrorContains(t, err, "not finite")
+}

@@ -71,13 +71,22 @@ const (
 	CalibrationLogistic = "logistic"
 )
 
+// CalibrationFittedOnHoldout is PDCalibration.FittedOn of a PD that Train calibrated
+// on the hold-out samples.
+const CalibrationFittedOnHoldout = "holdout"
+
 // PDCalibration maps a score to a probability of default, rounded to Decimals decimal
-// places so that it serialises identically everywhere.
+// places so that it serialises identically everywhere. FittedOn and Samples say where a
+// fitted calibration came from (empty in expert models, whose files are unchanged).
 type PDCalibration struct {
 	Method    string  `json:"method"`
 	Intercept float64 `json:"intercept,omitempty"`
 	Slope     float64 `json:"slope,omitempty"`
 	Decimals  int     `json:"decimals"`
+	// FittedOn names the samples the calibration was fitted on
+	// (CalibrationFittedOnHoldout), and Samples counts them.
+	FittedOn string `json:"fitted_on,omitempty"`
+	Samples  int    `json:"samples,omitempty"`
 }
 
 // Bin is one scorecard bin in original units (minor units, days, counts, ratios): a
@@ -324,6 +333,9 @@ func (p PDCalibration) validate() error {
 	}
 	if d := p.Decimals; d < 1 || d > 12 {
 		return modelErr("pd_calibration.decimals", "%d is not in 1…12", d)
+	}
+	if p.Samples < 0 {
+		return modelErr("pd_calibration.samples", "%d is negative", p.Samples)
 	}
 	return nil
 }

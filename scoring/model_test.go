@@ -282,6 +282,7 @@ func TestLoadModelErrors(t *testing.T) {
 		{"open first bin", func(m map[string]any) { char0(m)["bins"].([]any)[0].(map[string]any)["lower"] = 0 }, "bins[0].lower: must be null"},
 		{"wrong max", func(m map[string]any) { char0(m)["max_points"] = 41 }, "characteristics[0].max_points: 41"},
 		{"calibration", func(m map[string]any) { m["pd_calibration"].(map[string]any)["method"] = "isotonic" }, "pd_calibration.method"},
+		{"calibration samples", func(m map[string]any) { m["pd_calibration"].(map[string]any)["samples"] = -1 }, "pd_calibration.samples: -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := base()
@@ -317,6 +318,13 @@ func TestLoadPolicyErrors(t *testing.T) {
 func TestPDCalibration(t *testing.T) {
 	t.Parallel()
 	m := *DefaultModel()
+	require.Equal(t, PDCalibration{Method: CalibrationScaling, Decimals: 6}, m.PDCalibration,
+		"the v1 file has no fitted_on or samples: the fields trained models add are optional")
+	out, err := m.Marshal()
+	require.NoError(t, err)
+	for _, field := range []string{"fitted_on", "samples", "training", "holdout_calibration"} {
+		require.NotContains(t, string(out), `"`+field+`"`)
+	}
 	require.Equal(t, 0.032258, m.PD(600)) // odds 30:1 ⇒ 1/31
 	m.PDCalibration = PDCalibration{Method: CalibrationLogistic, Intercept: -2, Slope: 0.01, Decimals: 4}
 	require.Equal(t, 0.8808, m.PD(0)) // odds e^−2 ⇒ PD 1/(1 + 0.1353) = 0.88080
