@@ -23,7 +23,8 @@ import (
 func trainCommand() command {
 	return command{
 		name: "train",
-		summary: "Fit a binned logistic-regression scorecard on labelled applications and write the model file, " +
+		summary: "Fit a binned logistic-regression scorecard on labelled applications (every numeric feature a candidate, " +
+			"forward selection by cross-validated AUC, PD Platt-scaled on the hold-out) and write the model file, " +
 			"its model card and the training run's scores to --out.",
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			ledgers := fs.String("ledgers", "", "directory of ledger files named <applicant_id>.json")
@@ -35,6 +36,9 @@ func trainCommand() command {
 			version := fs.String("model-version", "trained", "model_version of the written model")
 			asOf := fs.String("as-of", "", "cutoff day YYYY-MM-DD (default: each ledger's newest balance as_of)")
 			workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel feature workers")
+			maxChars := fs.Int("max-characteristics", 0, "most characteristics the forward selection keeps (0: the trainer's default, 12)")
+			minGain := fs.Float64("min-auc-gain", 0, "smallest gain in cross-validated AUC that adds a characteristic (0: the trainer's default, 0.001)")
+			maxCorr := fs.Float64("max-correlation", 0, "of candidates whose WoE correlates above it, only the strongest competes (0: the trainer's default, 0.9)")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
 				switch {
 				case *ledgers == "":
@@ -49,6 +53,12 @@ func trainCommand() command {
 					return fmt.Errorf("train: --workers: %d is below 1", *workers)
 				case *version == "" || strings.ContainsAny(*version, `/\`):
 					return fmt.Errorf("train: --model-version: %q is not usable in a file name", *version)
+				case *maxChars < 0:
+					return fmt.Errorf("train: --max-characteristics: %d is negative", *maxChars)
+				case !(*minGain >= 0):
+					return fmt.Errorf("train: --min-auc-gain: %v is negative", *minGain)
+				case !(*maxCorr >= 0 && *maxCorr <= 1):
+					return fmt.Errorf("train: --max-correlation: %v is not in [0, 1]", *maxCorr)
 				}
 				cutoff, err := parseAsOf(*asOf)
 				if err != nil {
@@ -72,7 +82,8 @@ func trainCommand() command {
 				if err != nil {
 					return err
 				}
-				res, err := scoring.Train(samples, scoring.TrainOptions{ModelVersion: *version, HoldoutShare: *holdout, Seed: *seed})
+				res, err := scoring.Train(samples, scoring.TrainOptions{ModelVersion: *version, HoldoutShare: *holdout, Seed: *seed,
+					MaxCharacteristics: *maxChars, MinAUCGain: *minGain, MaxCorrelation: *maxCorr})
 				if err != nil {
 					return fmt.Errorf("train: %w", err)
 				}
@@ -203,19 +214,26 @@ func computeSamples(ctx context.Context, dir string, apps []application, lab map
 	return out, nil
 }
 
-// trainSummary is printed on stdout after training.
+// trainSummary is printed on stdout after training: where the files went and how the
+// model did on the hold-out.
 type trainSummary struct {
-	ModelVersion              string   `json:"model_version"`
-	ModelFile                 string   `json:"model_file"`
-	ModelCard                 string   `json:"model_card"`
-	ScoresFile                string   `json:"scores_file"`
-	Samples                   int      `json:"samples"`
-	Defaults                  int      `json:"defaults"`
-	HoldoutSamples            int      `json:"holdout_samples"`
-	HoldoutAUC                float64  `json:"holdout_auc"`
-	HoldoutKS                 float64  `json:"holdout_ks"`
-	HoldoutGini               float64  `json:"holdout_gini"`
+	ModelVersion   string  `json:"model_version"`
+	ModelFile      string  `json:"model_file"`
+	ModelCard      string  `json:"model_card"`
+	ScoresFile     string  `json:"scores_file"`
+	Samples        int     `json:"samples"`
+	Defaults       int     `json:"defaults"`
+	HoldoutSamples int     `json:"holdout_samples"`
+	HoldoutAUC     float64 `json:"holdout_auc"`
+	HoldoutKS      float64 `json:"holdout_ks"`
+	HoldoutGini    float64 `json:"holdout_gini"`
+	// HoldoutCalibrationError is the mean over the hold-out's score deciles of
+	// |mean PD − observed default rate|, the PD being Platt-scaled on the hold-out.
+	HoldoutCalibrationError float64 `json:"holdout_calibration_error"`
+	TrainAUC                float64 `json:"train_auc"`
+	// Characteristics are the kept characteristics' codes, in the order they entered.
 	Characteristics           []string `json:"characteristics"`
+	LeftOut                   int      `json:"candidates_left_out"`
 	UnlabelledApplications    int      `json:"unlabelled_applications"`
 	LabelsWithoutApplications int      `json:"labels_without_application"`
 }
@@ -251,9 +269,11 @@ func writeTraining(res *scoring.TrainResult, dir, version string, unlabelled, or
 	t := res.Model.Training
 	sum.Samples, sum.Defaults, sum.HoldoutSamples = t.Samples, t.Defaults, t.HoldoutSamples
 	sum.HoldoutAUC, sum.HoldoutKS, sum.HoldoutGini = t.HoldoutAUC, t.HoldoutKS, t.HoldoutGini
+	sum.HoldoutCalibrationError, sum.TrainAUC = t.HoldoutCalibrationError, t.TrainAUC
 	for _, c := range res.Model.Characteristics {
 		sum.Characteristics = append(sum.Characteristics, c.Code)
 	}
+	sum.LeftOut = len(res.Dropped)
 	sum.UnlabelledApplications, sum.LabelsWithoutApplications = unlabelled, orphanLabels
 	return writeJSONLine(stdout, sum)
 }
