@@ -85,7 +85,12 @@ func cardCalibration(p printer, m *Model) {
 		p("Platt scaling fitted on %d %s samples: ln odds = %.4f + %.4f·x with x = (score − offset)/factor, the log-odds "+
 			"the scaling reads from the score (a = 0, b = 1 would mean the points were already calibrated).\n\n", c.Samples, c.FittedOn, a, b)
 	default:
-		p("`%s`: odds = exp((score − offset)/factor), PD = 1/(1 + odds), rounded to %d decimals.\n\n", c.Method, c.Decimals)
+		p("`%s`: odds = exp((score − offset)/factor), PD = 1/(1 + odds), rounded to %d decimals.", c.Method, c.Decimals)
+		if m.Training != nil {
+			p(" The regression's own PD: the hold-out held fewer than %d defaults or non-defaults, too few for Platt scaling.",
+				minCalibrationClass)
+		}
+		p("\n\n")
 	}
 	t := m.Training
 	if t == nil || len(t.HoldoutCalibration) == 0 {

@@ -186,8 +186,9 @@ var ErrTraining = errors.New("cannot train")
 //  3. of candidates whose WoE values correlate above MaxCorrelation, the one with the
 //     largest information value stays (decorrelate);
 //  4. forward stepwise selection (selectForward): each step adds the candidate that
-//     most raises the mean AUC over Folds cross-validation folds of the training part,
-//     provided every coefficient of the refitted model stays positive, until no
+//     most raises the mean AUC over Folds cross-validation folds of the training part
+//     (every candidate binned again on each fold's fitting rows, so the validation rows
+//     are new to it), provided every coefficient of the refitted model stays positive, until no
 //     candidate adds MinAUCGain or MaxCharacteristics are kept; a candidate is never
 //     dropped because its coefficient turned negative in a fit with everything;
 //  5. the final logistic regression of ln(good:bad odds) on the WoE values of the kept
@@ -196,8 +197,9 @@ var ErrTraining = errors.New("cannot train")
 //  6. points = round(factor·βᵢ·WoEᵢⱼ), base points = round(offset + factor·β₀), each
 //     characteristic shifted so that its lowest points are 0 (the shift moves to the
 //     base points, so totals are unchanged);
-//  7. the PD calibrated on the hold-out by Platt scaling of the score
-//     (calibratePD);
+//  7. the PD calibrated on the hold-out by Platt scaling of the score (calibratePD;
+//     a hold-out with fewer than 10 defaults or non-defaults keeps the regression's
+//     own PD, the scaling calibration);
 //  8. AUC, KS, Gini and the calibration table of the hold-out, and AUC of the training
 //     part, all on the final integer scores and PDs.
 //
@@ -225,9 +227,9 @@ func Train(samples []TrainingSample, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := newDesign(ss, chars)
+	d := newDesign(ss, chars, folds(ss, train, opt.Folds, opt.Seed), opt.binning())
 	pool, correlated := d.decorrelate(train, opt.MaxCorrelation)
-	sel, err := d.selectForward(pool, train, folds(ss, train, opt.Folds, opt.Seed), opt)
+	sel, err := d.selectForward(pool, train, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -307,11 +309,10 @@ func partition(ss []TrainingSample, holdout []bool) (train, test []int, bads int
 	return train, test, bads
 }
 
-// binCandidates bins every candidate on the training rows (binCharacteristic) and
-// keeps those whose information value reaches opt.MinIV; the others are returned as
-// dropped, in candidate order. A candidate that is not a numeric feature is an error.
+// binCandidates bins every candidate on the training rows (binOn) and keeps those
+// whose information value reaches opt.MinIV; the others are returned as dropped, in
+// candidate order. A candidate that is not a numeric feature is an error.
 func binCandidates(ss []TrainingSample, train []int, opt TrainOptions) ([]Characteristic, []Dropped, error) {
-	bopt := binningOptions{preBins: opt.PreBins, minBinShare: opt.MinBinShare}
 	var chars []Characteristic
 	var dropped []Dropped
 	for _, cand := range opt.Candidates {
@@ -319,12 +320,7 @@ func binCandidates(ss []TrainingSample, train []int, opt TrainOptions) ([]Charac
 		if !ok {
 			return nil, nil, fmt.Errorf("%w: candidate %q is not a numeric feature", ErrTraining, cand.Feature)
 		}
-		c := Characteristic{Code: cand.Code, Feature: cand.Feature, Text: cand.Text, field: idx}
-		data := make([]obs, len(train))
-		for k, i := range train {
-			data[k] = obs{v: c.Value(&ss[i].Features), bad: ss[i].Defaulted}
-		}
-		c = binCharacteristic(c, data, bopt)
+		c := binOn(ss, train, Characteristic{Code: cand.Code, Feature: cand.Feature, Text: cand.Text, field: idx}, opt.binning())
 		if c.InformationValue < opt.MinIV {
 			dropped = append(dropped, Dropped{cand.Feature, fmt.Sprintf("information value below %g", opt.MinIV), c.InformationValue})
 			continue
@@ -332,6 +328,20 @@ func binCandidates(ss []TrainingSample, train []int, opt TrainOptions) ([]Charac
 		chars = append(chars, c)
 	}
 	return chars, dropped, nil
+}
+
+// binning returns the binning options of o.
+func (o TrainOptions) binning() binningOptions {
+	return binningOptions{preBins: o.PreBins, minBinShare: o.MinBinShare}
+}
+
+// binOn bins c's feature on the given rows of ss (binCharacteristic).
+func binOn(ss []TrainingSample, rows []int, c Characteristic, opt binningOptions) Characteristic {
+	data := make([]obs, len(rows))
+	for k, i := range rows {
+		data[k] = obs{v: c.Value(&ss[i].Features), bad: ss[i].Defaulted}
+	}
+	return binCharacteristic(c, data, opt)
 }
 
 // scorecard turns the fitted coefficients into the trained model (step 6 of Train):
@@ -405,7 +415,8 @@ func evaluate(m *Model, ss []TrainingSample, holdout []bool, info *TrainingInfo)
 	if info.TrainAUC, err = AUC(trS, trD); err != nil {
 		return nil, err
 	}
-	if info.HoldoutCalibration, info.HoldoutCalibrationError, err = Calibration(teS, tePD, teD, CalibrationGroups); err != nil {
+	groups := min(CalibrationGroups, len(teS)) // a hold-out of fewer records has a group each
+	if info.HoldoutCalibration, info.HoldoutCalibrationError, err = Calibration(teS, tePD, teD, groups); err != nil {
 		return nil, err
 	}
 	return scores, nil

@@ -20,6 +20,12 @@ const (
 	minStepShare = 0x1p-40
 )
 
+// minCalibrationClass: Platt scaling needs at least 10 defaults and 10 non-defaults in
+// the hold-out. With fewer its two parameters rest on a handful of outcomes, or
+// separate them perfectly, and the PD stays the regression's own (the scaling
+// calibration), fitted on the training part.
+const minCalibrationClass = 10
+
 // fitLogistic fits ln(P(good)/P(bad)) = β₀ + Σ βⱼ·xⱼ, with xⱼ = cols[j][i] for each
 // sample i in rows, by minimising the mean negative log-likelihood plus
 // (l2/2)·Σβⱼ² (j ≥ 1) with Newton's method: β ← β − t·H⁻¹g, the gradient g and
@@ -147,13 +153,21 @@ func (lf logLoss) derivatives(beta, g []float64, h *mat.SymDense) {
 // x = (score − offset)/factor, the log-odds the points scaling reads from the score
 // (so a = 0, b = 1 would mean the scaling was already calibrated). It stores it as the
 // logistic calibration intercept = a − b·offset/factor, slope = b/factor, and fails
-// when b ≤ 0: scores that do not rank the hold-out cannot be calibrated.
+// when b ≤ 0: scores that do not rank the hold-out cannot be calibrated. A hold-out with
+// fewer than minCalibrationClass of either class leaves m's calibration as it is.
 func calibratePD(m *Model, ss []TrainingSample, test []int, l2 float64) error {
 	sc := m.Scaling
 	x, good := make([]float64, len(ss)), make([]bool, len(ss))
+	goods := 0
 	for _, i := range test {
 		x[i] = (float64(m.Score(&ss[i].Features).Score) - sc.Offset) / sc.Factor
 		good[i] = !ss[i].Defaulted
+		if good[i] {
+			goods++
+		}
+	}
+	if min(goods, len(test)-goods) < minCalibrationClass {
+		return nil
 	}
 	beta, err := fitLogistic([][]float64{x}, good, test, l2)
 	if err != nil {

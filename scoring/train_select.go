@@ -13,25 +13,42 @@ import (
 const SelectionMethod = "forward stepwise by cross-validated AUC, after keeping the strongest of each correlated group"
 
 // design is the training data as the regression sees it: the WoE value of every binned
-// candidate for every sample, and which samples were good.
+// candidate for every sample, which samples were good, and the cross-validation folds
+// with, per fold, every candidate binned again on the fold's fitting rows alone, so that
+// no validation row's label shapes the bins or WoE it is scored with.
 type design struct {
-	chars []Characteristic
-	woe   [][]float64 // woe[j][i]: candidate j's WoE for sample i
-	good  []bool
+	chars   []Characteristic
+	woe     [][]float64 // woe[j][i]: candidate j's WoE for sample i, binned on all training rows
+	good    []bool
+	folds   []fold
+	foldWoE [][][]float64 // foldWoE[f][j][i]: the same, binned on fold f's fitting rows
 }
 
-func newDesign(ss []TrainingSample, chars []Characteristic) *design {
-	d := &design{chars: chars, woe: make([][]float64, len(chars)), good: make([]bool, len(ss))}
+func newDesign(ss []TrainingSample, chars []Characteristic, fs []fold, bopt binningOptions) *design {
+	d := &design{chars: chars, woe: make([][]float64, len(chars)), good: make([]bool, len(ss)), folds: fs,
+		foldWoE: make([][][]float64, len(fs))}
 	for i := range ss {
 		d.good[i] = !ss[i].Defaulted
 	}
 	for j, c := range chars {
-		d.woe[j] = make([]float64, len(ss))
-		for i := range ss {
-			d.woe[j][i] = woeValue(c, c.Value(&ss[i].Features))
+		d.woe[j] = woeColumn(ss, c)
+	}
+	for f, fd := range fs {
+		d.foldWoE[f] = make([][]float64, len(chars))
+		for j, c := range chars {
+			d.foldWoE[f][j] = woeColumn(ss, binOn(ss, fd.fit, c, bopt))
 		}
 	}
 	return d
+}
+
+// woeColumn returns the WoE of every sample's value in c.
+func woeColumn(ss []TrainingSample, c Characteristic) []float64 {
+	out := make([]float64, len(ss))
+	for i := range ss {
+		out[i] = woeValue(c, c.Value(&ss[i].Features))
+	}
+	return out
 }
 
 // decorrelate keeps the strongest of each correlated group: candidates in order of
@@ -91,21 +108,21 @@ func (s selection) info(opt TrainOptions, candidates int) *SelectionInfo {
 }
 
 // selectForward chooses characteristics from pool by forward stepwise selection on the
-// training rows, split into the folds fs. Each step fits, for every remaining candidate, the current characteristics plus it on
+// training rows and the design's folds. Each step fits, for every remaining candidate, the current characteristics plus it on
 // every fold's fitting rows, and takes the candidate whose mean AUC over the folds'
 // validation rows is highest, provided it raises that AUC by opt.MinAUCGain and the
 // refit on all the training rows gives every coefficient a positive sign (a scorecard
 // must give more points to better evidence; a candidate that would flip a sign adds
 // nothing the kept ones do not already say). Ties go to the earlier candidate in pool.
 // It stops when no candidate qualifies or opt.MaxCharacteristics are kept.
-func (d *design) selectForward(pool, train []int, fs []fold, opt TrainOptions) (selection, error) {
+func (d *design) selectForward(pool, train []int, opt TrainOptions) (selection, error) {
 	var s selection
 	cur := 0.5 // the AUC of a model without characteristics
 	remaining := slices.Clone(pool)
 	for len(s.kept) < opt.MaxCharacteristics && len(remaining) > 0 {
 		gains := make([]float64, len(remaining))
 		for k, c := range remaining {
-			auc, err := d.cvAUC(slices.Concat(s.kept, []int{c}), fs, opt.L2)
+			auc, err := d.cvAUC(slices.Concat(s.kept, []int{c}), opt.L2)
 			if err != nil {
 				return s, err
 			}
@@ -170,20 +187,25 @@ func (d *design) leftOut(remaining []int, gains []float64, flips map[int]string,
 }
 
 // cvAUC returns the mean over the folds of the AUC, on the fold's validation rows, of
-// the logistic regression on set fitted on the fold's other rows.
-func (d *design) cvAUC(set []int, fs []fold, l2 float64) (float64, error) {
+// the logistic regression on set fitted on the fold's other rows, every candidate binned
+// on those rows alone.
+func (d *design) cvAUC(set []int, l2 float64) (float64, error) {
 	var sum float64
-	for _, f := range fs {
-		beta, err := d.fit(set, f.fit, l2)
+	for f, fd := range d.folds {
+		cols := make([][]float64, len(set))
+		for j, c := range set {
+			cols[j] = d.foldWoE[f][c]
+		}
+		beta, err := fitLogistic(cols, d.good, fd.fit, l2)
 		if err != nil {
 			return 0, err
 		}
-		z := make([]float64, len(f.val))
-		bad := make([]bool, len(f.val))
-		for r, i := range f.val {
+		z := make([]float64, len(fd.val))
+		bad := make([]bool, len(fd.val))
+		for r, i := range fd.val {
 			z[r] = beta[0]
-			for j, c := range set {
-				z[r] += beta[j+1] * d.woe[c][i]
+			for j, col := range cols {
+				z[r] += beta[j+1] * col[i]
 			}
 			bad[r] = !d.good[i]
 		}
@@ -193,7 +215,7 @@ func (d *design) cvAUC(set []int, fs []fold, l2 float64) (float64, error) {
 		}
 		sum += auc
 	}
-	return sum / float64(len(fs)), nil
+	return sum / float64(len(d.folds)), nil
 }
 
 // fit fits the logistic regression of the good:bad log-odds on the WoE values of the

@@ -352,3 +352,19 @@ func TestTrainCalibratesPD(t *testing.T) {
 	require.Contains(t, file.Training, "holdout_calibration_error")
 	require.Contains(t, file.Training, "selection")
 }
+
+// TestTrainSmallHoldoutKeepsRegressionPD: a hold-out with fewer than ten defaults is too
+// small for Platt scaling; the PD stays the regression's own, and the card says why.
+func TestTrainSmallHoldoutKeepsRegressionPD(t *testing.T) {
+	t.Parallel()
+	res, err := scoring.Train(synthSamples(300, 3), scoring.TrainOptions{HoldoutShare: 0.1, Seed: 1})
+	require.NoError(t, err)
+	m := res.Model
+	require.Equal(t, scoring.PDCalibration{Method: scoring.CalibrationScaling, Decimals: 6}, m.PDCalibration)
+	require.Len(t, m.Training.HoldoutCalibration, scoring.CalibrationGroups)
+	require.Contains(t, scoring.ModelCard(m, res.Dropped), "too few for Platt scaling")
+
+	res, err = scoring.Train(synthSamples(60, 3), scoring.TrainOptions{HoldoutShare: 0.1, Seed: 1})
+	require.NoError(t, err)
+	require.Len(t, res.Model.Training.HoldoutCalibration, res.Model.Training.HoldoutSamples, "six records, a group each")
+}
