@@ -110,11 +110,11 @@ func TestTrainedModelTable(t *testing.T) {
 	for _, c := range res.Model.Characteristics {
 		kept = append(kept, c.Feature)
 	}
-	t.Logf("go test ./internal/population/ -run TestTrainedModelTable -v -population.n=%d -population.seed=%d\n"+
+	t.Logf("issue size: go test ./internal/population/ -run TestTrainedModelTable -v -population.n=2000 -population.seed=%d\n"+
 		"trained on %d applicants of seed %d (%d defaults) in %s, scored %d applicants of seed %d in %s\n"+
 		"hold-out: AUC %.4f, KS %.4f, Gini %.4f, calibration error %.4f; characteristics %v\n\n"+
 		"AUC ratio %.3f (goal ≥ 0.92), calibration error %.3f (goal ≤ 0.03)\n\n%s",
-		scoreN, scoreSeed, trainN, trainSeed, info.Defaults, trained.Round(time.Second), scoreN, scoreSeed,
+		scoreSeed, trainN, trainSeed, info.Defaults, trained.Round(time.Second), scoreN, scoreSeed,
 		(time.Since(start) - trained).Round(time.Second), info.HoldoutAUC, info.HoldoutKS, info.HoldoutGini,
 		info.HoldoutCalibrationError, kept, rep.AUCRatio, rep.CalibrationError, rep.Markdown())
 
