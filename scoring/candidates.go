@@ -126,6 +126,20 @@ var featureReasons = map[string]struct{ Code, Text string }{
 	"cash_flow_trend_60d":     {"SC_CASH_FLOW_TREND_60D", "Cash flow declining"},
 	"cash_flow_trend_90d":     {"SC_CASH_FLOW_TREND_90D", "Cash flow declining"},
 
+	// Feature set fs-v3 (docs/features.md B6, C7–C9, D4, E8, H4–H7).
+	"savings_transfer_net_monthly_6m": {"SC_SAVINGS_TRANSFERS", "Little or no money put aside in savings"},
+	"savings_balance_change_90d":      {"SC_SAVINGS_TREND", "Savings balance declining"},
+	"cash_buffer_days":                {"SC_CASH_BUFFER", "Bank account balance low in relation to spending"},
+	"negative_balance_day_share_180d": {"SC_NEGATIVE_DAY_SHARE", "Account frequently overdrawn"},
+	"nsf_od_fee_months_6m":            {"SC_NSF_FEE_MONTHS", "Number of months with overdraft or insufficient-funds fees"},
+	"income_regular_monthly":          {"SC_REGULAR_INCOME", "Regular income insufficient for amount of credit requested"},
+	"income_irregular_monthly":        {"SC_IRREGULAR_INCOME", "Amount of income outside regular pay"},
+	"income_regular_share":            {"SC_INCOME_REGULARITY", "Income not paid on a regular schedule"},
+	"debt_to_income":                  {"SC_DEBT_TO_INCOME", "Excessive obligations in relation to income"},
+	"obligations_to_income":           {"SC_OBLIGATIONS_TO_INCOME", "Excessive obligations in relation to income"},
+	"spend_to_income_6m":              {"SC_SPEND_TO_INCOME", "Spending high in relation to income"},
+	"savings_rate_6m":                 {"SC_SAVINGS_RATE", "Little or no saving in relation to income"},
+
 	// I. Other risk.
 	"large_deposit_count_60d":      {"SC_LARGE_DEPOSITS", "Large deposits not explained by income"},
 	"large_deposit_count_90d":      {"SC_LARGE_DEPOSITS_90D", "Large deposits not explained by income"},

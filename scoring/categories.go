@@ -17,8 +17,9 @@ import (
 // categories, so categorisation is project configuration (part of FeatureSetVersion).
 type Category string
 
-// Categories of the default rules (rules/categories-v1.json). User rules may introduce
-// further categories; features only read the ones below.
+// Categories of the embedded rules (rules/categories-v1.json and categories-v2.json;
+// the last four only in cat-v2). User rules may introduce further categories; features
+// only read the ones below.
 const (
 	CategoryPayroll              Category = "payroll"
 	CategoryBenefits             Category = "benefits" // government benefits and pensions
@@ -45,6 +46,15 @@ const (
 	CategoryCashDeposit          Category = "cash_deposit"
 	CategoryTransfer             Category = "transfer"
 	CategoryUncategorised        Category = "uncategorised"
+	// CategoryTaxRefund is a tax refund or a tax credit paid by a tax authority: not income.
+	CategoryTaxRefund Category = "tax_refund"
+	// CategoryLoanProceeds is money lent to the applicant: not income.
+	CategoryLoanProceeds Category = "loan_proceeds"
+	// CategorySavingsTransfer is money moved to a savings account or a savings or
+	// investment product.
+	CategorySavingsTransfer Category = "savings_transfer"
+	// CategorySavingsWithdrawal is money moved back from a savings account or product.
+	CategorySavingsWithdrawal Category = "savings_withdrawal"
 )
 
 // Rule directions.
@@ -54,13 +64,33 @@ const (
 	DirectionAny     = "any"
 )
 
-//go:embed rules/categories-v1.json
-var defaultRulesJSON []byte
+// The embedded rules files. Each one is frozen once a feature set uses it: a change of
+// categorisation is a new file with a new version, so features computed under an old
+// version can be computed again (docs/features.md §6).
+var (
+	//go:embed rules/categories-v1.json
+	rulesV1JSON []byte
+	//go:embed rules/categories-v2.json
+	rulesV2JSON []byte
+)
 
-// DefaultCategoryRulesVersion is the version of the embedded default rules file
-// (rules/categories-v1.json); it is part of FeatureSetVersion. A test checks that the
-// file carries this version.
-const DefaultCategoryRulesVersion = "cat-v1"
+// Versions of the embedded rules files. A test checks that each file carries its
+// version.
+const (
+	// CategoryRulesV1 (rules/categories-v1.json) is the rules version of feature set fs-v2.
+	CategoryRulesV1 = "cat-v1"
+	// CategoryRulesV2 (rules/categories-v2.json) is the rules version of feature set
+	// fs-v3: platform payouts, state unemployment agencies, pensions, more payroll
+	// wordings (ACH "DES:" fields, NET PAY, PAYRLL), tax refunds, loan proceeds, savings
+	// transfers, fee wordings (courtesy pay, unnamed fee reversals) and lenders.
+	CategoryRulesV2 = "cat-v2"
+	// DefaultCategoryRulesVersion is the version of DefaultCategoryRules: the rules of
+	// the default feature set (FeatureSetVersion).
+	DefaultCategoryRulesVersion = CategoryRulesV2
+)
+
+// defaultRulesJSON is the default rules file.
+var defaultRulesJSON = rulesV2JSON
 
 // CategoryRule is one categorisation rule as written in a rules file.
 //
@@ -121,17 +151,41 @@ func (r CategoryRules) Rules() []CategoryRule {
 	return out
 }
 
-var defaultRules = func() CategoryRules {
-	r, err := LoadCategoryRules(defaultRulesJSON)
-	if err != nil {
-		panic("scoring: embedded category rules: " + err.Error())
+// embeddedRules are the embedded rule sets by version.
+var embeddedRules = func() map[string]CategoryRules {
+	out := map[string]CategoryRules{}
+	for _, data := range [][]byte{rulesV1JSON, rulesV2JSON} {
+		r, err := LoadCategoryRules(data)
+		if err != nil {
+			panic("scoring: embedded category rules: " + err.Error())
+		}
+		out[r.Version()] = r
 	}
-	return r
+	return out
 }()
+
+var defaultRules = embeddedRules[DefaultCategoryRulesVersion]
 
 // DefaultCategoryRules returns the embedded default rule set (version
 // DefaultCategoryRulesVersion).
 func DefaultCategoryRules() CategoryRules { return defaultRules }
+
+// ErrUnknownRules is returned by EmbeddedCategoryRules for a version this build does
+// not embed.
+var ErrUnknownRules = errors.New("unknown category rules version")
+
+// EmbeddedCategoryRules returns the embedded rule set of version (CategoryRulesV1 or
+// CategoryRulesV2), so features can be computed again under the rules a past decision
+// used. Merged user rules ("cat-v2+acme-2") are not embedded: load them with
+// LoadUserCategoryRules from the user's file.
+func EmbeddedCategoryRules(version string) (CategoryRules, error) {
+	r, ok := embeddedRules[version]
+	if !ok {
+		return CategoryRules{}, fmt.Errorf("%w %q (this build embeds %s and %s)", ErrUnknownRules, version,
+			CategoryRulesV1, CategoryRulesV2)
+	}
+	return r, nil
+}
 
 // DefaultCategoryRulesJSON returns a copy of the embedded default rules file, a
 // starting point for users who extend it.

@@ -1,7 +1,10 @@
 package scoring_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,8 +12,11 @@ import (
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
-func TestCategoriseDefaultRules(t *testing.T) {
+// TestCategoriseRulesV1: the cat-v1 rules, frozen with feature set fs-v2.
+func TestCategoriseRulesV1(t *testing.T) {
 	t.Parallel()
+	v1, err := scoring.EmbeddedCategoryRules(scoring.CategoryRulesV1)
+	require.NoError(t, err)
 	for _, c := range []struct {
 		desc   string
 		amount int64
@@ -50,8 +56,114 @@ func TestCategoriseDefaultRules(t *testing.T) {
 		{"KROGER #0412", -6000, scoring.CategoryUncategorised},
 		{"", 100, scoring.CategoryUncategorised},
 	} {
+		require.Equal(t, c.want, v1.Categorise(scoring.Transaction{Amount: c.amount, Description: c.desc}), c.desc)
+	}
+}
+
+// TestCategoriseRulesV2: the default cat-v2 rules on the families of bank wording they
+// were written for (issue 8), including every description the cat-v1 rules missed in
+// the synthetic population, and on wording they must not take for income.
+func TestCategoriseRulesV2(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		desc   string
+		amount int64
+		want   scoring.Category
+	}{
+		// Platform payouts, under their brand or company names, ACH "DES:" fields and
+		// instant cash-outs.
+		{"UBR* INSTANT CASHOUT 8KD02JX7QZ", 4200, scoring.CategoryGigIncome},
+		{"Uber Technologi DES:PAYMENTS ID:X8DJ2K", 52000, scoring.CategoryGigIncome},
+		{"MAPLEBEAR INC PAYMENTS", 31000, scoring.CategoryGigIncome},
+		{"MAPLEBEAR INC DES:PAYROLL ID:Q7WE1", 28000, scoring.CategoryGigIncome}, // Instacart, not an employer's payroll
+		{"ETSY INC DEPOSIT", 12000, scoring.CategoryGigIncome},
+		{"ETSY, INC. DES:PAYOUT ID:Z8X", 12000, scoring.CategoryGigIncome},
+		{"SHOPIFY DES:TRANSFER ID:ST-A8D9F0", 45000, scoring.CategoryGigIncome},
+		{"SHOPIFY INC PAYOUT 88JD7", 45000, scoring.CategoryGigIncome},
+		{"STRIPE TRANSFER ST-K2J3H4", 61000, scoring.CategoryGigIncome},
+		{"STRIPE PAYMENTS PAYOUT", 61000, scoring.CategoryGigIncome},
+		{"EBAY COMMERCE INC PAYOUT", 9000, scoring.CategoryGigIncome},
+		{"POSHMARK INSTANT TRANSFER", 3000, scoring.CategoryGigIncome},
+		{"MERCARI INSTANT PAY", 3000, scoring.CategoryGigIncome},
+		{"AMAZON.COM SVCS DES:EDI PYMNTS ID:7Y6T", 88000, scoring.CategoryGigIncome},
+		{"UPWORK ESCROW INC DES:PAYMENT ID:9F", 150000, scoring.CategoryGigIncome},
+		{"AIRBNB PAYMENTS PAYOUT", 70000, scoring.CategoryGigIncome},
+		{"SQUARE INC DES:SQ240315 ID:T3", 22000, scoring.CategoryGigIncome},
+		{"ACME MARKETPLACE SELLER PAYOUT", 5000, scoring.CategoryGigIncome}, // an unknown platform's payout
+		// Benefits: state unemployment agencies, veterans, pensions and annuities.
+		{"NYS DOL UI DD", 40500, scoring.CategoryBenefits},
+		{"FL DEO RA PAYMENT", 27500, scoring.CategoryBenefits},
+		{"PA UC BENEFIT PMT", 38000, scoring.CategoryBenefits},
+		{"TWC-BENEFITS UI PAYMENT", 52100, scoring.CategoryBenefits},
+		{"CA EDD UI BENEFIT 77D", 45000, scoring.CategoryBenefits},
+		{"IL DEPT EMPLOYMENT SECURITY", 40000, scoring.CategoryBenefits},
+		{"DEPT VETERANS AFFAIRS DEP", 171600, scoring.CategoryBenefits},
+		{"MET LIFE RETIREE PMT", 120000, scoring.CategoryBenefits},
+		{"TIAA ANNUITY PAYMENT", 90000, scoring.CategoryBenefits},
+		{"SSA TREAS 310 XXSOC SEC", 150000, scoring.CategoryBenefits},
+		// Pay: ACH credits whatever the payroll word.
+		{"ACH CREDIT GLOBEX CORP PAYRLL 0315", 240000, scoring.CategoryPayroll},
+		{"HOME DEPOT USA NET PAY PPD", 180000, scoring.CategoryPayroll},
+		{"ORIG CO NAME:INITECH CO ENTRY DESCR:PAYROLL SEC:PPD", 300000, scoring.CategoryPayroll},
+		{"COUNTY OF ORANGE DES:REG.SALARY ID:1", 300000, scoring.CategoryPayroll},
+		{"ZELLE FROM SAL MARTINEZ", 20000, scoring.CategoryTransfer}, // a first name is no pay word
+		// Never income.
+		{"IRS TREAS 310 TAX REF", 120000, scoring.CategoryTaxRefund},
+		{"STATE OF CA TAX RFD", 30000, scoring.CategoryTaxRefund},
+		{"NY DEPT REVENUE TAX REFUND", 30000, scoring.CategoryTaxRefund},
+		{"UPSTART LOAN PROCEEDS", 500000, scoring.CategoryLoanProceeds},
+		{"ONEMAIN FINANCIAL DISBURSEMENT 8J", 400000, scoring.CategoryLoanProceeds},
+		{"INTEREST PAID", 312, scoring.CategoryInterest},
+		{"Interest Earned", 48, scoring.CategoryInterest},
+		{"SAVINGS INTEREST", 48, scoring.CategoryInterest},
+		{"AMAZON MKTPLACE REFUND", 2599, scoring.CategoryRefund},
+		{"UBER EATS REFUND", 1599, scoring.CategoryRefund},
+		{"ZELLE FROM JOHN DOE ON 0312", 5000, scoring.CategoryTransfer},
+		{"VENMO CASHOUT", 5000, scoring.CategoryTransfer},
+		{"TRANSFER FROM ALLY BANK SAVINGS", 50000, scoring.CategorySavingsWithdrawal},
+		{"MARCUS SAVINGS DES:WITHDRAWAL", 50000, scoring.CategorySavingsWithdrawal},
+		{"CAPITAL ONE 360 DEPOSIT", 50000, scoring.CategorySavingsWithdrawal},
+		// Savings.
+		{"CAPITAL ONE 360 TRANSFER", -50000, scoring.CategorySavingsTransfer}, // not a card payment
+		{"AUTO SAVE XFER TO SAV", -2500, scoring.CategorySavingsTransfer},
+		{"ONLINE TRANSFER TO SAV XXXXXX1234", -10000, scoring.CategorySavingsTransfer},
+		{"ACORNS INVEST", -500, scoring.CategorySavingsTransfer},
+		{"ZELLE TO MARCUS WRIGHT", -4000, scoring.CategoryTransfer}, // a person, not Goldman's savings
+		// Fees and their reversals, named or not.
+		{"COURTESY PAY FEE", -2000, scoring.CategoryOverdraftFee},
+		{"OVERDRAFT PAID FEE", -3600, scoring.CategoryOverdraftFee},
+		{"OVERDRAFT FEE FOR A TRANSACTION", -3500, scoring.CategoryOverdraftFee},
+		{"NSF: RETURNED ITEM FEE", -1000, scoring.CategoryNSFFee},
+		{"FEE REVERSAL", 3500, scoring.CategoryOverdraftFeeReversal},
+		{"COURTESY PAY FEE REFUND", 2000, scoring.CategoryOverdraftFeeReversal},
+		{"ATM FEE REBATE", 300, scoring.CategoryRefund}, // not an overdraft fee given back
+		{"PLANET FITNESS CLUB FEES", -2499, scoring.CategorySubscription},
+		// Debt service.
+		{"CITI AUTOPAY PAYMENT", -15000, scoring.CategoryCardPayment},
+		{"BK OF AMER VISA ONLINE PMT", -20000, scoring.CategoryCardPayment},
+		{"CHASE CREDIT CRD AUTOPAY", -150000, scoring.CategoryCardPayment},
+		{"VISA DDA PUR WALMART", -5000, scoring.CategoryUncategorised}, // a debit-card purchase
+		{"WESTLAKE FINANCIAL SVC", -38000, scoring.CategoryLoanPayment},
+		{"SOFI PAYMENT 123456", -42000, scoring.CategoryLoanPayment},
+		{"BEST EGG AUTOPAY", -30000, scoring.CategoryLoanPayment},
+		{"EXETER FINANCE ACH PMT", -41000, scoring.CategoryLoanPayment},
+		{"ACME CONSUMER FINANCE PAYMENT", -12000, scoring.CategoryLoanPayment}, // an unknown lender
+		{"ZIP.CO PAY IN 4", -5000, scoring.CategoryBNPL},
+		{"CHASE QUICKPAY WITH ZELLE PAYMENT TO JOHN", -5000, scoring.CategoryTransfer},
+	} {
 		require.Equal(t, c.want, scoring.Categorise(scoring.Transaction{Amount: c.amount, Description: c.desc}), c.desc)
 	}
+}
+
+// TestRulesV1Frozen: features of fs-v2 are reproducible only while its rules file is the
+// one past decisions used, byte for byte.
+func TestRulesV1Frozen(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("rules/categories-v1.json")
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	require.Equal(t, "e125472d5b985e54ac4087a80e610bbe6ae074d3004621837f6e745c00118aac", hex.EncodeToString(sum[:]),
+		"rules/categories-v1.json changed: add a new rules version instead")
 }
 
 func TestDefaultRulesVersion(t *testing.T) {
@@ -66,6 +178,17 @@ func TestDefaultRulesVersion(t *testing.T) {
 	r, err := scoring.LoadCategoryRules(scoring.DefaultCategoryRulesJSON())
 	require.NoError(t, err)
 	require.Equal(t, scoring.DefaultCategoryRules().Rules(), r.Rules())
+	for _, v := range []string{scoring.CategoryRulesV1, scoring.CategoryRulesV2} {
+		data, err := os.ReadFile("rules/categories-" + v[len("cat-"):] + ".json")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &f))
+		require.Equal(t, v, f.Version)
+		r, err := scoring.EmbeddedCategoryRules(v)
+		require.NoError(t, err)
+		require.Equal(t, v, r.Version())
+	}
+	_, err = scoring.EmbeddedCategoryRules("cat-v1+acme-2")
+	require.ErrorIs(t, err, scoring.ErrUnknownRules)
 }
 
 func TestLoadCategoryRulesErrors(t *testing.T) {
@@ -106,7 +229,7 @@ func TestUserRulesMergeAndMatch(t *testing.T) {
 	]}`
 	r, err := scoring.LoadUserCategoryRules([]byte(user))
 	require.NoError(t, err)
-	require.Equal(t, "cat-v1+acme-2", r.Version())
+	require.Equal(t, "cat-v2+acme-2", r.Version())
 	for _, c := range []struct {
 		desc   string
 		amount int64
@@ -128,7 +251,7 @@ func TestUserRulesMergeAndMatch(t *testing.T) {
 	f, err := scoring.ComputeFeaturesWith(handLedger(), day("2026-03-31", 20), scoring.Loan{AmountMinor: 100000, TermMonths: 12},
 		scoring.FeatureOptions{Rules: &r})
 	require.NoError(t, err)
-	require.Equal(t, "fs-v2/cat-v1+acme-2", f.FeatureSetVersion)
+	require.Equal(t, "fs-v3/cat-v2+acme-2", f.FeatureSetVersion)
 	require.Equal(t, 1.0, *f.PayrollShare90d)
 	noPayroll, err := scoring.LoadCategoryRules([]byte(`{"version":"x1","rules":[{"id":"fee","category":"nsf_fee","direction":"outflow","keywords":[["FEE"]]}]}`))
 	require.NoError(t, err)

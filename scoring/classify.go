@@ -53,15 +53,19 @@ func normaliseDescription(s string) string {
 // business days, so 3 calendar days covers a weekend.
 const ownTransferToleranceDays = 3
 
-// matchOwnTransfers marks the posted transactions that are transfers between two of
+// matchOwnTransfers pairs the posted transactions that are transfers between two of
 // the ledger's own cash accounts (§1 "Own transfers"): the same absolute amount with
 // opposite signs on two different accounts, dated at most ownTransferToleranceDays
 // apart, with at least one leg a transfer (transferish[i]). Matching is greedy over txs
 // in their normalised order (earliest outflow first, nearest-dated inflow, earliest on
 // ties), so it is deterministic. txs must be normalised, posted and cash-only; days[i]
-// is the UTC day of txs[i]. The result is indexed like txs.
-func matchOwnTransfers(txs []Transaction, days []int64, transferish []bool) []bool {
-	own := make([]bool, len(txs))
+// is the UTC day of txs[i]. The result is indexed like txs: the index of the other leg,
+// or −1 for a transaction that is not an own transfer.
+func matchOwnTransfers(txs []Transaction, days []int64, transferish []bool) []int {
+	pair := make([]int, len(txs))
+	for i := range pair {
+		pair[i] = -1
+	}
 	multi := false
 	for _, t := range txs {
 		if t.AccountID != txs[0].AccountID {
@@ -70,7 +74,7 @@ func matchOwnTransfers(txs []Transaction, days []int64, transferish []bool) []bo
 		}
 	}
 	if !multi {
-		return own
+		return pair
 	}
 	inflows := map[int64][]int{} // amount → indices of inflows, in order
 	for j, t := range txs {
@@ -79,13 +83,13 @@ func matchOwnTransfers(txs []Transaction, days []int64, transferish []bool) []bo
 		}
 	}
 	for i, out := range txs {
-		if out.Amount >= 0 || own[i] {
+		if out.Amount >= 0 || pair[i] >= 0 {
 			continue
 		}
 		best, bestGap := -1, int64(ownTransferToleranceDays+1)
 		for _, j := range inflows[-out.Amount] {
 			in := txs[j]
-			if in.AccountID == out.AccountID || own[j] || (!transferish[i] && !transferish[j]) {
+			if in.AccountID == out.AccountID || pair[j] >= 0 || (!transferish[i] && !transferish[j]) {
 				continue
 			}
 			gap := days[j] - days[i]
@@ -97,8 +101,8 @@ func matchOwnTransfers(txs []Transaction, days []int64, transferish []bool) []bo
 			}
 		}
 		if best >= 0 {
-			own[i], own[best] = true, true
+			pair[i], pair[best] = best, i
 		}
 	}
-	return own
+	return pair
 }

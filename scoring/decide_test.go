@@ -91,7 +91,7 @@ func TestDecide(t *testing.T) {
 			require.Len(t, d.Points, len(scoring.Scorecard))
 			require.Equal(t, "v1", d.ModelVersion)
 			require.Equal(t, "v1", d.PolicyVersion)
-			require.Equal(t, scoring.FeatureSetVersion, d.FeatureSetVersion)
+			require.Equal(t, scoring.FeatureSetV2, d.FeatureSetVersion, "a hand-built vector takes the feature set of the model that scores it")
 		})
 	}
 }

@@ -9,15 +9,9 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// Versions recorded with every decision (docs/features.md §6).
+// Versions recorded with every decision (docs/features.md §6); the feature-set
+// versions are in featureset.go.
 const (
-	// featureSetBase names the feature definitions, stream parameters and time zone
-	// (UTC) in this package, without the categorisation rules.
-	featureSetBase = "fs-v2"
-	// FeatureSetVersion is the version of features computed with the default rules and
-	// stream options: "fs-v2/cat-v1". Features computed with other rules or options
-	// carry their own version in Features.FeatureSetVersion.
-	FeatureSetVersion = featureSetBase + "/" + DefaultCategoryRulesVersion
 	// ModelVersion names the points scorecard in scorecard.go.
 	ModelVersion = "v1"
 	// PolicyVersion names the knock-out rules and thresholds in policy.go.
@@ -74,10 +68,15 @@ type Loan struct {
 }
 
 // FeatureOptions configures ComputeFeaturesWith. The zero value is the default
-// feature set (FeatureSetVersion).
+// feature set (FeatureSetVersion); FeatureOptionsFor rebuilds the options of a recorded
+// version.
 type FeatureOptions struct {
-	// Rules categorise transactions; nil means DefaultCategoryRules(). Use
-	// LoadUserCategoryRules to extend the defaults with a user file.
+	// FeatureSet names the feature definitions: "fs-v2" or "fs-v3"; "" means the
+	// default, fs-v3.
+	FeatureSet string
+	// Rules categorise transactions; nil means the feature set's own embedded rules
+	// (cat-v1 for fs-v2, cat-v2 for fs-v3). Use LoadUserCategoryRules to extend the
+	// defaults with a user file.
 	Rules *CategoryRules
 	// Streams configures recurring-stream detection; nil means the defaults.
 	Streams *StreamOptions
@@ -104,12 +103,14 @@ type MonthlyCashFlow struct {
 	LongestGapDays int `json:"longest_gap_days"`
 }
 
-// Features is the fs-v2 feature vector. The catalogue with formulas, units, windows and
+// Features is the feature vector. The catalogue with formulas, units, windows and
 // empty-input behaviour is in doc.go; each field comment names its catalogue id.
 // Money is minor units of Currency. Undefined values are nil pointers and their json
-// names are listed in Undefined; no field is ever NaN or ±Inf.
+// names are listed in Undefined; no field is ever NaN or ±Inf. Fields tagged `fs:"v3"`
+// exist from feature set fs-v3 on: a vector of fs-v2 leaves them zero and its JSON
+// omits them (Features.MarshalJSON).
 type Features struct {
-	FeatureSetVersion    string `json:"feature_set_version"`    // fs-v2/<rules version>[+streams(…)]
+	FeatureSetVersion    string `json:"feature_set_version"`    // <feature set>/<rules version>[+streams(…)]
 	CategoryRulesVersion string `json:"category_rules_version"` // version of the categorisation rules used
 
 	Cutoff           string `json:"cutoff"`        // YYYY-MM-DD, the as-of cutoff day (UTC)
@@ -136,67 +137,78 @@ type Features struct {
 	TxnCountOut60d       int     `json:"txn_count_outflow_60d"`    // A5
 	TxnCountOut90d       int     `json:"txn_count_outflow_90d"`    // A5
 
-	InflowTotal30d    int64             `json:"inflow_total_30d"`         // B1
-	InflowTotal60d    int64             `json:"inflow_total_60d"`         // B1
-	InflowTotal90d    int64             `json:"inflow_total_90d"`         // B1
-	OutflowTotal30d   int64             `json:"outflow_total_30d"`        // B2
-	OutflowTotal60d   int64             `json:"outflow_total_60d"`        // B2
-	OutflowTotal90d   int64             `json:"outflow_total_90d"`        // B2
-	OwnTransfers90d   int               `json:"own_transfer_count_90d"`   // §1 own transfers (excluded)
-	MonthlyCashFlow   []MonthlyCashFlow `json:"monthly_cash_flow"`        // B3 (≤ 12 complete months)
-	NetCashFlowMean3m *float64          `json:"net_cash_flow_mean_3m"`    // B4
-	NetCashFlowMean   *float64          `json:"net_cash_flow_mean_6m"`    // B4
-	NetCashFlowMean12 *float64          `json:"net_cash_flow_mean_12m"`   // B4
-	NetCashFlowMed3m  *float64          `json:"net_cash_flow_median_3m"`  // B4
-	NetCashFlowMedian *float64          `json:"net_cash_flow_median_6m"`  // B4
-	NetCashFlowMed12  *float64          `json:"net_cash_flow_median_12m"` // B4
-	FreeCashFlowAvg3m *float64          `json:"free_cash_flow_avg_3m"`    // B5
-	FreeCashFlowAvg6m *float64          `json:"free_cash_flow_avg_6m"`    // B5
+	InflowTotal30d    int64             `json:"inflow_total_30d"`                        // B1
+	InflowTotal60d    int64             `json:"inflow_total_60d"`                        // B1
+	InflowTotal90d    int64             `json:"inflow_total_90d"`                        // B1
+	OutflowTotal30d   int64             `json:"outflow_total_30d"`                       // B2
+	OutflowTotal60d   int64             `json:"outflow_total_60d"`                       // B2
+	OutflowTotal90d   int64             `json:"outflow_total_90d"`                       // B2
+	OwnTransfers90d   int               `json:"own_transfer_count_90d"`                  // §1 own transfers (excluded)
+	MonthlyCashFlow   []MonthlyCashFlow `json:"monthly_cash_flow"`                       // B3 (≤ 12 complete months)
+	NetCashFlowMean3m *float64          `json:"net_cash_flow_mean_3m"`                   // B4
+	NetCashFlowMean   *float64          `json:"net_cash_flow_mean_6m"`                   // B4
+	NetCashFlowMean12 *float64          `json:"net_cash_flow_mean_12m"`                  // B4
+	NetCashFlowMed3m  *float64          `json:"net_cash_flow_median_3m"`                 // B4
+	NetCashFlowMedian *float64          `json:"net_cash_flow_median_6m"`                 // B4
+	NetCashFlowMed12  *float64          `json:"net_cash_flow_median_12m"`                // B4
+	FreeCashFlowAvg3m *float64          `json:"free_cash_flow_avg_3m"`                   // B5
+	FreeCashFlowAvg6m *float64          `json:"free_cash_flow_avg_6m"`                   // B5
+	SavingsNetMonthly *float64          `json:"savings_transfer_net_monthly_6m" fs:"v3"` // B6
 
-	AvgDailyBalance30d  *float64 `json:"avg_daily_balance_30d"`     // C1
-	AvgDailyBalance90d  *float64 `json:"avg_daily_balance_90d"`     // C1
-	AvgDailyBalance180d *float64 `json:"avg_daily_balance_180d"`    // C1
-	MinEODBalance30d    *int64   `json:"min_eod_balance_30d"`       // C2
-	MinEODBalance90d    *int64   `json:"min_eod_balance_90d"`       // C2
-	EODP10_30d          *int64   `json:"eod_balance_p10_30d"`       // C3
-	EODP50_30d          *int64   `json:"eod_balance_p50_30d"`       // C3
-	EODP90_30d          *int64   `json:"eod_balance_p90_30d"`       // C3
-	EODP10_60d          *int64   `json:"eod_balance_p10_60d"`       // C3
-	EODP50_60d          *int64   `json:"eod_balance_p50_60d"`       // C3
-	EODP90_60d          *int64   `json:"eod_balance_p90_60d"`       // C3
-	EODP10_90d          *int64   `json:"eod_balance_p10_90d"`       // C3
-	EODP50_90d          *int64   `json:"eod_balance_p50_90d"`       // C3
-	EODP90_90d          *int64   `json:"eod_balance_p90_90d"`       // C3
-	EODP10_31to60d      *int64   `json:"eod_balance_p10_31_60d"`    // C3
-	EODP50_31to60d      *int64   `json:"eod_balance_p50_31_60d"`    // C3
-	EODP90_31to60d      *int64   `json:"eod_balance_p90_31_60d"`    // C3
-	EODP10_61to90d      *int64   `json:"eod_balance_p10_61_90d"`    // C3
-	EODP50_61to90d      *int64   `json:"eod_balance_p50_61_90d"`    // C3
-	EODP90_61to90d      *int64   `json:"eod_balance_p90_61_90d"`    // C3
-	DaysNegative30d     *int     `json:"days_negative_balance_30d"` // C4
-	DaysNegative90d     *int     `json:"days_negative_balance_90d"` // C4
-	BalanceTrend30d     *float64 `json:"balance_trend_ratio_30d"`   // C5
-	BalanceTrend60d     *float64 `json:"balance_trend_ratio_60d"`   // C5
-	BalanceTrend90d     *float64 `json:"balance_trend_ratio_90d"`   // C5
-	CurrentBalance      *int64   `json:"current_balance"`           // C6 (current)
-	CurrentAvailable    *int64   `json:"current_available_balance"` // C6
+	AvgDailyBalance30d  *float64 `json:"avg_daily_balance_30d"`                   // C1
+	AvgDailyBalance90d  *float64 `json:"avg_daily_balance_90d"`                   // C1
+	AvgDailyBalance180d *float64 `json:"avg_daily_balance_180d"`                  // C1
+	MinEODBalance30d    *int64   `json:"min_eod_balance_30d"`                     // C2
+	MinEODBalance90d    *int64   `json:"min_eod_balance_90d"`                     // C2
+	EODP10_30d          *int64   `json:"eod_balance_p10_30d"`                     // C3
+	EODP50_30d          *int64   `json:"eod_balance_p50_30d"`                     // C3
+	EODP90_30d          *int64   `json:"eod_balance_p90_30d"`                     // C3
+	EODP10_60d          *int64   `json:"eod_balance_p10_60d"`                     // C3
+	EODP50_60d          *int64   `json:"eod_balance_p50_60d"`                     // C3
+	EODP90_60d          *int64   `json:"eod_balance_p90_60d"`                     // C3
+	EODP10_90d          *int64   `json:"eod_balance_p10_90d"`                     // C3
+	EODP50_90d          *int64   `json:"eod_balance_p50_90d"`                     // C3
+	EODP90_90d          *int64   `json:"eod_balance_p90_90d"`                     // C3
+	EODP10_31to60d      *int64   `json:"eod_balance_p10_31_60d"`                  // C3
+	EODP50_31to60d      *int64   `json:"eod_balance_p50_31_60d"`                  // C3
+	EODP90_31to60d      *int64   `json:"eod_balance_p90_31_60d"`                  // C3
+	EODP10_61to90d      *int64   `json:"eod_balance_p10_61_90d"`                  // C3
+	EODP50_61to90d      *int64   `json:"eod_balance_p50_61_90d"`                  // C3
+	EODP90_61to90d      *int64   `json:"eod_balance_p90_61_90d"`                  // C3
+	DaysNegative30d     *int     `json:"days_negative_balance_30d"`               // C4
+	DaysNegative90d     *int     `json:"days_negative_balance_90d"`               // C4
+	BalanceTrend30d     *float64 `json:"balance_trend_ratio_30d"`                 // C5
+	BalanceTrend60d     *float64 `json:"balance_trend_ratio_60d"`                 // C5
+	BalanceTrend90d     *float64 `json:"balance_trend_ratio_90d"`                 // C5
+	CurrentBalance      *int64   `json:"current_balance"`                         // C6 (current)
+	CurrentAvailable    *int64   `json:"current_available_balance"`               // C6
+	SavingsBalanceDelta *int64   `json:"savings_balance_change_90d" fs:"v3"`      // C7
+	CashBufferDays      *float64 `json:"cash_buffer_days" fs:"v3"`                // C8
+	NegativeDayShare    *float64 `json:"negative_balance_day_share_180d" fs:"v3"` // C9
 
-	NSFFeeCount30d   int  `json:"nsf_od_fee_count_30d"`    // D1
-	NSFFeeCount60d   int  `json:"nsf_od_fee_count_60d"`    // D1
-	NSFFeeCount90d   int  `json:"nsf_od_fee_count_90d"`    // D1
-	NSFFeeCountTotal int  `json:"nsf_od_fee_count_total"`  // D1 full history
-	ReturnedItems90d int  `json:"returned_item_count_90d"` // D2
-	DaysSinceLastNSF *int `json:"days_since_last_nsf"`     // D3
+	NSFFeeCount30d   int  `json:"nsf_od_fee_count_30d"`         // D1
+	NSFFeeCount60d   int  `json:"nsf_od_fee_count_60d"`         // D1
+	NSFFeeCount90d   int  `json:"nsf_od_fee_count_90d"`         // D1
+	NSFFeeCountTotal int  `json:"nsf_od_fee_count_total"`       // D1 full history
+	ReturnedItems90d int  `json:"returned_item_count_90d"`      // D2
+	DaysSinceLastNSF *int `json:"days_since_last_nsf"`          // D3
+	NSFFeeMonths6m   *int `json:"nsf_od_fee_months_6m" fs:"v3"` // D4
 
-	IncomeStreams           []Stream `json:"income_streams"`              // E1
-	OutflowStreams          []Stream `json:"outflow_streams"`             // E1/F2 (outflow side)
-	MonthlyIncomeEst        int64    `json:"monthly_income_est"`          // E2
-	IncomeCV                *float64 `json:"income_cv"`                   // E3
-	IncomeConsistency       *float64 `json:"income_consistency"`          // E4
-	ConsecutiveIncomeMonths int      `json:"consecutive_income_months"`   // E5
-	PayrollShare90d         *float64 `json:"payroll_share_of_inflow_90d"` // E6
-	DaysSinceLastIncome     *int     `json:"days_since_last_income"`      // E7
-	NextIncomeDate          *string  `json:"next_income_date"`            // E7
+	IncomeStreams           []Stream       `json:"income_streams"`                   // E1
+	OutflowStreams          []Stream       `json:"outflow_streams"`                  // E1/F2 (outflow side)
+	MonthlyIncomeEst        int64          `json:"monthly_income_est"`               // E2
+	IncomeCV                *float64       `json:"income_cv"`                        // E3
+	IncomeConsistency       *float64       `json:"income_consistency"`               // E4
+	ConsecutiveIncomeMonths int            `json:"consecutive_income_months"`        // E5
+	PayrollShare90d         *float64       `json:"payroll_share_of_inflow_90d"`      // E6
+	DaysSinceLastIncome     *int           `json:"days_since_last_income"`           // E7
+	NextIncomeDate          *string        `json:"next_income_date"`                 // E7
+	IncomeRegularMonthly    int64          `json:"income_regular_monthly" fs:"v3"`   // E8
+	IncomeIrregularMonthly  int64          `json:"income_irregular_monthly" fs:"v3"` // E8
+	IncomeRegularShare      *float64       `json:"income_regular_share" fs:"v3"`     // E8
+	IncomeSources           []IncomeSource `json:"income_sources" fs:"v3"`           // E8
+	IncomeConfidence        string         `json:"income_confidence" fs:"v3"`        // E8
+	IncomeMonthsUsed        []string       `json:"income_months_used" fs:"v3"`       // E8
 
 	DebtPaymentsMonthly         *int64 `json:"debt_payments_monthly"`         // F1
 	RecurringObligationsMonthly int64  `json:"recurring_obligations_monthly"` // F2
@@ -214,13 +226,17 @@ type Features struct {
 	CashFlowTrend60d     *float64 `json:"cash_flow_trend_60d"`     // G4
 	CashFlowTrend90d     *float64 `json:"cash_flow_trend_90d"`     // G4
 
-	LoanAmount      int64    `json:"loan_amount"`
-	LoanTermMonths  int      `json:"loan_term_months"`
-	PolicyAPR       float64  `json:"policy_apr"`
-	ProposedPayment int64    `json:"proposed_monthly_payment"`      // H2 numerator
-	DSCRRequested   *float64 `json:"dscr_requested"`                // H1
-	PaymentToIncome *float64 `json:"payment_to_income"`             // H2
-	ResidualIncome  *int64   `json:"residual_income_after_payment"` // H3
+	LoanAmount          int64    `json:"loan_amount"`
+	LoanTermMonths      int      `json:"loan_term_months"`
+	PolicyAPR           float64  `json:"policy_apr"`
+	ProposedPayment     int64    `json:"proposed_monthly_payment"`      // H2 numerator
+	DSCRRequested       *float64 `json:"dscr_requested"`                // H1
+	PaymentToIncome     *float64 `json:"payment_to_income"`             // H2
+	ResidualIncome      *int64   `json:"residual_income_after_payment"` // H3
+	DebtToIncome        *float64 `json:"debt_to_income" fs:"v3"`        // H4
+	ObligationsToIncome *float64 `json:"obligations_to_income" fs:"v3"` // H5
+	SpendToIncome6m     *float64 `json:"spend_to_income_6m" fs:"v3"`    // H6
+	SavingsRate6m       *float64 `json:"savings_rate_6m" fs:"v3"`       // H7
 
 	LargeDeposits60d     int                `json:"large_deposit_count_60d"`      // I1
 	LargeDeposits90d     int                `json:"large_deposit_count_90d"`      // I1
@@ -286,6 +302,7 @@ func ProposedPayment(loan Loan) int64 {
 
 // ComputeFeatures computes the default feature vector (FeatureSetVersion) of l as of
 // the UTC day of cutoff for the proposed loan: ComputeFeaturesWith with zero options.
+// Engine.ComputeFeatures computes the feature set of an engine's model instead.
 func ComputeFeatures(l Ledger, cutoff time.Time, loan Loan) (Features, error) {
 	return ComputeFeaturesWith(l, cutoff, loan, FeatureOptions{})
 }
@@ -303,14 +320,15 @@ const (
 )
 
 // ComputeFeaturesWith computes the feature vector of l as of the UTC day of cutoff for
-// the proposed loan, categorising with opts.Rules and detecting streams with
-// opts.Streams. Only posted transactions of cash accounts dated on or before the
+// the proposed loan in feature set opts.FeatureSet, categorising with opts.Rules and
+// detecting streams with opts.Streams. Only posted transactions of cash accounts dated on or before the
 // cutoff day feed history features; the daily-balance series uses every posted
 // transaction (§1); pending transactions feed only the pending_* current view. Thin or
 // empty ledgers give a vector with undefined features, not an error. Errors:
 // ErrMixedCurrency for a ledger in several currencies, ErrAmountOutOfRange for an amount
 // beyond MaxAmountMinor, ErrInvalidLoan (wrapping the loan package's field error) for a
-// loan amount or term outside loan.Validate's bounds.
+// loan amount or term outside loan.Validate's bounds, ErrUnknownFeatureSet for a
+// feature set this build does not compute.
 //
 // The work is one featureState, built once (normalised ledger, categorised history,
 // own transfers, streams, complete months, windows, balances), then one function per
@@ -320,7 +338,11 @@ func ComputeFeaturesWith(l Ledger, cutoff time.Time, loan Loan, opts FeatureOpti
 	if err := loan.check(); err != nil {
 		return Features{}, fmt.Errorf("%w: %w", ErrInvalidLoan, err)
 	}
-	s, err := newFeatureState(l, dayOf(cutoff), opts)
+	set, err := lookupFeatureSet(opts.FeatureSet)
+	if err != nil {
+		return Features{}, err
+	}
+	s, err := newFeatureState(l, dayOf(cutoff), set, opts)
 	if err != nil {
 		return Features{}, err
 	}
@@ -346,7 +368,7 @@ func ComputeFeaturesWith(l Ledger, cutoff time.Time, loan Loan, opts FeatureOpti
 // Σ signed amount of pending cash transactions, the only place pending appears) and
 // the loan with its proposed payment. Empty input gives zeros and "".
 func (s *featureState) contextFeatures(loan Loan) Features {
-	version := featureSetBase + "/" + s.rules.Version()
+	version := s.set.name + "/" + s.rules.Version()
 	if !s.streamOpts.isDefault() {
 		version += "+" + s.streamOpts.String()
 	}

@@ -22,8 +22,17 @@ import (
 // cash.available contributes its current balance (no holds reported).
 //
 // Empty input: with no balance every C feature is undefined; balance_trend_ratio_Nd
-// is also undefined when EOD(c − N) ≤ 0.
+// is also undefined when EOD(c − N) ≤ 0. From fs-v3 it adds C7–C9
+// (balanceHabitFeatures).
 func (s *featureState) balanceFeatures(f *Features, u *undef) {
+	s.balanceLevelFeatures(f, u)
+	if s.set.v3 {
+		s.balanceHabitFeatures(f, u)
+	}
+}
+
+// balanceLevelFeatures computes C1–C6 (balanceFeatures).
+func (s *featureState) balanceLevelFeatures(f *Features, u *undef) {
 	b := s.balances
 	if len(b.eod) == 0 {
 		u.add("avg_daily_balance_30d", "avg_daily_balance_90d", "avg_daily_balance_180d",
@@ -95,4 +104,40 @@ func (s *featureState) currentBalances() (current, available *int64) {
 		}
 	}
 	return ptr(cur), ptr(avail)
+}
+
+// balanceHabitFeatures computes the fs-v3 balance features C7–C9 from the EOD series
+// over the balanceSeriesDays (180) days ending on the cutoff day c; group B must have
+// run:
+//
+//	savings_balance_change_90d      = EODsav(c) − EODsav(c − 90)          minor units
+//	cash_buffer_days                = avg_daily_balance_30d / (spend90 / 90)   days, 2 decimals
+//	negative_balance_day_share_180d = #days with EOD < 0 / 180             ratio, 4 decimals
+//
+// EODsav is the summed EOD series of the linked savings accounts (subcategory
+// "savings"). spend90 is outflow_total_90d without the flows categorised
+// savings_transfer: money put aside is not spending. A negative buffer means the
+// accounts are overdrawn on average.
+//
+// Empty input: savings_balance_change_90d is undefined without a linked savings account
+// with a balance; cash_buffer_days without a balance or when spend90 = 0; the share
+// without a balance.
+func (s *featureState) balanceHabitFeatures(f *Features, u *undef) {
+	sav := s.savingsEOD
+	ok := len(sav) > 90
+	delta := int64(0)
+	if ok {
+		delta = sav[len(sav)-1] - sav[len(sav)-1-90]
+	}
+	f.SavingsBalanceDelta = u.i64("savings_balance_change_90d", delta, ok)
+	spend90 := f.OutflowTotal90d - s.outflow90[CategorySavingsTransfer]
+	adb := 0.0
+	if f.AvgDailyBalance30d != nil {
+		adb = *f.AvgDailyBalance30d
+	}
+	f.CashBufferDays = u.f("cash_buffer_days", round2(adb/(float64(spend90)/float64(windows[window90d]))),
+		f.AvgDailyBalance30d != nil && spend90 > 0)
+	eod := s.balances.eod
+	f.NegativeDayShare = u.f("negative_balance_day_share_180d", round4(float64(countNegative(eod))/float64(len(eod))),
+		len(eod) > 0)
 }

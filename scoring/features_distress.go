@@ -10,7 +10,7 @@ package scoring
 //	days_since_last_nsf     = c − day of the newest NSF or overdraft fee        days
 //
 // Empty input: the counts are 0; days_since_last_nsf is undefined without an NSF or
-// overdraft fee.
+// overdraft fee. From fs-v3 it adds D4 (overdraftHabitFeatures).
 func (s *featureState) distressFeatures(f *Features, u *undef) {
 	f.NSFFeeCount30d = s.netNSFFees(s.win[window30d].start)
 	f.NSFFeeCount60d = s.netNSFFees(s.win[window60d].start)
@@ -23,6 +23,36 @@ func (s *featureState) distressFeatures(f *Features, u *undef) {
 	}
 	last := s.lastIndex(func(i int) bool { return isNSFODFee(s.cats[i]) })
 	f.DaysSinceLastNSF = u.i("days_since_last_nsf", s.ageOf(last), last >= 0)
+	if s.set.v3 {
+		s.overdraftHabitFeatures(f, u)
+	}
+}
+
+// overdraftHabitFeatures computes the fs-v3 distress feature D4 over the last 6
+// complete months:
+//
+//	nsf_od_fee_months_6m = #months m with (#NSF and overdraft fees − #fee reversals)[m] > 0
+//
+// A habit shows as fees month after month; a burst of fees in one bad month counts
+// once. Empty input: undefined without a complete month.
+func (s *featureState) overdraftHabitFeatures(f *Features, u *undef) {
+	ms := lastMonths(s.months, monthlyWindowMonths)
+	net := make(map[string]int, len(ms))
+	for i, c := range s.cats {
+		m := dayTime(s.days[i]).Format("2006-01")
+		if isNSFODFee(c) {
+			net[m]++
+		} else if isFeeReversal(c) {
+			net[m]--
+		}
+	}
+	n := 0
+	for _, m := range ms {
+		if net[m.Month] > 0 {
+			n++
+		}
+	}
+	f.NSFFeeMonths6m = u.i("nsf_od_fee_months_6m", n, len(ms) > 0)
 }
 
 // netNSFFees counts the NSF and overdraft fees in hist[start:] minus the fee reversals

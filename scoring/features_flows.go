@@ -19,7 +19,8 @@ package scoring
 // of a minor unit.
 //
 // Empty input: the totals and the count are 0 and monthly_cash_flow is []; with no
-// complete month the means and medians are undefined.
+// complete month the means and medians are undefined. From fs-v3 it adds B6
+// (savingsFlowFeatures).
 func (s *featureState) flowFeatures(f *Features, u *undef) {
 	w30, w60, w90 := s.win[window30d], s.win[window60d], s.win[window90d]
 	f.InflowTotal30d, f.InflowTotal60d, f.InflowTotal90d = w30.in, w60.in, w90.in
@@ -47,4 +48,7 @@ func (s *featureState) flowFeatures(f *Features, u *undef) {
 	x3, x6 := monthValues(lastMonths(s.months, 3), fcf), monthValues(lastMonths(s.months, 6), fcf)
 	f.FreeCashFlowAvg3m = u.f("free_cash_flow_avg_3m", round2(meanOf(x3)), len(x3) > 0)
 	f.FreeCashFlowAvg6m = u.f("free_cash_flow_avg_6m", round2(meanOf(x6)), len(x6) > 0)
+	if s.set.v3 {
+		s.savingsFlowFeatures(f, u)
+	}
 }

@@ -26,6 +26,7 @@ package scoring
 func (s *featureState) incomeFeatures(f *Features, u *undef) {
 	f.IncomeStreams, f.OutflowStreams = s.incomeStreams, s.outflowStreams
 	var primary *Stream
+	var regular []Stream
 	for i := range f.IncomeStreams {
 		st := &f.IncomeStreams[i]
 		if st.Status != StreamMature {
@@ -33,10 +34,14 @@ func (s *featureState) incomeFeatures(f *Features, u *undef) {
 		}
 		if st.IsActive {
 			f.MonthlyIncomeEst += st.MonthlyAmount
+			regular = append(regular, *st)
 		}
 		if primary == nil || (st.IsActive && !primary.IsActive) {
 			primary = st
 		}
+	}
+	if s.set.income == incomeFromAllSources {
+		s.incomeSourceFeatures(f, u, regular)
 	}
 	inc6 := monthValues(lastMonths(s.months, monthlyWindowMonths), monthIncome)
 	incMean, incStd := meanStd(inc6)
@@ -47,12 +52,49 @@ func (s *featureState) incomeFeatures(f *Features, u *undef) {
 		f.ConsecutiveIncomeMonths++
 	}
 	f.PayrollShare90d = s.inflowShare90(CategoryPayroll, "payroll_share_of_inflow_90d", u)
+	if s.income != nil { // fs-v3: the newest recognised income deposit, streams or not
+		last := s.lastIndex(func(i int) bool { return s.income[i] })
+		f.DaysSinceLastIncome = u.i("days_since_last_income", s.ageOf(last), last >= 0)
+	}
 	if primary == nil {
-		u.add("days_since_last_income", "next_income_date")
+		if s.income == nil {
+			u.add("days_since_last_income")
+		}
+		u.add("next_income_date")
 		return
 	}
-	f.DaysSinceLastIncome = ptr(int(s.c - dayOf(mustDay(primary.LastDate))))
+	if s.income == nil {
+		f.DaysSinceLastIncome = ptr(int(s.c - dayOf(mustDay(primary.LastDate))))
+	}
 	f.NextIncomeDate = ptr(primary.PredictedNextDate)
+}
+
+// incomeSourceFeatures computes the fs-v3 income estimate and its insights (E2, E8)
+// with estimateIncome, given the active MATURE income streams:
+//
+//	monthly_income_est       = income_regular_monthly + income_irregular_monthly
+//	income_regular_monthly   = Σ monthly_amount of the active MATURE income streams
+//	income_irregular_monthly = Σ over categories of the monthly average of the other
+//	                           recognised income over income_months_used
+//	income_regular_share     = income_regular_monthly / monthly_income_est, 4 decimals
+//	income_sources           = the streams and categories with their monthly amounts
+//	income_confidence        = high, medium, low or none (incomeConfidence)
+//	income_months_used       = the months irregular income is averaged over (YYYY-MM)
+//
+// Empty input: the amounts are 0, income_sources and income_months_used [],
+// income_confidence "none", and income_regular_share undefined when the estimate is 0.
+func (s *featureState) incomeSourceFeatures(f *Features, u *undef, regular []Stream) {
+	est := s.estimateIncome(regular)
+	f.IncomeRegularMonthly, f.IncomeIrregularMonthly = est.regular, est.irregular
+	f.MonthlyIncomeEst = est.regular + est.irregular
+	f.IncomeRegularShare = u.f("income_regular_share", round4(float64(est.regular)/float64(f.MonthlyIncomeEst)),
+		f.MonthlyIncomeEst > 0)
+	f.IncomeSources = append([]IncomeSource{}, est.sources...)
+	f.IncomeConfidence = est.confidence
+	f.IncomeMonthsUsed = []string{}
+	for _, m := range est.months {
+		f.IncomeMonthsUsed = append(f.IncomeMonthsUsed, m.Month)
+	}
 }
 
 // consistentShare returns the share of months whose income is positive and at least

@@ -11,7 +11,8 @@ const noDay = int64(math.MinInt64)
 // buildMonths returns the monthly cash-flow series (B3) of every complete calendar
 // month that starts on or after the oldest history transaction, oldest first; nil
 // without history. Per month, in minor units: inflow and outflow of the flows, net =
-// inflow − outflow, income = inflow of MATURE income-stream occurrences, obligations =
+// inflow − outflow, income = inflow of MATURE income-stream occurrences (fs-v2) or of
+// recognised income deposits (fs-v3, markIncome), obligations =
 // obligation and debt-service outflow, debt payments = debt-service outflow, the count
 // of posted transactions (own transfers included) and the longest gap between
 // consecutive transaction days whose later day falls in the month (A3 per month).
@@ -59,7 +60,7 @@ func (s *featureState) addFlow(m *MonthlyCashFlow, i int) {
 	switch cat := s.cats[i]; {
 	case t.Amount > 0:
 		m.Inflow += t.Amount
-		if s.inStream[t.ID] {
+		if s.isIncome(i) {
 			m.Income += t.Amount
 		}
 	case t.Amount < 0:

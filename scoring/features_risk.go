@@ -5,8 +5,8 @@ import "gonum.org/v1/gonum/stat"
 // otherRiskFeatures computes group I, other risk, from the flows in (c − 90 days, c]
 // and monthly_income_est (E2, so group E must have run); minor units unless noted:
 //
-//	large_deposit_count_Nd  = #inflows a in (c − N days, c], N = 60, 90, that no MATURE
-//	                          income stream explains, not "never income", with
+//	large_deposit_count_Nd  = #inflows a in (c − N days, c], N = 60, 90, that are not
+//	                          explained (explainedDeposit: income, refunds…), with
 //	                          a ≥ LargeDepositFloorMinor and
 //	                          (a > 0.5 · monthly_income_est or a > mean + 2σ)
 //	cash_deposit_share_90d  = Σ cash_deposit inflow / inflow_total_90d   ratio, 4 decimals
@@ -33,8 +33,18 @@ func (s *featureState) otherRiskFeatures(f *Features, u *undef) {
 	u.add("account_age_days")
 }
 
-// largeDeposits counts the large deposits (I1) of the last 60 and 90 days that no
-// MATURE income stream explains, given monthly_income_est incomeEst.
+// explainedDeposit reports whether inflow hist[i] is explained, so never a large
+// deposit to verify (I1): recognised income (fs-v3: an occurrence of a MATURE income
+// stream or a deposit of an income category, gig payouts included; fs-v2: MATURE
+// income-stream occurrences only) or an explained category of the feature set (fee
+// reversals, returned items, refunds, payday advances; from fs-v3 also interest,
+// savings withdrawals and tax refunds).
+func (s *featureState) explainedDeposit(i int) bool {
+	return s.isIncome(i) || s.set.explained[s.cats[i]]
+}
+
+// largeDeposits counts the large deposits (I1) of the last 60 and 90 days that are not
+// explained (explainedDeposit), given monthly_income_est incomeEst.
 func (s *featureState) largeDeposits(incomeEst int64) (n60, n90 int) {
 	w60, w90 := s.win[window60d], s.win[window90d]
 	var deposits []float64
@@ -50,7 +60,7 @@ func (s *featureState) largeDeposits(incomeEst int64) (n60, n90 int) {
 	}
 	for i := w90.start; i < len(s.hist); i++ {
 		t := &s.hist[i]
-		if t.Amount <= 0 || !s.flow[i] || s.inStream[t.ID] || nonIncomeInflow[s.cats[i]] || t.Amount < LargeDepositFloorMinor {
+		if t.Amount <= 0 || !s.flow[i] || s.explainedDeposit(i) || t.Amount < LargeDepositFloorMinor {
 			continue
 		}
 		a := float64(t.Amount)

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 )
@@ -14,6 +15,7 @@ import (
 type featureState struct {
 	ledger     Ledger          // the normalised ledger (Normalize)
 	c          int64           // the cutoff day (UTC day number)
+	set        *featureSet     // the feature set computed
 	rules      CategoryRules   // the categorisation rules in use
 	streamOpts StreamOptions   // the stream options in use, defaults filled in
 	cash       map[string]bool // ids of cash accounts
@@ -22,6 +24,7 @@ type featureState struct {
 	days []int64       // UTC day of hist[i], ascending
 	cats []Category    // category of hist[i]
 	own  []bool        // hist[i] is a leg of an own transfer
+	pair []int         // index of the other leg of own transfer hist[i], −1 when not own
 	flow []bool        // hist[i] counts as inflow or outflow: not own, not a fee reversal
 
 	win                 [len(windows)]window // the 30, 60 and 90-day windows
@@ -30,9 +33,19 @@ type featureState struct {
 	incomeStreams  []Stream        // E1 inflow streams, [] when none
 	outflowStreams []Stream        // E1/F2 outflow streams, [] when none
 	inStream       map[string]bool // ids of MATURE income-stream occurrences
+	// income marks the recognised income deposits (fs-v3): inflow flows of MATURE
+	// income-stream occurrences or of an income category (incomeCategories).
+	income []bool
+	byID   map[string]int // index in hist of each transaction id (fs-v3)
+	keys   []string       // normalised description (the stream key) of each non-zero flow, "" otherwise
 
 	months   []MonthlyCashFlow // every complete month since the oldest txn, oldest first
 	balances balanceSeries     // the combined EOD series (C, G2)
+	// savings are the savings flows of each of months (fs-v3, B6, H6, H7).
+	savings []monthSavings
+	// savingsEOD is the day-by-day sum of the EOD series of the linked savings accounts
+	// with a balance, like balances.eod (fs-v3, C7); empty when there is none.
+	savingsEOD []int64
 }
 
 // window is the N-day window (c − N days, c] and the flows in it.
@@ -55,11 +68,11 @@ type balanceSeries struct {
 	sorted90 []float64 // the last 90 EOD values sorted, as stat.Quantile needs (C3, G2)
 }
 
-// newFeatureState normalises l and builds the shared state as of cutoff day c with the
-// rules and stream options of opts (nil means the defaults). It returns the errors of
-// Normalize.
-func newFeatureState(l Ledger, c int64, opts FeatureOptions) (*featureState, error) {
-	s := &featureState{c: c, rules: defaultRules, cash: map[string]bool{}}
+// newFeatureState normalises l and builds the shared state of feature set set as of
+// cutoff day c with the rules and stream options of opts (nil means the set's rules and
+// the default options). It returns the errors of Normalize.
+func newFeatureState(l Ledger, c int64, set *featureSet, opts FeatureOptions) (*featureState, error) {
+	s := &featureState{c: c, set: set, rules: embeddedRules[set.rules], cash: map[string]bool{}}
 	if opts.Rules != nil {
 		s.rules = *opts.Rules
 	}
@@ -78,18 +91,26 @@ func newFeatureState(l Ledger, c int64, opts FeatureOptions) (*featureState, err
 	}
 	s.selectHistory()
 	transferish := s.categorise()
-	s.own = matchOwnTransfers(s.hist, s.days, transferish)
+	s.pair = matchOwnTransfers(s.hist, s.days, transferish)
+	s.own = make([]bool, len(s.hist))
 	s.flow = make([]bool, len(s.hist))
 	for i := range s.hist {
+		s.own[i] = s.pair[i] >= 0
 		s.flow[i] = !s.own[i] && !isFeeReversal(s.cats[i])
 	}
 	s.findStreams()
+	s.markIncome()
 	s.months = s.buildMonths()
 	for k, n := range windows {
 		s.win[k] = s.window(n)
 	}
 	s.inflow90, s.outflow90 = s.categoryTotals(s.win[window90d].start)
-	s.balances = newBalanceSeries(dailyBalances(s.ledger, c-balanceSeriesDays+1, c).Combined.EOD)
+	balances := dailyBalances(s.ledger, c-balanceSeriesDays+1, c)
+	s.balances = newBalanceSeries(balances.Combined.EOD)
+	if s.set.v3 {
+		s.savings = s.buildSavings()
+		s.savingsEOD = s.sumSavings(balances)
+	}
 	return s, nil
 }
 
@@ -137,18 +158,19 @@ func (s *featureState) categorise() (transferish []bool) {
 			}
 		}
 		s.cats[i] = cat
-		transferish[i] = cat == CategoryTransfer || containsPadded(w, transferPadded)
+		transferish[i] = s.set.transferLike[cat] || containsPadded(w, transferPadded)
 	}
 	return transferish
 }
 
 // findStreams detects the recurring streams (E1, F2) among the non-zero flows: inflows
-// without a "never income" category and all outflows, grouped by normalised
-// description; it also records the ids of MATURE income-stream occurrences.
+// without a "never income" category of the feature set and all outflows, grouped by
+// normalised description; it also records the ids of MATURE income-stream occurrences.
 func (s *featureState) findStreams() {
 	in := make([]streamInput, 0, len(s.hist))
 	out := make([]streamInput, 0, len(s.hist))
 	keyCache := map[string]string{}
+	s.keys = make([]string, len(s.hist))
 	for i := range s.hist {
 		t := &s.hist[i]
 		if !s.flow[i] || t.Amount == 0 {
@@ -159,8 +181,9 @@ func (s *featureState) findStreams() {
 			key = normaliseDescription(t.Description)
 			keyCache[t.Description] = key
 		}
+		s.keys[i] = key
 		if t.Amount > 0 {
-			if !nonIncomeInflow[s.cats[i]] {
+			if !s.set.nonIncome[s.cats[i]] {
 				in = append(in, streamInput{t: t, cat: s.cats[i], key: key, day: s.days[i], size: t.Amount})
 			}
 		} else {
@@ -168,8 +191,9 @@ func (s *featureState) findStreams() {
 		}
 	}
 	o := s.streamOpts
-	s.incomeStreams = nonNilStreams(detectStreams(in, s.c, DirectionInflow, o.InflowAmountBand, o.OnCadenceDays))
-	s.outflowStreams = nonNilStreams(detectStreams(out, s.c, DirectionOutflow, o.OutflowAmountBand, o.OnCadenceDays))
+	cr := s.set.cadence
+	s.incomeStreams = nonNilStreams(detectStreams(in, s.c, DirectionInflow, o.InflowAmountBand, o.OnCadenceDays, cr))
+	s.outflowStreams = nonNilStreams(detectStreams(out, s.c, DirectionOutflow, o.OutflowAmountBand, o.OnCadenceDays, cr))
 	s.inStream = map[string]bool{}
 	for _, st := range s.incomeStreams {
 		if st.Status == StreamMature {
@@ -178,6 +202,108 @@ func (s *featureState) findStreams() {
 			}
 		}
 	}
+}
+
+// markIncome fills income, the recognised income deposits of feature sets that
+// estimate income from every source (fs-v3): inflow flows without a "never income"
+// category that
+//   - are occurrences of a MATURE income stream,
+//   - carry an income category (incomeCategories),
+//   - come from the payer of a MATURE income stream (the same normalised description:
+//     a bonus or an overtime pay outside the stream's amount band), or
+//   - are occurrences of an EARLY_DETECTION income stream (two deposits on a pay
+//     cadence: the first pays of a new job),
+//
+// the last two unless the description names no payer (genericPayer). Other sets leave
+// it nil.
+func (s *featureState) markIncome() {
+	if s.set.income != incomeFromAllSources {
+		return
+	}
+	payers, early := map[string]bool{}, map[string]bool{}
+	for _, st := range s.incomeStreams {
+		switch {
+		case genericPayer(st.Description):
+		case st.Status == StreamMature:
+			payers[st.Description] = true
+		case st.Status == StreamEarlyDetection:
+			for _, id := range st.TransactionIDs {
+				early[id] = true
+			}
+		}
+	}
+	s.income = make([]bool, len(s.hist))
+	s.byID = make(map[string]int, len(s.hist))
+	for i := range s.hist {
+		t := &s.hist[i]
+		s.income[i] = s.flow[i] && t.Amount > 0 && !s.set.nonIncome[s.cats[i]] &&
+			(s.inStream[t.ID] || incomeCategories[s.cats[i]] || payers[s.keys[i]] || early[t.ID])
+		s.byID[t.ID] = i
+	}
+}
+
+// genericWords are words of deposit descriptions that name no payer: the kind of
+// deposit, ACH field labels and standard entry classes.
+var genericWords = func() map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.Fields("DEPOSIT DEP DEPOSITED MOBILE EDEPOSIT REMOTE CHECK CHK ACH CREDIT CR PPD CCD WEB " +
+		"ID REF NO DES INDN CO ENTRY DESCR ORIG NAME SEC TRN TRACE POS CASH ONLINE BRANCH ATM TELLER ELECTRONIC " +
+		"EXTERNAL EXT INCOMING RECEIVED FUNDS PAYMENT PMT TRANSFER FROM TO THE OF FOR AND A") {
+		out[w] = true
+	}
+	return out
+}()
+
+// genericPayer reports whether a normalised description has only genericWords (such
+// as "MOBILE DEPOSIT REF"): its deposits share no payer, so one MATURE stream among
+// them says nothing about the others.
+func genericPayer(key string) bool {
+	for _, w := range strings.Fields(key) {
+		if !genericWords[strings.Trim(w, "*&.")] {
+			return false
+		}
+	}
+	return true
+}
+
+// isIncome reports whether hist[i] is income of its month (MonthlyCashFlow.Income):
+// a recognised income deposit under fs-v3, a MATURE income-stream occurrence before.
+func (s *featureState) isIncome(i int) bool {
+	if s.income != nil {
+		return s.income[i]
+	}
+	return s.inStream[s.hist[i].ID]
+}
+
+// sumSavings returns the day-by-day sum of the EOD series of the savings accounts in
+// balances (subcategory "savings"), or nil when none has a balance.
+func (s *featureState) sumSavings(balances DailyBalanceSet) []int64 {
+	savings := s.savingsAccounts()
+	var out []int64
+	for _, a := range balances.Accounts {
+		if !savings[a.AccountID] {
+			continue
+		}
+		if out == nil {
+			out = make([]int64, len(a.EOD))
+		}
+		for i, v := range a.EOD {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+// savingsAccounts returns the ids of the linked savings accounts (cash accounts of
+// subcategory "savings").
+func (s *featureState) savingsAccounts() map[string]bool {
+	out := map[string]bool{}
+	for _, a := range s.ledger.Accounts {
+		if s.cash[a.ID] && a.Subcategory == "savings" {
+			out[a.ID] = true
+		}
+	}
+	return out
 }
 
 // nonNilStreams returns streams, or an empty slice for nil, so a vector without

@@ -56,10 +56,33 @@ func handLedger() scoring.Ledger {
 	}
 }
 
+// TestComputeFeaturesHandLedger checks every feature of the hand ledger in both feature
+// sets: the features the sets share have the same values here (the ledger holds
+// nothing fs-v3 reads differently: one payroll stream, rent, fees), and
+// TestComputeFeaturesHandLedgerV3 checks what fs-v3 adds.
 func TestComputeFeaturesHandLedger(t *testing.T) {
 	t.Parallel()
+	for _, set := range []struct {
+		version   string
+		undefined []string
+	}{
+		{scoring.FeatureSetV2, []string{"account_age_days"}},
+		{scoring.FeatureSetV3, []string{"account_age_days", "savings_balance_change_90d"}}, // no savings account
+	} {
+		t.Run(set.version, func(t *testing.T) {
+			t.Parallel()
+			opts, err := scoring.FeatureOptionsFor(set.version)
+			require.NoError(t, err)
+			checkHandLedger(t, opts, set.version, set.undefined)
+		})
+	}
+}
+
+// checkHandLedger checks the features shared by every feature set on the hand ledger.
+func checkHandLedger(t *testing.T, opts scoring.FeatureOptions, version string, undefined []string) {
+	t.Helper()
 	loan := scoring.Loan{AmountMinor: 100000, TermMonths: 12}
-	f, err := scoring.ComputeFeatures(handLedger(), day("2026-03-31", 20), loan)
+	f, err := scoring.ComputeFeaturesWith(handLedger(), day("2026-03-31", 20), loan, opts)
 	require.NoError(t, err)
 
 	// EOD walk back from 1,000,000 at 2026-03-31 (pending and void ignored):
@@ -99,8 +122,8 @@ func TestComputeFeaturesHandLedger(t *testing.T) {
 		{"large_deposit_count_60d", f.LargeDeposits60d, 0},                // paychecks are explained by the stream
 		{"proposed_monthly_payment", f.ProposedPayment, int64(9456)},      // 100,000 · 0.02 / (1 − 1.02^−12) = 9,455.96 ↑
 		{"payment_to_income", *f.PaymentToIncome, 0.0218},                 // 9,456 / 433,333
-		{"undefined", f.Undefined, []string{"account_age_days"}},          // I4 is always null with FC v76
-		{"feature_set_version", f.FeatureSetVersion, scoring.FeatureSetVersion},
+		{"undefined", f.Undefined, undefined},                             // I4 is always null with FC v76
+		{"feature_set_version", f.FeatureSetVersion, version},
 		{"pending_txn_count", f.PendingTxnCount, 1},                                     // p1 (current view only)
 		{"pending_net_amount", f.PendingNetAmount, int64(-5000)},                        //
 		{"days_since_last_inflow", *f.DaysSinceLastInflow, 1},                           // t7 Mar 30
@@ -193,6 +216,41 @@ func TestComputeFeaturesHandLedger(t *testing.T) {
 		Occurrences: 7, AverageAmount: 200000, LastAmount: 200000, MonthlyAmount: 433333,
 		TransactionIDs: []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7"},
 	}, s)
+}
+
+// TestComputeFeaturesHandLedgerV3 checks the features fs-v3 adds on the hand ledger
+// (EOD walk and months in TestComputeFeaturesHandLedger).
+func TestComputeFeaturesHandLedgerV3(t *testing.T) {
+	t.Parallel()
+	f, err := scoring.ComputeFeatures(handLedger(), day("2026-03-31", 20), scoring.Loan{AmountMinor: 100000, TermMonths: 12})
+	require.NoError(t, err)
+	require.Equal(t, scoring.FeatureSetV3, f.FeatureSetVersion)
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"monthly_income_est", f.MonthlyIncomeEst, int64(433333)},               // the one regular payer, 200,000 × 26/12
+		{"income_regular_monthly", f.IncomeRegularMonthly, int64(433333)},       //
+		{"income_irregular_monthly", f.IncomeIrregularMonthly, int64(0)},        // no other income
+		{"income_regular_share", *f.IncomeRegularShare, 1.0},                    //
+		{"income_confidence", f.IncomeConfidence, scoring.IncomeConfidenceHigh}, // all regular, 3 months
+		{"income_months_used", f.IncomeMonthsUsed, []string{"2026-01", "2026-02", "2026-03"}},
+		{"days_since_last_income", *f.DaysSinceLastIncome, 1},            // Mar 30 pay
+		{"savings_transfer_net_monthly_6m", *f.SavingsNetMonthly, 0.0},   // nothing saved
+		{"cash_buffer_days", *f.CashBufferDays, 141.96},                  // ADB30 720,816.67 / (457,000 / 90)
+		{"negative_balance_day_share_180d", *f.NegativeDayShare, 0.0222}, // Jan 1–4: 4 / 180
+		{"nsf_od_fee_months_6m", *f.NSFFeeMonths6m, 1},                   // March: 2 fees − 1 reversal
+		{"debt_to_income", *f.DebtToIncome, 0.0},                         // no debt service
+		{"obligations_to_income", *f.ObligationsToIncome, 0.3462},        // rent 150,000 / 433,333
+		{"spend_to_income_6m", *f.SpendToIncome6m, 0.3515},               // mean(150k, 150k, 157k) / 433,333
+		{"savings_rate_6m", *f.SavingsRate6m, 0.0},                       //
+		{"income_sources", f.IncomeSources, []scoring.IncomeSource{{Kind: scoring.IncomeSourceStream,
+			Category: scoring.CategoryPayroll, Description: "ACME PAYROLL", Frequency: scoring.FrequencyBiweekly,
+			Deposits: 7, MonthlyAmount: 433333}}},
+	} {
+		require.Equal(t, c.want, c.got, c.name)
+	}
+	require.Nil(t, f.SavingsBalanceDelta, "no linked savings account")
 }
 
 func TestComputeFeaturesWindows(t *testing.T) {

@@ -15,34 +15,51 @@ import (
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden/<persona>.json from the current code")
+var update = flag.Bool("update", false, "rewrite testdata/golden/[fs-v3/]<persona>.json from the current code")
 
 const goldenDir = "../testdata/golden"
 
+// goldenSets are the feature sets with golden vectors: fs-v2 (the feature set of
+// scorecard v1, whose files predate fs-v3 and must never change) in testdata/golden,
+// and fs-v3 in testdata/golden/fs-v3.
+var goldenSets = []struct {
+	version, dir string
+}{
+	{scoring.FeatureSetV2, goldenDir},
+	{scoring.FeatureSetV3, filepath.Join(goldenDir, "fs-v3")},
+}
+
 // TestGoldenFeatures pins the full feature vector of every persona at its balance
-// as_of. A change to any feature shows up as a diff of the golden file; regenerate
-// with `go test ./scoring/ -run TestGoldenFeatures -update` after reviewing it.
+// as_of, in every feature set. A change to any feature shows up as a diff of a golden
+// file; the fs-v2 files are the record of past decisions and stay byte for byte; the
+// fs-v3 ones may be regenerated with `go test ./scoring/ -run TestGoldenFeatures
+// -update` after reviewing the diff (the fs-v2 files are then rewritten identically).
 func TestGoldenFeatures(t *testing.T) {
 	t.Parallel()
-	for _, p := range loadManifest(t).Personas {
-		t.Run(p.Name, func(t *testing.T) {
-			t.Parallel()
-			l := loadLedger(t, p.Ledger)
-			f, err := scoring.ComputeFeatures(l, scoring.LatestAsOf(l), scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths})
-			require.NoError(t, err)
-			checkUndefinedConsistent(t, f)
-			got, err := json.MarshalIndent(f, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			path := filepath.Join(goldenDir, p.Name+".json")
-			if *update {
-				require.NoError(t, os.MkdirAll(goldenDir, 0o755))
-				require.NoError(t, os.WriteFile(path, got, 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "missing golden file: run go test ./scoring/ -run TestGoldenFeatures -update")
-			require.Equal(t, string(want), string(got), "feature vector of %s changed", p.Name)
-		})
+	for _, set := range goldenSets {
+		opts, err := scoring.FeatureOptionsFor(set.version)
+		require.NoError(t, err)
+		for _, p := range loadManifest(t).Personas {
+			t.Run(set.version+"/"+p.Name, func(t *testing.T) {
+				t.Parallel()
+				l := loadLedger(t, p.Ledger)
+				f, err := scoring.ComputeFeaturesWith(l, scoring.LatestAsOf(l), scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths}, opts)
+				require.NoError(t, err)
+				require.Equal(t, set.version, f.FeatureSetVersion)
+				checkUndefinedConsistent(t, f)
+				got, err := json.MarshalIndent(f, "", "  ")
+				require.NoError(t, err)
+				got = append(got, '\n')
+				path := filepath.Join(set.dir, p.Name+".json")
+				if *update {
+					require.NoError(t, os.MkdirAll(set.dir, 0o755))
+					require.NoError(t, os.WriteFile(path, got, 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "missing golden file: run go test ./scoring/ -run TestGoldenFeatures -update")
+				require.Equal(t, string(want), string(got), "feature vector of %s changed", p.Name)
+			})
+		}
 	}
 }
 

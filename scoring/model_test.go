@@ -50,7 +50,7 @@ func TestFilesReproduceLegacyV1(t *testing.T) {
 		require.NoError(t, err)
 		for _, shift := range []time.Duration{0, -40 * 24 * time.Hour, -100 * 24 * time.Hour} {
 			for _, amount := range []int64{50000, 300000, 1500000} {
-				f, err := ComputeFeatures(l, LatestAsOf(l).Add(shift), Loan{AmountMinor: amount, TermMonths: 12})
+				f, err := e.ComputeFeatures(l, LatestAsOf(l).Add(shift), Loan{AmountMinor: amount, TermMonths: 12}) // v1 reads fs-v2
 				require.NoError(t, err)
 				vectors = append(vectors, f)
 			}

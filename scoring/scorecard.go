@@ -128,30 +128,60 @@ func fmtValue(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', -1, 64)
 }
 
-// Engine decides applications with one model and one policy. It is read-only and safe
-// for concurrent use.
+// Engine decides applications with one model and one policy, on the feature set the
+// model declares. It is read-only and safe for concurrent use.
 type Engine struct {
 	Model  *Model
 	Policy *Policy
 	// reasons maps a rule to its adverse-action feature and text.
 	reasons map[string]PolicyRule
+	// features computes the model's feature set (Model.FeatureSetVersion).
+	features FeatureOptions
 }
 
-// NewEngine pairs a model and a policy. It fails when the model was built on another
-// feature set than this package computes.
+// NewEngine pairs a model and a policy. The engine computes the features of the feature
+// set the model declares (FeatureOptionsFor(m.FeatureSetVersion)), so a model keeps
+// scoring exactly the vectors it was built on after newer feature sets ship: scorecard
+// v1 declares FeatureSetV2. It fails when this build cannot compute that feature set,
+// or when a characteristic or a rule reads a feature the set does not define.
 func NewEngine(m *Model, p *Policy) (*Engine, error) {
 	if m == nil || p == nil {
 		return nil, fmt.Errorf("new engine: model and policy are required")
 	}
-	if m.FeatureSetVersion != FeatureSetVersion {
-		return nil, fmt.Errorf("new engine: model %s feature_set_version %q, this build computes %q",
-			m.ModelVersion, m.FeatureSetVersion, FeatureSetVersion)
+	opts, err := FeatureOptionsFor(m.FeatureSetVersion)
+	if err != nil {
+		return nil, fmt.Errorf("new engine: model %s: %w", m.ModelVersion, err)
 	}
-	e := &Engine{Model: m, Policy: p, reasons: map[string]PolicyRule{}}
+	set, err := lookupFeatureSet(opts.FeatureSet)
+	if err != nil {
+		return nil, fmt.Errorf("new engine: model %s: %w", m.ModelVersion, err)
+	}
+	for _, c := range m.Characteristics {
+		if !set.hasFeature(c.Feature) {
+			return nil, fmt.Errorf("new engine: model %s characteristic %s: feature %q is not in feature set %s",
+				m.ModelVersion, c.Code, c.Feature, m.FeatureSetVersion)
+		}
+	}
+	for _, r := range p.Rules {
+		if r.Feature != "" && !set.hasFeature(r.Feature) {
+			return nil, fmt.Errorf("new engine: policy %s rule %s: feature %q is not in feature set %s",
+				p.PolicyVersion, r.Rule, r.Feature, m.FeatureSetVersion)
+		}
+	}
+	e := &Engine{Model: m, Policy: p, reasons: map[string]PolicyRule{}, features: opts}
 	for _, r := range p.Rules {
 		e.reasons[r.Rule] = r
 	}
 	return e, nil
+}
+
+// FeatureOptions returns the options that compute the engine's feature set.
+func (e *Engine) FeatureOptions() FeatureOptions { return e.features }
+
+// ComputeFeatures computes the features of l as of cutoff in the feature set of the
+// engine's model: ComputeFeaturesWith(l, cutoff, loan, e.FeatureOptions()).
+func (e *Engine) ComputeFeatures(l Ledger, cutoff time.Time, loan Loan) (Features, error) {
+	return ComputeFeaturesWith(l, cutoff, loan, e.features)
 }
 
 // Decide applies the engine's policy and model to a feature vector.
@@ -180,8 +210,8 @@ func (e *Engine) Decide(f Features, loan Loan, op Operational) Decision {
 		PolicyVersion:     e.Policy.PolicyVersion,
 		FeatureSetVersion: f.FeatureSetVersion,
 	}
-	if d.FeatureSetVersion == "" { // a hand-built vector: the package's feature set
-		d.FeatureSetVersion = FeatureSetVersion
+	if d.FeatureSetVersion == "" { // a hand-built vector: the model's feature set
+		d.FeatureSetVersion = e.Model.FeatureSetVersion
 	}
 	d.Outcome = e.Policy.outcome(d.Rules, d.Score)
 	d.Reasons = e.reasonsFor(d.Outcome, d.Rules, d.Points)
@@ -247,10 +277,11 @@ func (e *Engine) reasonsFor(outcome string, rules []RuleResult, points []Charact
 	return out
 }
 
-// Underwrite computes the features of l as of cutoff and decides the loan:
-// ComputeFeatures followed by Decide. Errors are ComputeFeatures' errors.
+// Underwrite computes the features of l as of cutoff in the model's feature set and
+// decides the loan: Engine.ComputeFeatures followed by Decide. Errors are
+// ComputeFeaturesWith's errors.
 func (e *Engine) Underwrite(l Ledger, cutoff time.Time, loan Loan, op Operational) (Decision, error) {
-	f, err := ComputeFeatures(l, cutoff, loan)
+	f, err := e.ComputeFeatures(l, cutoff, loan)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -264,7 +295,8 @@ func Decide(f Features, loan Loan, op Operational) Decision {
 }
 
 // Underwrite computes the features of l as of cutoff and decides the loan with the
-// default model and policy. Errors are ComputeFeatures' errors.
+// default model and policy, on the default model's feature set (DefaultEngine().
+// Underwrite). Errors are ComputeFeaturesWith's errors.
 func Underwrite(l Ledger, cutoff time.Time, loan Loan, op Operational) (Decision, error) {
 	return DefaultEngine().Underwrite(l, cutoff, loan, op)
 }

@@ -44,6 +44,9 @@ const (
 	// semiMonthlyAnchorDays: a semi-monthly stream's days of month stay within ±3 days
 	// of its two anchor days (the 1st/15th pattern survives weekends and short months).
 	semiMonthlyAnchorDays = 3
+	// semiMonthlyMinApart: the two anchor days of a semi-monthly stream are at least 10
+	// days apart both ways round the month (the 1st and 15th: 14 and 17).
+	semiMonthlyMinApart = 10
 	// streamLookbackDays: amounts of the last 180 days (≈ 6 months, E2's window) form
 	// average_amount; older occurrences still establish the cadence.
 	streamLookbackDays = 180
@@ -139,11 +142,24 @@ type streamInput struct {
 	size int64 // |amount|
 }
 
+// cadenceRules are the parts of cadence detection that differ between feature sets.
+type cadenceRules struct {
+	// semiMonthly reports whether occurrence days follow a semi-monthly pattern
+	// (semiMonthlyPattern in fs-v2, semiMonthlyCalendar from fs-v3).
+	semiMonthly func(days []int64) bool
+	// weekdayMonthly predicts the next occurrence of a MONTHLY stream whose gaps are
+	// all whole weeks (benefits paid on the n-th weekday, such as Social Security's
+	// second, third or fourth Wednesday) on the same n-th weekday of the next month,
+	// not on the same day of month (from fs-v3; fs-v2 marks such a stream inactive
+	// when the n-th weekday falls more than the tolerance after that day).
+	weekdayMonthly bool
+}
+
 // detectStreams finds recurring streams among in (one direction; posted, cash-only,
-// already filtered) as of cutoff day c. Streams are sorted by monthly amount
-// descending, then description, then first date; TOMBSTONED and UNKNOWN-cadence
-// clusters are dropped.
-func detectStreams(in []streamInput, c int64, dir string, band float64, tol int) []Stream {
+// already filtered) as of cutoff day c under the feature set's cadence rules.
+// Streams are sorted by monthly amount descending, then description, then first date;
+// TOMBSTONED and UNKNOWN-cadence clusters are dropped.
+func detectStreams(in []streamInput, c int64, dir string, band float64, tol int, rules cadenceRules) []Stream {
 	groups := map[string][]streamInput{}
 	var keys []string
 	for _, s := range in {
@@ -156,7 +172,7 @@ func detectStreams(in []streamInput, c int64, dir string, band float64, tol int)
 	var out []Stream
 	for _, k := range keys {
 		for _, cl := range amountClusters(groups[k], band) {
-			if s, ok := classifyStream(k, cl, c, tol); ok && s.Status != StreamTombstoned {
+			if s, ok := classifyStream(k, cl, c, tol, rules); ok && s.Status != StreamTombstoned {
 				s.Direction = dir
 				out = append(out, s)
 			}
@@ -196,7 +212,7 @@ func amountClusters(g []streamInput, band float64) [][]streamInput {
 
 // classifyStream decides cadence and status of one amount cluster (docs/features.md §3
 // steps 2–3).
-func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bool) {
+func classifyStream(desc string, cl []streamInput, c int64, tol int, rules cadenceRules) (Stream, bool) {
 	if len(cl) < 2 {
 		return Stream{}, false
 	}
@@ -212,14 +228,18 @@ func classifyStream(desc string, cl []streamInput, c int64, tol int) (Stream, bo
 	sorted := append([]float64(nil), gaps...)
 	sort.Float64s(sorted) // stat.Quantile panics on unsorted input
 	medGap := stat.Quantile(0.5, stat.Empirical, sorted, nil)
-	freq := cadence(days, gaps, medGap)
+	freq := cadence(days, gaps, medGap, rules.semiMonthly)
 	if freq == FrequencyUnknown {
 		return Stream{}, false
 	}
 	last := days[len(days)-1]
 	next := last + int64(medGap)
 	if freq == FrequencyMonthly {
-		next = dayOf(addMonthClamped(dayTime(last))) // same day of month
+		if rules.weekdayMonthly && weekdayLocked(gaps) {
+			next = dayOf(sameWeekdayNextMonth(dayTime(last))) // the same n-th weekday
+		} else {
+			next = dayOf(addMonthClamped(dayTime(last))) // same day of month
+		}
 	}
 	active := c <= next+int64(tol)
 	ids := make([]string, 0, len(cl))
@@ -263,9 +283,9 @@ func byDay(cl []streamInput) []streamInput {
 
 // cadence returns the frequency of occurrences on days, with the given gaps between
 // them and their median medGap (docs/features.md §3 step 2): 6–8 days weekly, 13–15
-// biweekly, 13–17 semi-monthly when the days of month follow two anchors and the
-// weekday does not, 28–33 monthly; anything else is FrequencyUnknown.
-func cadence(days []int64, gaps []float64, medGap float64) string {
+// biweekly, 13–17 semi-monthly when the days of month follow two anchors (semi) and
+// the weekday does not, 28–33 monthly; anything else is FrequencyUnknown.
+func cadence(days []int64, gaps []float64, medGap float64, semi func(days []int64) bool) string {
 	switch {
 	case medGap >= 6 && medGap <= 8:
 		return FrequencyWeekly
@@ -274,7 +294,7 @@ func cadence(days []int64, gaps []float64, medGap float64) string {
 		if medGap <= 15 {
 			freq = FrequencyBiweekly
 		}
-		if semiMonthlyPattern(days) && !weekdayLocked(gaps) {
+		if semi(days) && !weekdayLocked(gaps) {
 			freq = FrequencySemiMonthly
 		}
 		return freq
@@ -352,7 +372,7 @@ func semiMonthlyPattern(days []int64) bool {
 		return false
 	}
 	a, b := dayTime(days[0]).Day(), dayTime(days[1]).Day()
-	if circDist(a, b) < 10 {
+	if circDist(a, b) < semiMonthlyMinApart {
 		return false
 	}
 	for _, d := range days {
@@ -362,6 +382,56 @@ func semiMonthlyPattern(days []int64) bool {
 		}
 	}
 	return true
+}
+
+// semiMonthlyCalendar is the semi-monthly test of fs-v3: there are two days of the
+// month a and b, at least semiMonthlyMinApart days apart both ways round the month,
+// such that every occurrence lies within semiMonthlyAnchorDays calendar days of day a
+// or day b of its own month or a neighbouring one, a day past a month's end meaning
+// its last day (pay on the 31st is on April 30th and February 28th). Measured in
+// calendar days, pay due on March 1st and paid on Friday February 27th is two days
+// early, where semiMonthlyPattern's 31-day circle sees five, and the anchors are not
+// taken from the first two occurrences, which may themselves be moved off a weekend.
+func semiMonthlyCalendar(days []int64) bool {
+	if len(days) < 3 {
+		return false
+	}
+	var near [32][]bool // near[a][i]: occurrence i is within the tolerance of anchor day a
+	for a := 1; a <= 31; a++ {
+		near[a] = make([]bool, len(days))
+		for i, d := range days {
+			near[a][i] = anchorDistance(d, a) <= semiMonthlyAnchorDays
+		}
+	}
+	for a := 1; a <= 31; a++ {
+		for b := a + semiMonthlyMinApart; b <= 31 && 31-(b-a) >= semiMonthlyMinApart; b++ {
+			all := true
+			for i := range days {
+				if !near[a][i] && !near[b][i] {
+					all = false
+					break
+				}
+			}
+			if all {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anchorDistance is the number of calendar days between day d and the nearest day a of
+// d's month or a neighbouring month (clamped to the month's last day).
+func anchorDistance(d int64, a int) int64 {
+	t := dayTime(d)
+	best := int64(math.MaxInt64)
+	for k := -1; k <= 1; k++ {
+		m := time.Date(t.Year(), t.Month()+time.Month(k), 1, 0, 0, 0, 0, time.UTC)
+		last := m.AddDate(0, 1, -1).Day()
+		diff := d - dayOf(time.Date(m.Year(), m.Month(), min(a, last), 0, 0, 0, 0, time.UTC))
+		best = min(best, max(diff, -diff))
+	}
+	return best
 }
 
 // weekdayLocked reports whether every gap is a whole number of weeks: pay that always
@@ -384,6 +454,19 @@ func circDist(a, b int) int {
 	}
 	if 31-d < d {
 		d = 31 - d
+	}
+	return d
+}
+
+// sameWeekdayNextMonth is the day of next month on t's weekday with t's ordinal (the
+// 3rd Wednesday gives the 3rd Wednesday), or that weekday's last occurrence when the
+// month has no such ordinal (a 5th Friday).
+func sameWeekdayNextMonth(t time.Time) time.Time {
+	n := (t.Day() - 1) / 7 // 0-based ordinal
+	first := time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	d := first.AddDate(0, 0, (int(t.Weekday())-int(first.Weekday())+7)%7+7*n)
+	if d.Month() != first.Month() {
+		d = d.AddDate(0, 0, -7)
 	}
 	return d
 }
