@@ -82,7 +82,9 @@ func unscoredReferral(day time.Time, cause error) ScoreResult {
 		Outcome: loan.OutcomeRefer, Unscored: true, Rules: []scoring.RuleResult{},
 		Reasons: []scoring.Reason{{Code: loan.ReasonDataUnusable,
 			Text: "The linked bank account data could not be scored automatically", Value: cause.Error()}},
+		// The versions of the engine that refused it: the default model declares the
+		// feature set it scores on, which need not be the package's newest.
 		ModelVersion: scoring.DefaultModel().ModelVersion, PolicyVersion: scoring.DefaultPolicy().PolicyVersion,
-		FeatureSetVersion: scoring.FeatureSetVersion,
+		FeatureSetVersion: scoring.DefaultModel().FeatureSetVersion,
 	}}
 }
