@@ -6,8 +6,8 @@ STRIPEMOCK    := github.com/stripe/stripe-mock@v0.183.0
 GOBIN         := $(shell go env GOPATH)/bin
 export PATH   := $(PATH):$(GOBIN)
 
-.PHONY: test lint unit build dev stripe-mock
-test: lint unit
+.PHONY: test lint unit model build dev stripe-mock
+test: lint unit model
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -18,6 +18,13 @@ lint:
 
 unit: stripe-mock
 	go test -race -count=1 -timeout 20m ./...
+
+# The model's tables at their CI sizes, once and without the race detector, which
+# allows only smaller populations: the shipped model on 2,000 fresh applicants against
+# issue 8's goals, and the trainer on 1,500. The issue's full training size is
+# `go test ./internal/population/ -run TestTrainedModelTable -v -population.n=2000`.
+model:
+	go test -count=1 -run 'TestShippedModelTable|TestTrainedModelTable|TestIncomeV3' ./internal/population/
 
 # The Stripe conformance tests start Stripe's official mock (2023-10-16 spec) themselves.
 stripe-mock:

@@ -151,14 +151,27 @@ var featureReasons = map[string]struct{ Code, Text string }{
 	"account_age_days":             {"SC_ACCOUNT_AGE", "Length of bank account history"},
 }
 
+// incomeTypeProxies are numeric features that say how income is earned — on a payroll
+// schedule or as platform payouts — rather than how much comes in, how steadily, or
+// what the applicant does with it. They stay in the feature vector for analysts, but
+// the trainer does not score them by default: a scorecard must not prefer one way of
+// earning a living over another, which is how a cash-flow model misreads gig workers.
+// Irregularity still counts, measured as behaviour (income_cv, income_consistency).
+var incomeTypeProxies = map[string]bool{
+	"income_regular_monthly":      true,
+	"income_irregular_monthly":    true,
+	"income_regular_share":        true,
+	"payroll_share_of_inflow_90d": true,
+}
+
 // DefaultCandidates returns the features the trainer considers by default: every
-// numeric feature (NumericFeatureNames, sorted), each with its reason code and text
-// from featureReasons. A numeric feature without an entry there is left out (a test
-// keeps the table complete).
+// numeric feature (NumericFeatureNames, sorted) but the income-type proxies, each with
+// its reason code and text from featureReasons. A numeric feature without an entry there
+// is left out (a test keeps the table complete).
 func DefaultCandidates() []Candidate {
 	var out []Candidate
 	for _, name := range NumericFeatureNames() {
-		if r, ok := featureReasons[name]; ok {
+		if r, ok := featureReasons[name]; ok && !incomeTypeProxies[name] {
 			out = append(out, Candidate{Feature: name, Code: r.Code, Text: r.Text})
 		}
 	}

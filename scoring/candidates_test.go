@@ -29,12 +29,31 @@ func TestFeatureReasonsCoverNumericFeatures(t *testing.T) {
 		require.False(t, strings.HasSuffix(r.Text, "."), "%s: text %q ends with a full stop", name, r.Text)
 	}
 
+	var want []string
+	for _, name := range NumericFeatureNames() {
+		if !incomeTypeProxies[name] {
+			want = append(want, name)
+		}
+	}
 	cands := DefaultCandidates()
-	require.Len(t, cands, len(NumericFeatureNames()), "every numeric feature is a default candidate")
+	require.Len(t, cands, len(want), "every numeric feature but the income-type proxies is a default candidate")
 	for i, c := range cands {
-		require.Equal(t, NumericFeatureNames()[i], c.Feature)
+		require.Equal(t, want[i], c.Feature)
 		require.Equal(t, featureReasons[c.Feature].Code, c.Code)
 		require.Equal(t, featureReasons[c.Feature].Text, c.Text)
+	}
+	for name := range incomeTypeProxies {
+		_, numeric := numericFeatures[name]
+		require.True(t, numeric, "incomeTypeProxies names %q, which is not a numeric feature", name)
+	}
+}
+
+// TestDefaultModelScoresNoIncomeType: the shipped model scores how much income comes in
+// and how steadily, never how it is earned.
+func TestDefaultModelScoresNoIncomeType(t *testing.T) {
+	t.Parallel()
+	for _, c := range DefaultModel().Characteristics {
+		require.False(t, incomeTypeProxies[c.Feature], "the default model scores %s, an income-type proxy", c.Feature)
 	}
 }
 
@@ -42,7 +61,7 @@ func TestFeatureReasonsCoverNumericFeatures(t *testing.T) {
 // scorecard v1 gives it v1's code and text, so reasons stay comparable across models.
 func TestFeatureReasonsKeepV1Codes(t *testing.T) {
 	t.Parallel()
-	for _, c := range DefaultModel().Characteristics {
+	for _, c := range shippedV1(t).Model.Characteristics {
 		r, ok := featureReasons[c.Feature]
 		require.True(t, ok, c.Feature)
 		require.Equal(t, c.Code, r.Code, c.Feature)

@@ -75,7 +75,7 @@ func TestDecide(t *testing.T) {
 			t.Parallel()
 			f := goodFeatures()
 			c.mod(&f)
-			d := scoring.Decide(f, loan, c.op)
+			d := v1.Decide(f, loan, c.op)
 			require.Equal(t, c.outcome, d.Outcome)
 			require.Equal(t, c.score, d.Score)
 			codes := []string{}
@@ -88,7 +88,7 @@ func TestDecide(t *testing.T) {
 			require.Equal(t, c.reasons, codes)
 			require.LessOrEqual(t, len(d.Reasons), scoring.MaxReasons)
 			require.Len(t, d.Rules, 8, "every rule is recorded, passed or not")
-			require.Len(t, d.Points, len(scoring.Scorecard))
+			require.Len(t, d.Points, len(v1.Model.Characteristics))
 			require.Equal(t, "v1", d.ModelVersion)
 			require.Equal(t, "v1", d.PolicyVersion)
 			require.Equal(t, scoring.FeatureSetV2, d.FeatureSetVersion, "a hand-built vector takes the feature set of the model that scores it")
@@ -100,7 +100,7 @@ func TestRuleResultShape(t *testing.T) {
 	t.Parallel()
 	f := goodFeatures()
 	f.NSFFeeCount90d = 5
-	d := scoring.Decide(f, scoring.Loan{AmountMinor: 1, TermMonths: 1}, scoring.Operational{})
+	d := v1.Decide(f, scoring.Loan{AmountMinor: 1, TermMonths: 1}, scoring.Operational{})
 	require.Contains(t, d.Rules, scoring.RuleResult{Rule: "NSF_EXCESS", Actual: "5", Threshold: "> 3", Passed: false, Action: "decline"})
 	require.Contains(t, d.Rules, scoring.RuleResult{Rule: "INSUFFICIENT_HISTORY", Actual: "8.00", Threshold: "< 3", Passed: true, Action: "decline"})
 	require.Equal(t, scoring.Reason{Code: "NSF_EXCESS", Text: "Number of overdrafts or insufficient-funds items",
@@ -112,7 +112,7 @@ func TestRuleResultShape(t *testing.T) {
 func TestScorecardLookup(t *testing.T) {
 	t.Parallel()
 	byCode := map[string]scoring.Characteristic{}
-	for _, c := range scoring.Scorecard {
+	for _, c := range v1.Model.Characteristics {
 		byCode[c.Code] = c
 	}
 	for _, c := range []struct {
@@ -142,7 +142,7 @@ func TestScorecardLookup(t *testing.T) {
 		require.Equal(t, c.points, pts, c.code)
 	}
 	total := scoring.BasePoints
-	for _, c := range scoring.Scorecard {
+	for _, c := range v1.Model.Characteristics {
 		total += c.MaxPoints()
 	}
 	require.Equal(t, 755, total)
@@ -150,8 +150,8 @@ func TestScorecardLookup(t *testing.T) {
 
 func TestPDFromScore(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, 0.032258, scoring.PDFromScore(600))                   // odds 30:1 ⇒ 1/31
-	require.Equal(t, 0.016393, scoring.PDFromScore(620))                   // 60:1 ⇒ 1/61
-	require.Equal(t, 0.0625, scoring.PDFromScore(580))                     // 15:1 ⇒ 1/16
-	require.Greater(t, scoring.PDFromScore(430), scoring.PDFromScore(755)) // monotone
+	require.Equal(t, 0.032258, v1.Model.PD(600))           // odds 30:1 ⇒ 1/31
+	require.Equal(t, 0.016393, v1.Model.PD(620))           // 60:1 ⇒ 1/61
+	require.Equal(t, 0.0625, v1.Model.PD(580))             // 15:1 ⇒ 1/16
+	require.Greater(t, v1.Model.PD(430), v1.Model.PD(755)) // monotone
 }

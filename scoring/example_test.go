@@ -9,8 +9,9 @@ import (
 
 // ExampleUnderwrite scores a small hand-built ledger: five months of biweekly pay, rent
 // and groceries, and one recent overdraft fee. The balance reconstructed backwards from
-// 2,500.00 shows 13 overdrawn days in 90, so the NEGATIVE_DAYS_EXCESS knock-out declines
-// although the score (635) is in the approve band; the knock-out reason comes first.
+// 2,500.00 shows 13 overdrawn days in 90, so the NEGATIVE_DAYS_EXCESS knock-out declines;
+// the knock-out reason comes first, then the characteristics of scorecard v2 that lost
+// the most points (a low typical balance, nothing saved, 82 % of income spent).
 func ExampleUnderwrite() {
 	asOf := time.Date(2026, 6, 30, 18, 0, 0, 0, time.UTC)
 	l := scoring.Ledger{Accounts: []scoring.Account{{
@@ -44,12 +45,12 @@ func ExampleUnderwrite() {
 		fmt.Printf("%s (%s = %s): %s\n", r.Code, r.Feature, r.Value, r.Text)
 	}
 	// Output:
-	// decline 635 0.009813
+	// decline 565 0.115489
 	// income/month: 390000 payment: 18912 pti: 0.0485
 	// NEGATIVE_DAYS_EXCESS (days_negative_balance_90d = 13): Account frequently overdrawn
-	// SC_HISTORY_LENGTH (months_of_history = 5.7162): Length of bank account history
-	// SC_AVG_BALANCE (avg_daily_balance_90d = 126205.56): Average bank account balance too low
-	// SC_NSF_FEES (nsf_od_fee_count_90d = 1): Number of overdraft or insufficient-funds fees
+	// SC_TYPICAL_BALANCE_60D (eod_balance_p50_60d = 163500): Bank account balance too low
+	// SC_SAVINGS_TRANSFERS (savings_transfer_net_monthly_6m = 0): Little or no money put aside in savings
+	// SC_SPEND_TO_INCOME (spend_to_income_6m = 0.822): Spending high in relation to income
 }
 
 // ExampleProposedPayment amortises 3,000.00 over 12 months at PolicyAPR (24 %).

@@ -331,6 +331,9 @@ func TestComputeFeaturesEmptyAndThin(t *testing.T) {
 				require.NotContains(t, f.Undefined, name)
 			}
 			d := scoring.Decide(f, scoring.Loan{AmountMinor: 50000, TermMonths: 6}, scoring.Operational{})
+			dv1 := v1.Decide(f, scoring.Loan{AmountMinor: 50000, TermMonths: 6}, scoring.Operational{})
+			require.Equal(t, scoring.OutcomeDecline, dv1.Outcome)
+			require.Equal(t, scoring.RuleInsufficientHistory, dv1.Reasons[0].Code)
 			require.Equal(t, scoring.OutcomeDecline, d.Outcome)
 			require.Equal(t, scoring.RuleInsufficientHistory, d.Reasons[0].Code)
 			_, err = json.Marshal(d)

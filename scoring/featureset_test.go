@@ -22,9 +22,9 @@ var v3Keys = []string{"income_sources", "income_confidence", "income_months_used
 // default engine computes fs-v2 features whatever the package default: every persona's
 // decision carries exactly the committed fs-v2 golden vector, and deciding it again from
 // that stored vector gives the same decision byte for byte.
-func TestDefaultEngineScoresFeatureSetV2(t *testing.T) {
+func TestV1EngineScoresFeatureSetV2(t *testing.T) {
 	t.Parallel()
-	e := scoring.DefaultEngine()
+	e := v1
 	require.Equal(t, scoring.FeatureSetV2, e.Model.FeatureSetVersion)
 	require.Equal(t, "fs-v2", e.FeatureOptions().FeatureSet)
 	for _, p := range loadManifest(t).Personas {
@@ -40,6 +40,38 @@ func TestDefaultEngineScoresFeatureSetV2(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join(goldenDir, p.Name+".json"))
 			require.NoError(t, err)
 			require.Equal(t, string(want), string(got)+"\n", "the v1 engine must read the fs-v2 vector of %s", p.Name)
+
+			// Re-scoring the stored vector reproduces the decision.
+			var stored scoring.Features
+			require.NoError(t, json.Unmarshal(want, &stored))
+			again := e.Decide(stored, loan, scoring.Operational{})
+			a, err := json.Marshal(d)
+			require.NoError(t, err)
+			b, err := json.Marshal(again)
+			require.NoError(t, err)
+			require.Equal(t, string(a), string(b))
+		})
+	}
+}
+
+func TestDefaultEngineScoresFeatureSetV3(t *testing.T) {
+	t.Parallel()
+	e := scoring.DefaultEngine()
+	require.Equal(t, scoring.FeatureSetVersion, e.Model.FeatureSetVersion)
+	require.Equal(t, "fs-v3", e.FeatureOptions().FeatureSet)
+	for _, p := range loadManifest(t).Personas {
+		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
+			l := loadLedger(t, p.Ledger)
+			loan := scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths}
+			d, err := e.Underwrite(l, scoring.LatestAsOf(l), loan, scoring.Operational{})
+			require.NoError(t, err)
+			require.Equal(t, scoring.FeatureSetVersion, d.FeatureSetVersion)
+			got, err := json.MarshalIndent(d.Features, "", "  ")
+			require.NoError(t, err)
+			want, err := os.ReadFile(filepath.Join(goldenDir, "fs-v3", p.Name+".json"))
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got)+"\n", "the default engine must read the fs-v3 vector of %s", p.Name)
 
 			// Re-scoring the stored vector reproduces the decision.
 			var stored scoring.Features

@@ -96,7 +96,7 @@ func TestFilesReproduceLegacyV1(t *testing.T) {
 		// data-less rule as a reason to decline, see reasonsFor); where it changes nothing,
 		// they must equal v1's exactly. TestDeclineReasons covers the cases it changes.
 		sameReasons := !(want.Outcome == OutcomeDecline && regBFilters(want.Rules))
-		for _, eng := range []*Engine{e, DefaultEngine()} {
+		for _, eng := range []*Engine{e, shippedV1(t)} {
 			got := eng.Decide(f, Loan{}, op)
 			wantReasons, gotReasons := any(want.Reasons), any(withoutReference(got.Reasons))
 			if !sameReasons {
@@ -165,7 +165,7 @@ func TestDeclineReasons(t *testing.T) {
 	t.Run("a refer-only rule is no reason to decline", func(t *testing.T) {
 		f := base
 		f.NSFFeeCount90d, f.LargeDeposits60d = 5, 2
-		d := Decide(f, Loan{}, Operational{})
+		d := shippedV1(t).Decide(f, Loan{}, Operational{})
 		require.Equal(t, OutcomeDecline, d.Outcome)
 		require.Contains(t, codes(d), RuleNSFExcess)
 		require.NotContains(t, codes(d), RuleLargeDeposits)
@@ -173,7 +173,7 @@ func TestDeclineReasons(t *testing.T) {
 	t.Run("without income, PTI is no reason beside NO_INCOME_DETECTED", func(t *testing.T) {
 		f := base
 		f.IncomeStreams, f.MonthlyIncomeEst, f.PaymentToIncome = nil, 0, nil
-		d := Decide(f, Loan{}, Operational{})
+		d := shippedV1(t).Decide(f, Loan{}, Operational{})
 		require.Equal(t, OutcomeDecline, d.Outcome)
 		require.Equal(t, RuleNoIncomeDetected, codes(d)[0])
 		require.NotContains(t, codes(d), RulePTIAboveMax)
@@ -187,14 +187,14 @@ func TestDeclineReasons(t *testing.T) {
 	t.Run("an undefined failure alone is the reason", func(t *testing.T) {
 		f := base
 		f.PaymentToIncome = nil
-		d := Decide(f, Loan{}, Operational{})
+		d := shippedV1(t).Decide(f, Loan{}, Operational{})
 		require.Equal(t, OutcomeDecline, d.Outcome)
 		require.Equal(t, RulePTIAboveMax, codes(d)[0])
 	})
 	t.Run("each reason names what it was measured against", func(t *testing.T) {
 		f := base
 		f.NSFFeeCount90d = 5
-		d := Decide(f, Loan{}, Operational{})
+		d := shippedV1(t).Decide(f, Loan{}, Operational{})
 		require.Equal(t, "> 3", d.Reasons[0].Reference, "the rule's failed condition")
 		for _, r := range d.Reasons[1:] {
 			require.NotEmpty(t, r.Reference, "the best bin of %s", r.Code)
@@ -203,7 +203,7 @@ func TestDeclineReasons(t *testing.T) {
 	t.Run("a referral keeps every failed rule", func(t *testing.T) {
 		f := base
 		f.LargeDeposits60d = 1
-		d := Decide(f, Loan{}, Operational{})
+		d := shippedV1(t).Decide(f, Loan{}, Operational{})
 		require.Equal(t, OutcomeRefer, d.Outcome)
 		require.Equal(t, RuleLargeDeposits, codes(d)[0])
 	})
@@ -211,7 +211,7 @@ func TestDeclineReasons(t *testing.T) {
 
 func TestDefaultsMatchConstants(t *testing.T) {
 	t.Parallel()
-	m, p := DefaultModel(), DefaultPolicy()
+	m, p := shippedV1(t).Model, shippedV1(t).Policy
 	require.Equal(t, NewScaling(ScoreAtBaseOdds, BaseOdds, PDO), m.Scaling)
 	require.Equal(t, BasePoints, m.BasePoints)
 	require.Equal(t, ScoreBands{ApproveMin: ApproveMinScore, ReferMin: ReferMinScore}, p.Bands)
@@ -262,7 +262,7 @@ func TestLoadModelErrors(t *testing.T) {
 	t.Parallel()
 	base := func() map[string]any {
 		var m map[string]any
-		require.NoError(t, json.Unmarshal(DefaultModelFile(), &m))
+		require.NoError(t, json.Unmarshal(shippedV1File(t), &m))
 		return m
 	}
 	char0 := func(m map[string]any) map[string]any { return m["characteristics"].([]any)[0].(map[string]any) }
@@ -317,7 +317,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 
 func TestPDCalibration(t *testing.T) {
 	t.Parallel()
-	m := *DefaultModel()
+	m := *shippedV1(t).Model
 	require.Equal(t, PDCalibration{Method: CalibrationScaling, Decimals: 6}, m.PDCalibration,
 		"the v1 file has no fitted_on or samples: the fields trained models add are optional")
 	out, err := m.Marshal()
@@ -340,7 +340,7 @@ func TestCounterOffer(t *testing.T) {
 	}
 	// 10,000.00 over 12 months at 24 % costs 945.60 a month: PTI 0.47, the only failure.
 	applied := withLoan(f, Loan{AmountMinor: 1000000, TermMonths: 12})
-	d := Decide(applied, Loan{}, Operational{})
+	d := shippedV1(t).Decide(applied, Loan{}, Operational{})
 	require.Equal(t, OutcomeDecline, d.Outcome)
 	require.Equal(t, RulePTIAboveMax, d.Reasons[0].Code)
 	require.NotNil(t, d.CounterOffer)
@@ -351,16 +351,16 @@ func TestCounterOffer(t *testing.T) {
 	// The next step up fails PTI: the offer is the largest.
 	next := withLoan(f, Loan{AmountMinor: co.AmountMinor + 5000, TermMonths: 12})
 	require.Greater(t, *next.PaymentToIncome, 0.15)
-	require.Equal(t, OutcomeApprove, Decide(withLoan(f, Loan{AmountMinor: co.AmountMinor, TermMonths: 12}), Loan{}, Operational{}).Outcome)
+	require.Equal(t, OutcomeApprove, shippedV1(t).Decide(withLoan(f, Loan{AmountMinor: co.AmountMinor, TermMonths: 12}), Loan{}, Operational{}).Outcome)
 
 	// Another failing rule: no counter-offer.
 	applied.NSFFeeCount90d = 4
-	require.Nil(t, Decide(applied, Loan{}, Operational{}).CounterOffer)
+	require.Nil(t, shippedV1(t).Decide(applied, Loan{}, Operational{}).CounterOffer)
 	// Income too small for even the minimum amount: none.
 	small := withLoan(f, Loan{AmountMinor: 1000000, TermMonths: 12})
 	small.MonthlyIncomeEst = 10000
 	small = withLoan(small, Loan{AmountMinor: 1000000, TermMonths: 12})
-	require.Nil(t, Decide(small, Loan{}, Operational{}).CounterOffer)
+	require.Nil(t, shippedV1(t).Decide(small, Loan{}, Operational{}).CounterOffer)
 }
 
 // TestLargerLoansNeedLongerHistory: a policy asks for 3 months of history, and 6 above a
@@ -406,4 +406,21 @@ func TestDSCRBelowMin(t *testing.T) {
 			require.Equal(t, "< 1.25", r.Threshold)
 		})
 	}
+}
+
+// shippedV1 is the engine of scorecard v1 and policy v1, whose behaviour these tests pin:
+// every decision recorded under those versions must re-score to exactly it.
+func shippedV1(t testing.TB) *Engine {
+	t.Helper()
+	e, err := ShippedEngine("v1", "v1")
+	require.NoError(t, err)
+	return e
+}
+
+// shippedV1File is the bytes of the shipped scorecard v1 file.
+func shippedV1File(t testing.TB) []byte {
+	t.Helper()
+	b, err := ShippedModelFile("v1")
+	require.NoError(t, err)
+	return b
 }

@@ -1,8 +1,9 @@
 package scoring
 
 import (
-	_ "embed" // the default model and policy files
+	"embed"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strconv"
 	"sync"
@@ -27,41 +28,81 @@ const (
 	ReferMinScore = 580
 )
 
-//go:embed models/scorecard-v1.json
-var defaultModelFile []byte
+// shipped holds every scorecard and policy file this build ships, by version: the
+// default ones and every earlier one, so that a past decision re-scores under its own
+// model and policy versions.
+//
+//go:embed models/scorecard-*.json models/policy-*.json
+var shipped embed.FS
 
-//go:embed models/policy-v1.json
-var defaultPolicyFile []byte
+// The versions of the default model and policy: scorecard v2 (trained on the synthetic
+// population, feature set fs-v3) and policy v2. MODEL_CARD-v2.md gives the reasoning.
+const (
+	DefaultModelVersion  = "v2"
+	DefaultPolicyVersion = "v2"
+)
 
-// DefaultModelFile returns the bytes of the embedded default model file (scorecard v1).
-func DefaultModelFile() []byte { return append([]byte(nil), defaultModelFile...) }
+// ShippedModelFile returns the bytes of the shipped scorecard file of version (e.g. "v1").
+func ShippedModelFile(version string) ([]byte, error) {
+	return fs.ReadFile(shipped, "models/scorecard-"+version+".json")
+}
 
-// DefaultPolicyFile returns the bytes of the embedded default policy file (policy v1).
-func DefaultPolicyFile() []byte { return append([]byte(nil), defaultPolicyFile...) }
+// ShippedPolicyFile returns the bytes of the shipped policy file of version (e.g. "v1").
+func ShippedPolicyFile(version string) ([]byte, error) {
+	return fs.ReadFile(shipped, "models/policy-"+version+".json")
+}
+
+// DefaultModelFile returns the bytes of the default model file (scorecard v2).
+func DefaultModelFile() []byte { return mustShipped(ShippedModelFile(DefaultModelVersion)) }
+
+// DefaultPolicyFile returns the bytes of the default policy file (policy v2).
+func DefaultPolicyFile() []byte { return mustShipped(ShippedPolicyFile(DefaultPolicyVersion)) }
+
+func mustShipped(b []byte, err error) []byte {
+	if err != nil {
+		panic("scoring: shipped model files: " + err.Error()) // the default versions are embedded
+	}
+	return b
+}
+
+// ShippedEngine returns the engine of a shipped scorecard and policy version: how an
+// analyst re-scores a past decision exactly under the versions it records (its model
+// declares the feature set it scores on).
+func ShippedEngine(modelVersion, policyVersion string) (*Engine, error) {
+	mb, err := ShippedModelFile(modelVersion)
+	if err != nil {
+		return nil, fmt.Errorf("shipped model %q: %w", modelVersion, err)
+	}
+	pb, err := ShippedPolicyFile(policyVersion)
+	if err != nil {
+		return nil, fmt.Errorf("shipped policy %q: %w", policyVersion, err)
+	}
+	m, err := LoadModel(mb)
+	if err != nil {
+		return nil, fmt.Errorf("shipped model %q: %w", modelVersion, err)
+	}
+	p, err := LoadPolicy(pb)
+	if err != nil {
+		return nil, fmt.Errorf("shipped policy %q: %w", policyVersion, err)
+	}
+	return NewEngine(m, p)
+}
 
 var defaults = sync.OnceValue(func() *Engine {
-	m, err := LoadModel(defaultModelFile)
-	if err != nil {
-		panic("scoring: embedded model file: " + err.Error())
-	}
-	p, err := LoadPolicy(defaultPolicyFile)
-	if err != nil {
-		panic("scoring: embedded policy file: " + err.Error())
-	}
-	e, err := NewEngine(m, p)
+	e, err := ShippedEngine(DefaultModelVersion, DefaultPolicyVersion)
 	if err != nil {
 		panic("scoring: embedded files: " + err.Error())
 	}
 	return e
 })
 
-// DefaultModel returns the embedded expert scorecard v1 (shared; do not modify).
+// DefaultModel returns the default scorecard, v2 (shared; do not modify).
 func DefaultModel() *Model { return defaults().Model }
 
-// DefaultPolicy returns the embedded policy v1 (shared; do not modify).
+// DefaultPolicy returns the default policy, v2 (shared; do not modify).
 func DefaultPolicy() *Policy { return defaults().Policy }
 
-// DefaultEngine returns the engine of the embedded scorecard v1 and policy v1.
+// DefaultEngine returns the engine of the default scorecard and policy (v2).
 func DefaultEngine() *Engine { return defaults() }
 
 // Scorecard is the characteristics of the default model (read-only), kept for callers
@@ -69,8 +110,7 @@ func DefaultEngine() *Engine { return defaults() }
 var Scorecard = DefaultModel().Characteristics
 
 // PDFromScore converts a score to a probability of default with the default model's
-// calibration (the v1 scaling: odds = exp((score − offset)/factor), PD = 1/(1 + odds),
-// rounded to 6 decimals).
+// calibration (Model.PD).
 func PDFromScore(score int) float64 { return DefaultModel().PD(score) }
 
 // CharacteristicPoints records how one characteristic scored.
@@ -288,7 +328,7 @@ func (e *Engine) Underwrite(l Ledger, cutoff time.Time, loan Loan, op Operationa
 	return e.Decide(f, loan, op), nil
 }
 
-// Decide applies the default policy (v1) and scorecard (v1) to a feature vector; see
+// Decide applies the default policy and scorecard (v2) to a feature vector; see
 // Engine.Decide.
 func Decide(f Features, loan Loan, op Operational) Decision {
 	return DefaultEngine().Decide(f, loan, op)

@@ -80,9 +80,15 @@ func TestScoreModelAndPolicyFiles(t *testing.T) {
 	args := []string{"score", "--ledger", ledger, "--amount", strconv.FormatInt(p.LoanAmountMinor, 10), "--term-months", strconv.Itoa(p.TermMonths)}
 	def, err := runCmd(t, args...)
 	require.NoError(t, err)
-	files, err := runCmd(t, append(args, "--model", "../../scoring/models/scorecard-v1.json", "--policy", "../../scoring/models/policy-v1.json")...)
+	files, err := runCmd(t, append(args, "--model", "../../scoring/models/scorecard-v2.json", "--policy", "../../scoring/models/policy-v2.json")...)
 	require.NoError(t, err)
-	require.Equal(t, def, files, "the shipped files are the embedded defaults")
+	require.Equal(t, def, files, "the shipped v2 files are the embedded defaults")
+
+	// The v1 files score on the feature set v1 was built on, as decisions recorded under v1 did.
+	old, err := runCmd(t, append(args, "--model", "../../scoring/models/scorecard-v1.json", "--policy", "../../scoring/models/policy-v1.json")...)
+	require.NoError(t, err)
+	require.Contains(t, old, `"model_version":"v1","policy_version":"v1","feature_set_version":"fs-v2/cat-v1"`)
+	require.Contains(t, def, `"model_version":"v2","policy_version":"v2","feature_set_version":"fs-v3/cat-v2"`)
 
 	// A stricter policy file changes the outcome.
 	var pol map[string]any

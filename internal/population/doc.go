@@ -72,7 +72,7 @@
 //
 // The figures of the current default engine:
 //
-//	go test ./internal/population/ -run TestCurrentModelTable -v
+//	go test ./internal/population/ -run TestShippedModelTable -v
 //
 // (2,000 applicants; -population.n and -population.seed change the population).
 package population

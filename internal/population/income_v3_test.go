@@ -18,9 +18,8 @@ import (
 
 var flagIncomeMisses = flag.Int("population.misses", 0, "log up to this many fs-v3 income misses per income type in TestIncomeV3")
 
-// This file measures feature set fs-v3 (issue 8 point 1) on the population, beside the
-// default engine's table of TestCurrentModelTable, which scores with scorecard v1 and so
-// reads fs-v2.
+// This file measures feature set fs-v3's income estimate (issue 8 point 1) on the
+// population beside fs-v2's, whatever feature set the default engine reads.
 
 // incomeV3 is one applicant's fs-v3 income estimate beside fs-v2's and the truth.
 type incomeV3 struct {

@@ -16,14 +16,14 @@ import (
 )
 
 var (
-	flagN    = flag.Int("population.n", 0, "applicants in TestCurrentModelTable (default 2000, 400 under -race)")
-	flagSeed = flag.Uint64("population.seed", 1, "seed of the population of TestCurrentModelTable")
+	flagN    = flag.Int("population.n", 0, "applicants in TestShippedModelTable (default 2000, 400 under -race)")
+	flagSeed = flag.Uint64("population.seed", 2, "seed of the population of TestShippedModelTable (default 2: scorecard v2 was trained on seed 1)")
 )
 
 // raceEnabled is set by race_test.go under -race, where the full table would take minutes.
 var raceEnabled = false
 
-// tableSize is the population of TestCurrentModelTable: the issue's 2,000, fewer under
+// tableSize is the population of TestShippedModelTable: the issue's 2,000, fewer under
 // the race detector, -population.n when given.
 func tableSize() int {
 	switch {
@@ -36,10 +36,14 @@ func tableSize() int {
 	}
 }
 
-// TestCurrentModelTable measures the shipped default engine on the population and logs
-// the issue's table. It asserts only what would be wrong if the generator or the harness
-// were: the model's figures are the measurement, not a requirement.
-func TestCurrentModelTable(t *testing.T) {
+// TestShippedModelTable measures the shipped default engine (scorecard v2, policy v2) on
+// applicants it was not trained on, logs the issue's table, and holds it to issue 8's
+// goals: income within ±10 % for at least 90 % of every income type, an AUC at least 0.90
+// of the true PD's, a calibration error of at most 0.03 and, among applicants whose
+// true PD is under 10 %, approval rates within four-fifths across income types. Those
+// goals are set for 2,000 applicants (the default size, and `make test`'s model step);
+// the smaller population the race detector affords gets looser bars (goalsFor).
+func TestShippedModelTable(t *testing.T) {
 	t.Parallel()
 	n := tableSize()
 	start := time.Now()
@@ -47,7 +51,7 @@ func TestCurrentModelTable(t *testing.T) {
 	require.NoError(t, err)
 	rep, err := Summarise(results)
 	require.NoError(t, err)
-	t.Logf("go test ./internal/population/ -run TestCurrentModelTable -v -population.n=%d -population.seed=%d (%s, %s)\n\n%s",
+	t.Logf("go test ./internal/population/ -run TestShippedModelTable -v -population.n=%d -population.seed=%d (%s, %s)\n\n%s",
 		n, *flagSeed, scoring.DefaultModel().ModelVersion, time.Since(start).Round(time.Second), rep.Markdown())
 
 	require.Equal(t, n, rep.N)
@@ -59,6 +63,13 @@ func TestCurrentModelTable(t *testing.T) {
 	require.Greater(t, rep.TruePDAUC, 0.75, "labels drawn from the true PD must rank by it")
 	require.Greater(t, rep.ScoreAUC, 0.5, "the shipped score must beat chance")
 	require.InDelta(t, rep.ScoreAUC/rep.TruePDAUC, rep.AUCRatio, 1e-12)
+	g := goalsFor(n)
+	for _, typ := range IncomeTypes() {
+		require.GreaterOrEqual(t, rep.ByType[typ].IncomeWithin.Rate(), incomeGoal, "income accuracy of %s", typ)
+	}
+	require.GreaterOrEqual(t, rep.AUCRatio, g.minAUCRatio, "the shipped score ranks far below the true PD")
+	require.LessOrEqual(t, rep.CalibrationError, g.maxCalibrationError, "the shipped PD is not calibrated")
+	require.GreaterOrEqual(t, rep.MinApprovalRatio, g.minApprovalRatio, "low-risk applicants of one income type are approved far less often")
 	total := 0
 	for _, d := range rep.Deciles {
 		total += d.N
@@ -72,6 +83,21 @@ func TestCurrentModelTable(t *testing.T) {
 		}
 		require.True(t, found, "no %s deposits tallied", k)
 	}
+}
+
+// shippedGoals are the bars TestShippedModelTable holds the shipped model to.
+type shippedGoals struct{ minAUCRatio, maxCalibrationError, minApprovalRatio float64 }
+
+// goalsFor returns issue 8's goals for 2,000 applicants or more, and looser bars for
+// fewer: 400 applicants give score deciles of 40, whose observed default rates alone
+// vary by ±0.05, and about 200 low-risk applicants split over four income types. The
+// loose bars still fail a model that misreads gig income (v1: approval ratio 0.12) or
+// an uncalibrated PD (v1: calibration error 0.11).
+func goalsFor(n int) shippedGoals {
+	if n >= 2000 {
+		return shippedGoals{minAUCRatio: 0.90, maxCalibrationError: 0.03, minApprovalRatio: FourFifths}
+	}
+	return shippedGoals{minAUCRatio: 0.85, maxCalibrationError: 0.07, minApprovalRatio: 0.6}
 }
 
 // TestProfiles checks the mix of income types, the default rate and the PD on the issue's

@@ -2,6 +2,6 @@
 
 package population
 
-// The race detector slows the table test tenfold; TestCurrentModelTable then measures a
+// The race detector slows the table test tenfold; TestShippedModelTable then measures a
 // smaller population (see tableSize).
 func init() { raceEnabled = true }
