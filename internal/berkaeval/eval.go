@@ -36,10 +36,11 @@ const (
 // evaluation uses the fold Train never sees, not Train's hold-out.
 const trainerHoldoutShare = 0.1
 
-// trainerAttempts bounds the trainer seeds tried on one fold. scoring.Train's
-// logistic fit sometimes stops with "linesearch: failed to converge" on these ~87
-// loans, whatever its L2; another seed draws another hold-out of Train's own, which
-// the evaluated fold never enters, so retrying keeps every fold without leaking it.
+// trainerAttempts bounds the trainer seeds tried on one fold. Training on ~87 loans can
+// fail (the LBFGS fit of earlier trainers stopped with "linesearch: failed to
+// converge"; the Newton fit has not, and the report counts the retries); another seed
+// draws another hold-out of Train's own, which the evaluated fold never enters, so
+// retrying keeps every fold without leaking it.
 const trainerAttempts = 10
 
 // ciLevel is the confidence level of the percentile bootstrap interval.
