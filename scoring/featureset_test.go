@@ -18,71 +18,47 @@ var v3Keys = []string{"income_sources", "income_confidence", "income_months_used
 	"savings_rate_6m", "savings_transfer_net_monthly_6m", "savings_balance_change_90d", "cash_buffer_days",
 	"negative_balance_day_share_180d", "nsf_od_fee_months_6m"}
 
-// TestDefaultEngineScoresFeatureSetV2: scorecard v1 declares fs-v2/cat-v1, so the
-// default engine computes fs-v2 features whatever the package default: every persona's
-// decision carries exactly the committed fs-v2 golden vector, and deciding it again from
-// that stored vector gives the same decision byte for byte.
-func TestV1EngineScoresFeatureSetV2(t *testing.T) {
+// TestEnginesReadTheirFeatureSet: an engine computes the feature set its model declares,
+// whatever the package default. Scorecard v1 declares fs-v2/cat-v1 and the default v2
+// fs-v3/cat-v2: every persona's decision carries exactly the committed golden vector of
+// that set (testdata/golden for fs-v2, testdata/golden/fs-v3), and deciding it again from
+// that stored vector gives the same decision byte for byte, as a re-score of a recorded
+// decision must.
+func TestEnginesReadTheirFeatureSet(t *testing.T) {
 	t.Parallel()
-	e := v1
-	require.Equal(t, scoring.FeatureSetV2, e.Model.FeatureSetVersion)
-	require.Equal(t, "fs-v2", e.FeatureOptions().FeatureSet)
-	for _, p := range loadManifest(t).Personas {
-		t.Run(p.Name, func(t *testing.T) {
-			t.Parallel()
-			l := loadLedger(t, p.Ledger)
-			loan := scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths}
-			d, err := e.Underwrite(l, scoring.LatestAsOf(l), loan, scoring.Operational{})
-			require.NoError(t, err)
-			require.Equal(t, scoring.FeatureSetV2, d.FeatureSetVersion)
-			got, err := json.MarshalIndent(d.Features, "", "  ")
-			require.NoError(t, err)
-			want, err := os.ReadFile(filepath.Join(goldenDir, p.Name+".json"))
-			require.NoError(t, err)
-			require.Equal(t, string(want), string(got)+"\n", "the v1 engine must read the fs-v2 vector of %s", p.Name)
+	for _, c := range []struct {
+		name, featureSet, base, golden string
+		e                              *scoring.Engine
+	}{
+		{"v1", scoring.FeatureSetV2, "fs-v2", goldenDir, v1},
+		{"default", scoring.FeatureSetVersion, "fs-v3", filepath.Join(goldenDir, "fs-v3"), scoring.DefaultEngine()},
+	} {
+		require.Equal(t, c.featureSet, c.e.Model.FeatureSetVersion, c.name)
+		require.Equal(t, c.base, c.e.FeatureOptions().FeatureSet, c.name)
+		for _, p := range loadManifest(t).Personas {
+			t.Run(c.name+"/"+p.Name, func(t *testing.T) {
+				t.Parallel()
+				l := loadLedger(t, p.Ledger)
+				loan := scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths}
+				d, err := c.e.Underwrite(l, scoring.LatestAsOf(l), loan, scoring.Operational{})
+				require.NoError(t, err)
+				require.Equal(t, c.featureSet, d.FeatureSetVersion)
+				got, err := json.MarshalIndent(d.Features, "", "  ")
+				require.NoError(t, err)
+				want, err := os.ReadFile(filepath.Join(c.golden, p.Name+".json"))
+				require.NoError(t, err)
+				require.Equal(t, string(want), string(got)+"\n", "the %s engine must read the %s vector of %s", c.name, c.base, p.Name)
 
-			// Re-scoring the stored vector reproduces the decision.
-			var stored scoring.Features
-			require.NoError(t, json.Unmarshal(want, &stored))
-			again := e.Decide(stored, loan, scoring.Operational{})
-			a, err := json.Marshal(d)
-			require.NoError(t, err)
-			b, err := json.Marshal(again)
-			require.NoError(t, err)
-			require.Equal(t, string(a), string(b))
-		})
-	}
-}
-
-func TestDefaultEngineScoresFeatureSetV3(t *testing.T) {
-	t.Parallel()
-	e := scoring.DefaultEngine()
-	require.Equal(t, scoring.FeatureSetVersion, e.Model.FeatureSetVersion)
-	require.Equal(t, "fs-v3", e.FeatureOptions().FeatureSet)
-	for _, p := range loadManifest(t).Personas {
-		t.Run(p.Name, func(t *testing.T) {
-			t.Parallel()
-			l := loadLedger(t, p.Ledger)
-			loan := scoring.Loan{AmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths}
-			d, err := e.Underwrite(l, scoring.LatestAsOf(l), loan, scoring.Operational{})
-			require.NoError(t, err)
-			require.Equal(t, scoring.FeatureSetVersion, d.FeatureSetVersion)
-			got, err := json.MarshalIndent(d.Features, "", "  ")
-			require.NoError(t, err)
-			want, err := os.ReadFile(filepath.Join(goldenDir, "fs-v3", p.Name+".json"))
-			require.NoError(t, err)
-			require.Equal(t, string(want), string(got)+"\n", "the default engine must read the fs-v3 vector of %s", p.Name)
-
-			// Re-scoring the stored vector reproduces the decision.
-			var stored scoring.Features
-			require.NoError(t, json.Unmarshal(want, &stored))
-			again := e.Decide(stored, loan, scoring.Operational{})
-			a, err := json.Marshal(d)
-			require.NoError(t, err)
-			b, err := json.Marshal(again)
-			require.NoError(t, err)
-			require.Equal(t, string(a), string(b))
-		})
+				var stored scoring.Features
+				require.NoError(t, json.Unmarshal(want, &stored))
+				again := c.e.Decide(stored, loan, scoring.Operational{})
+				a, err := json.Marshal(d)
+				require.NoError(t, err)
+				b, err := json.Marshal(again)
+				require.NoError(t, err)
+				require.Equal(t, string(a), string(b))
+			})
+		}
 	}
 }
 
