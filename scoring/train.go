@@ -462,20 +462,33 @@ const (
 // split marks a seeded, stratified hold-out: within goods and within bads (both in id
 // order), a PCG(seed) shuffle picks round(share·n) samples.
 func split(ss []TrainingSample, share float64, seed uint64) []bool {
-	r := rand.New(rand.NewPCG(seed, holdoutStream))
+	all := make([]int, len(ss))
+	for i := range all {
+		all[i] = i
+	}
 	out := make([]bool, len(ss))
-	for _, class := range []bool{false, true} {
-		var idx []int
-		for i, s := range ss {
-			if s.Defaulted == class {
-				idx = append(idx, i)
-			}
-		}
-		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+	for _, idx := range shuffledByClass(ss, all, rand.New(rand.NewPCG(seed, holdoutStream))) {
 		n := int(math.Round(share * float64(len(idx))))
 		for _, i := range idx[:n] {
 			out[i] = true
 		}
+	}
+	return out
+}
+
+// shuffledByClass returns the rows of the goods and then of the bads, each in the order
+// rows gives them, shuffled by r: goods first, so the draws of r never depend on how
+// many bads there are.
+func shuffledByClass(ss []TrainingSample, rows []int, r *rand.Rand) [2][]int {
+	var out [2][]int
+	for c, class := range []bool{false, true} {
+		for _, i := range rows {
+			if ss[i].Defaulted == class {
+				out[c] = append(out[c], i)
+			}
+		}
+		idx := out[c]
+		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
 	}
 	return out
 }
@@ -486,16 +499,8 @@ type fold struct{ fit, val []int }
 // folds splits the training rows into k stratified folds: within goods and within bads
 // (in id order), a PCG(seed) shuffle deals the rows out in turn.
 func folds(ss []TrainingSample, train []int, k int, seed uint64) []fold {
-	r := rand.New(rand.NewPCG(seed, foldStream))
 	of := make(map[int]int, len(train))
-	for _, class := range []bool{false, true} {
-		var idx []int
-		for _, i := range train {
-			if ss[i].Defaulted == class {
-				idx = append(idx, i)
-			}
-		}
-		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+	for _, idx := range shuffledByClass(ss, train, rand.New(rand.NewPCG(seed, foldStream))) {
 		for p, i := range idx {
 			of[i] = p % k
 		}
