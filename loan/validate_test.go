@@ -3,6 +3,7 @@ package loan_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cashflow-underwriting/underwriter/loan"
@@ -96,5 +97,81 @@ func TestVocabulary(t *testing.T) {
 			t.Errorf("stage %q repeated", s)
 		}
 		seen[s] = true
+	}
+}
+
+// TestCheckCurrency: the allow-list, with the exact message an API client sees. The API
+// turns an absent or empty currency into loan.DefaultCurrency before it validates and
+// passes any other spelling through as sent, so "" and "USD" are refused here as they
+// would be had a client's code reached Validate unchanged.
+func TestCheckCurrency(t *testing.T) {
+	t.Parallel()
+	const shape = "currency: must be a three-letter lowercase ISO code such as usd"
+	for _, tc := range []struct {
+		code, want string // want "": accepted
+	}{
+		{"usd", ""},
+		{"eur", ""},
+		{"jpy", ""},
+		{"gbp", ""},
+		{"xof", ""}, // an X-code that is a currency (CFA franc BCEAO)
+		{"zwg", ""}, // newest in the list
+		{"xyz", `currency: "xyz" is not an ISO 4217 currency code`},
+		{"xau", `currency: "xau" is not an ISO 4217 currency code`}, // gold
+		{"xts", `currency: "xts" is not an ISO 4217 currency code`}, // testing
+		{"xxx", `currency: "xxx" is not an ISO 4217 currency code`}, // no currency
+		{"clf", `currency: "clf" is not an ISO 4217 currency code`}, // a fund code
+		{"bgn", `currency: "bgn" is not an ISO 4217 currency code`}, // withdrawn 2026
+		{"usd ", shape},
+		{"US", shape},
+		{"", shape},
+		{"USD", shape},
+		{"Eur", shape},
+	} {
+		err := loan.CheckCurrency(tc.code)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("CheckCurrency(%q) = %v, want nil", tc.code, err)
+			}
+			if v := loan.Validate(loan.Request{AmountMinor: 1, TermMonths: 1, Currency: tc.code}); v != nil {
+				t.Errorf("Validate with currency %q = %v, want nil", tc.code, v)
+			}
+			continue
+		}
+		if err == nil || err.Error() != tc.want || !errors.Is(err, loan.ErrInvalid) {
+			t.Errorf("CheckCurrency(%q) = %v, want %q wrapping ErrInvalid", tc.code, err, tc.want)
+		}
+		fes := loan.FieldErrors(loan.Validate(loan.Request{AmountMinor: 1, TermMonths: 1, Currency: tc.code}))
+		if len(fes) != 1 || fes[0].Error() != tc.want {
+			t.Errorf("Validate with currency %q: field errors %v, want [%s]", tc.code, fes, tc.want)
+		}
+	}
+}
+
+// TestISOCurrencies: the list is sorted, unique, lower-case three-letter codes, holds no
+// X-code that is not a currency, and keeps its size, so a code lost in an edit shows.
+func TestISOCurrencies(t *testing.T) {
+	t.Parallel()
+	// The current currencies of List One, 1 January 2026, without the X-codes that are no
+	// currency and the fund codes (loan/currency.go).
+	const want = 155
+	codes := loan.ISOCurrencies()
+	if len(codes) != want {
+		t.Errorf("%d codes, want %d", len(codes), want)
+	}
+	currencyX := map[string]bool{"xaf": true, "xcd": true, "xcg": true, "xof": true, "xpf": true}
+	for i, c := range codes {
+		if len(c) != 3 || strings.ToLower(c) != c {
+			t.Errorf("code %q is not three lower-case letters", c)
+		}
+		if i > 0 && codes[i-1] >= c {
+			t.Errorf("%q follows %q: not sorted or repeated", c, codes[i-1])
+		}
+		if c[0] == 'x' && !currencyX[c] {
+			t.Errorf("%q is an X-code that is no currency", c)
+		}
+		if err := loan.CheckCurrency(c); err != nil {
+			t.Errorf("listed code refused: %v", err)
+		}
 	}
 }
