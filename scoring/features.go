@@ -60,11 +60,16 @@ const (
 // tested at the most expensive rate the applicant could be offered (conservative).
 const PolicyAPR = 0.24
 
-// Loan is the credit applied for: principal in minor units of the ledger currency and
-// the term in months.
+// Loan is the credit applied for: principal in minor units of the ledger currency, the
+// term in months and the loan's currency.
 type Loan struct {
 	AmountMinor int64
 	TermMonths  int
+	// Currency is the loan's lower-case ISO 4217 code (loan.CheckCurrency); "" means not
+	// given. Features are computed in the ledger's currency whatever it says; only the
+	// CURRENCY_MISMATCH policy rule reads it. Empty is left out of JSON, so a workflow
+	// activity input recorded before the field existed reads the same.
+	Currency string `json:",omitempty"`
 }
 
 // FeatureOptions configures ComputeFeaturesWith. The zero value is the default

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/cashflow-underwriting/underwriter/loan"
 )
@@ -51,6 +52,7 @@ const (
 	RulePTIAboveMax         = "PTI_ABOVE_MAX"
 	RuleLargeDeposits       = "LARGE_UNEXPLAINED_DEPOSITS"
 	RuleDSCRBelowMin        = "DSCR_BELOW_MIN"
+	RuleCurrencyMismatch    = "CURRENCY_MISMATCH"
 )
 
 // Policy v1 thresholds, as in the embedded policy-v1.json (the file is authoritative;
@@ -125,6 +127,10 @@ type Policy struct {
 //   - LARGE_UNEXPLAINED_DEPOSITS: fails when large_deposit_count_60d > Threshold.
 //   - DSCR_BELOW_MIN: fails when dscr_requested < Threshold or undefined (a
 //     commercial-lending convention, 1.25; consumer products use PTI_ABOVE_MAX).
+//   - CURRENCY_MISMATCH: fails when the ledger's currency and the loan's (Loan.Currency)
+//     are both known and differ: every amount would be compared with a loan in another
+//     unit. Threshold is not read (write 0). An operational rule: nothing is wrong with
+//     the applicant, a person sorts out which account or currency was meant.
 //
 // AboveAmount, when set, replaces Threshold for loans applied for above its amount: the
 // reference's "months_of_history < 3 (< 6 above a configured loan amount)".
@@ -271,27 +277,34 @@ func (p *Policy) validate() error {
 	return nil
 }
 
+// ruleFacts is what a rule reads besides the feature vector: the operational facts and
+// the currency of the loan applied for ("" when not given).
+type ruleFacts struct {
+	Operational
+	LoanCurrency string
+}
+
 // ruleEval evaluates one rule: the applicant's value, the failing condition, whether it
 // passed and whether it failed because its feature is undefined.
-type ruleEval func(f *Features, op Operational, th float64) (actual, threshold string, passed, undefined bool)
+type ruleEval func(f *Features, op ruleFacts, th float64) (actual, threshold string, passed, undefined bool)
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // ruleEvaluators is the rule catalogue of the policy engine.
 var ruleEvaluators = map[string]ruleEval{
-	RuleAccountNotActive: func(f *Features, op Operational, th float64) (string, string, bool, bool) {
+	RuleAccountNotActive: func(f *Features, op ruleFacts, th float64) (string, string, bool, bool) {
 		n := max(op.InactiveAccounts, f.InactiveAccounts)
 		return strconv.Itoa(n), "> " + fmtNum(th), float64(n) <= th, false
 	},
-	RuleStaleData: func(f *Features, op Operational, th float64) (string, string, bool, bool) {
+	RuleStaleData: func(f *Features, op ruleFacts, th float64) (string, string, bool, bool) {
 		stale := op.RefreshFailed || (f.DaysSinceLastTxn != nil && float64(*f.DaysSinceLastTxn) > th)
 		return "refresh_failed=" + strconv.FormatBool(op.RefreshFailed) + ", days_since_last_txn=" + fmtIntPtr(f.DaysSinceLastTxn),
 			"refresh_failed or days_since_last_txn > " + fmtNum(th), !stale, false
 	},
-	RuleInsufficientHistory: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleInsufficientHistory: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		return fmtFloat(f.MonthsOfHistory, 2), "< " + fmtNum(th), f.MonthsOfHistory >= th, false
 	},
-	RuleNoIncomeDetected: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleNoIncomeDetected: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		mature := 0
 		for _, s := range f.IncomeStreams {
 			if s.Status == StreamMature && s.IsActive {
@@ -304,32 +317,43 @@ var ruleEvaluators = map[string]ruleEval{
 		}
 		return strconv.Itoa(mature), cond, float64(mature) > th, false
 	},
-	RuleIncomeBelowFloor: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleIncomeBelowFloor: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		return strconv.FormatInt(f.MonthlyIncomeEst, 10), "< " + fmtNum(th), float64(f.MonthlyIncomeEst) >= th, false
 	},
-	RuleNSFExcess: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleNSFExcess: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		return strconv.Itoa(f.NSFFeeCount90d), "> " + fmtNum(th), float64(f.NSFFeeCount90d) <= th, false
 	},
-	RuleNegativeDaysExcess: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleNegativeDaysExcess: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		if f.DaysNegative90d == nil {
 			return undefinedValue, "> " + fmtNum(th), false, true
 		}
 		return strconv.Itoa(*f.DaysNegative90d), "> " + fmtNum(th), float64(*f.DaysNegative90d) <= th, false
 	},
-	RulePTIAboveMax: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RulePTIAboveMax: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		if f.PaymentToIncome == nil {
 			return undefinedValue, "> " + fmtNum(th), false, true
 		}
 		return fmtFloat(*f.PaymentToIncome, 4), "> " + fmtNum(th), *f.PaymentToIncome <= th, false
 	},
-	RuleLargeDeposits: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleLargeDeposits: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		return strconv.Itoa(f.LargeDeposits60d), "> " + fmtNum(th), float64(f.LargeDeposits60d) <= th, false
 	},
-	RuleDSCRBelowMin: func(f *Features, _ Operational, th float64) (string, string, bool, bool) {
+	RuleDSCRBelowMin: func(f *Features, _ ruleFacts, th float64) (string, string, bool, bool) {
 		if f.DSCRRequested == nil {
 			return undefinedValue, "< " + fmtNum(th), false, true
 		}
 		return fmtFloat(*f.DSCRRequested, 4), "< " + fmtNum(th), *f.DSCRRequested >= th, false
+	},
+	RuleCurrencyMismatch: func(f *Features, op ruleFacts, _ float64) (string, string, bool, bool) {
+		actual, loanCcy := f.Currency, op.LoanCurrency
+		if actual == "" {
+			actual = undefinedValue
+		}
+		if loanCcy == "" {
+			loanCcy = "not given"
+		}
+		known := f.Currency != "" && op.LoanCurrency != ""
+		return actual, "!= loan currency " + loanCcy, !known || strings.EqualFold(f.Currency, op.LoanCurrency), false
 	},
 }
 
@@ -345,12 +369,13 @@ func fmtIntPtr(p *int) string {
 }
 
 // Evaluate runs the policy's rules over a feature vector and operational facts and
-// returns every rule result in policy order.
+// returns every rule result in policy order. The loan's currency is not given, so
+// CURRENCY_MISMATCH passes; Engine.Decide reads it from the loan.
 func (p *Policy) Evaluate(f Features, op Operational) []RuleResult {
-	return p.evaluate(&f, op)
+	return p.evaluate(&f, ruleFacts{Operational: op})
 }
 
-func (p *Policy) evaluate(f *Features, op Operational) []RuleResult {
+func (p *Policy) evaluate(f *Features, op ruleFacts) []RuleResult {
 	out := make([]RuleResult, len(p.Rules))
 	for i, r := range p.Rules {
 		actual, cond, passed, undef := ruleEvaluators[r.Rule](f, op, r.threshold(f.LoanAmount))
@@ -365,9 +390,9 @@ func (p *Policy) evaluate(f *Features, op Operational) []RuleResult {
 }
 
 // EvaluateRules runs the default policy (v1) over a feature vector and operational
-// facts and returns every rule result in policy order.
+// facts and returns every rule result in policy order (Policy.Evaluate).
 func EvaluateRules(f Features, op Operational) []RuleResult {
-	return DefaultPolicy().evaluate(&f, op)
+	return DefaultPolicy().Evaluate(f, op)
 }
 
 // outcome combines rule results and the score: a failed operational rule ⇒ refer;
@@ -425,7 +450,7 @@ func withLoan(f Features, loan Loan) Features {
 // failing rule and payment_to_income is defined; nil otherwise. The payment grows with
 // the amount, so the largest passing amount is found by bisection over multiples of
 // the step.
-func (e *Engine) counterOffer(f *Features, op Operational, rules []RuleResult) *CounterOffer {
+func (e *Engine) counterOffer(f *Features, op ruleFacts, rules []RuleResult) *CounterOffer {
 	co := e.Policy.CounterOffer
 	if co == nil || f.PaymentToIncome == nil || f.LoanTermMonths <= 0 {
 		return nil

@@ -236,13 +236,16 @@ func (e *Engine) ComputeFeatures(l Ledger, cutoff time.Time, loan Loan) (Feature
 // whose feature no rule reason already names.
 //
 // CounterOffer: see CounterOfferPolicy.
+//
+// The loan's amount and term are already inside the features (payment_to_income); Decide
+// reads only its currency, for the CURRENCY_MISMATCH rule.
 func (e *Engine) Decide(f Features, loan Loan, op Operational) Decision {
-	_ = loan // the loan is already inside the features (payment_to_income); kept for the contract
+	facts := ruleFacts{Operational: op, LoanCurrency: loan.Currency}
 	s := e.Model.Score(&f)
 	d := Decision{
 		Score:             s.Score,
 		PD:                s.PD,
-		Rules:             e.Policy.evaluate(&f, op),
+		Rules:             e.Policy.evaluate(&f, facts),
 		BasePoints:        e.Model.BasePoints,
 		Points:            s.Points,
 		Features:          f,
@@ -256,7 +259,7 @@ func (e *Engine) Decide(f Features, loan Loan, op Operational) Decision {
 	d.Outcome = e.Policy.outcome(d.Rules, d.Score)
 	d.Reasons = e.reasonsFor(d.Outcome, d.Rules, d.Points)
 	if d.Outcome != OutcomeApprove {
-		d.CounterOffer = e.counterOffer(&f, op, d.Rules)
+		d.CounterOffer = e.counterOffer(&f, facts, d.Rules)
 	}
 	return d
 }
