@@ -88,6 +88,69 @@ func TestDecideWritesTheDecisionOnce(t *testing.T) {
 	require.NotContains(t, string(result), "PAYROLL", "no transaction description travels through workflow history")
 }
 
+// TestDecideReadsTheLoanCurrency: the loan's currency in DecideInput reaches scoring. A
+// USD ledger for a EUR loan is referred with CURRENCY_MISMATCH as its first reason, in the
+// result and in the stored decision; the same snapshot for a USD loan, or for a loan whose
+// input names no currency (recorded before the field existed), is not.
+func TestDecideReadsTheLoanCurrency(t *testing.T) {
+	for _, tc := range []struct {
+		currency string
+		mismatch bool
+	}{{"eur", true}, {"usd", false}, {"", false}} {
+		name := tc.currency
+		if name == "" {
+			name = "none given"
+		}
+		t.Run("loan currency "+name, func(t *testing.T) {
+			f := newFixture(t, "steady_salaried")
+			ctx := context.Background()
+			snap := f.frozen(t)
+			in := activities.DecideInput{ApplicationID: f.appID, SnapshotID: snap.ID,
+				Loan: scoring.Loan{AmountMinor: 300000, TermMonths: 12, Currency: tc.currency}}
+			v, err := f.env.ExecuteActivity(f.acts.Decide, in)
+			require.NoError(t, err)
+			var res activities.DecideResult
+			require.NoError(t, v.Get(&res))
+			require.NotNil(t, res.Score)
+			d, err := f.store.GetDecision(ctx, f.appID)
+			require.NoError(t, err)
+			var stored []scoring.Reason
+			require.NoError(t, json.Unmarshal(d.Reasons, &stored))
+			if !tc.mismatch {
+				require.Equal(t, loan.OutcomeApprove, res.Outcome, "reasons %+v", res.Score.Decision.Reasons)
+				require.Empty(t, stored)
+				return
+			}
+			require.Equal(t, loan.OutcomeRefer, res.Outcome)
+			require.Equal(t, loan.OutcomeRefer, d.Outcome)
+			reasons := res.Score.Decision.Reasons
+			require.NotEmpty(t, reasons)
+			require.Equal(t, scoring.RuleCurrencyMismatch, reasons[0].Code)
+			require.Equal(t, "Bank account currency differs from the loan's currency", reasons[0].Text)
+			require.NotEmpty(t, stored)
+			require.Equal(t, scoring.RuleCurrencyMismatch, stored[0].Code)
+		})
+	}
+}
+
+// TestDecideInputWithoutCurrency: an input recorded before scoring.Loan had a currency
+// decodes with none, and an input without one encodes exactly as before, so the
+// histories of older runs replay and their payloads keep their bytes.
+func TestDecideInputWithoutCurrency(t *testing.T) {
+	t.Parallel()
+	const old = `{"ApplicationID":"app_1","SnapshotID":7,"Loan":{"AmountMinor":300000,"TermMonths":12},"Operational":{"RefreshFailed":false,"InactiveAccounts":0},"Outcome":""}`
+	var in activities.DecideInput
+	require.NoError(t, json.Unmarshal([]byte(old), &in))
+	require.Equal(t, scoring.Loan{AmountMinor: 300000, TermMonths: 12}, in.Loan)
+	again, err := json.Marshal(in)
+	require.NoError(t, err)
+	require.Equal(t, old, string(again))
+	in.Loan.Currency = "usd"
+	withCcy, err := json.Marshal(in)
+	require.NoError(t, err)
+	require.Contains(t, string(withCcy), `"Loan":{"AmountMinor":300000,"TermMonths":12,"Currency":"usd"}`)
+}
+
 // TestDecideUnscored: without a snapshot Decide writes an outcome reached without
 // scoring, once, and refuses a scoring outcome it has nothing to score for.
 func TestDecideUnscored(t *testing.T) {

@@ -33,8 +33,9 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (ScoreResult, err
 	return res, nil
 }
 
-// scoreSnapshot scores snapshot in.SnapshotID for in.Loan and returns the verdict and the
-// decision row to store, with its feature vector and points. It reads only the snapshot,
+// scoreSnapshot scores snapshot in.SnapshotID for in.Loan (amount, term and currency: a
+// ledger in another currency than the loan's is referred, CURRENCY_MISMATCH) and returns
+// the verdict and the decision row to store, with its feature vector and points. It reads only the snapshot,
 // never Stripe, so running it again gives the same answer. Data that cannot be scored
 // (accounts in several currencies, say) is a referral for a person to make, not an error.
 func (a *Activities) scoreSnapshot(ctx context.Context, in ScoreInput) (ScoreResult, store.Decision, error) {

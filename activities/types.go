@@ -158,8 +158,11 @@ type SnapshotRef struct {
 type ScoreInput struct {
 	ApplicationID string
 	SnapshotID    int64
-	Loan          scoring.Loan
-	Operational   scoring.Operational
+	// Loan is the loan applied for. Its Currency, the application's, is compared with the
+	// ledger's by the CURRENCY_MISMATCH rule; inputs recorded before it existed carry
+	// none, and the rule passes (scoring.Loan).
+	Loan        scoring.Loan
+	Operational scoring.Operational
 }
 
 // ScoreResult is the scoring decision and the cutoff day it was computed at.
@@ -203,8 +206,9 @@ func VerdictOf(d scoring.Decision) Verdict {
 type DecideInput struct {
 	ApplicationID string
 	SnapshotID    int64
-	Loan          scoring.Loan
-	Operational   scoring.Operational
+	// Loan is the loan applied for, with the application's currency as ScoreInput's.
+	Loan        scoring.Loan
+	Operational scoring.Operational
 	// Outcome is the unscored outcome (expired); ignored when SnapshotID is set.
 	Outcome string
 }
