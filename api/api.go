@@ -6,6 +6,8 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -42,7 +44,8 @@ type Server struct {
 	MaxWebhookBody int64
 }
 
-// Handler routes the API.
+// Handler routes the API. A path no route has is a 404 and a known path with another
+// method a 405 with an Allow header, both with the API's JSON error body.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/applications", s.createApplication)
@@ -51,10 +54,43 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// No pattern matched: ServeMux would answer a plain-text 404 or 405 (with Allow).
+		// Ask it which, and answer in JSON.
+		h, _ := mux.Handler(r)
+		probe := &statusProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+				r.Method+" "+r.URL.Path+": allowed "+probe.header.Get("Allow"), nil)
+			return
+		}
 		writeError(w, http.StatusNotFound, "not_found", "no route for "+r.Method+" "+r.URL.Path, nil)
 	})
-	return mux
+}
+
+// statusProbe records the status and headers a handler sets and discards its body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header { return p.header }
+
+func (p *statusProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *statusProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 func (s *Server) log() *slog.Logger {
@@ -80,6 +116,8 @@ type ErrorDetail struct {
 	Code    string       `json:"code"`
 	Message string       `json:"message"`
 	Fields  []FieldError `json:"fields,omitempty"`
+	// StripeCode is Stripe's error code when Stripe refused what the request asked for.
+	StripeCode string `json:"stripe_code,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -92,6 +130,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, code, msg string, fields []FieldError) {
 	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Fields: fields}})
+}
+
+// readBody reads the request body up to limit bytes. It answers the request itself when the
+// body is too large (413) or could not be read, typically because the client sent it
+// slower than the server's ReadTimeout allows (408).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return body, true
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body: larger than %d bytes", limit), nil)
+	default:
+		writeError(w, http.StatusRequestTimeout, "body_unreadable", "body: could not be read in time", nil)
+	}
+	return nil, false
 }
 
 func isNotFound(err error) bool {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -155,9 +154,8 @@ func requestHash(req ApplicationRequest) string {
 // accounts) and starts the workflow. Every step is idempotent, so a retried request
 // resumes where the first stopped and gets the same answer.
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxApplicationBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body: larger than %d bytes", maxApplicationBody), nil)
+	body, ok := readBody(w, r, maxApplicationBody)
+	if !ok {
 		return
 	}
 	req, ferrs := decodeApplication(body)
@@ -410,22 +408,48 @@ func isRateLimited(err error) bool {
 	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusTooManyRequests
 }
 
-// stripeFailure answers a failed Stripe call with Stripe's request id, so the lender can
-// retry the same request (every Stripe call is idempotent) or quote the id to Stripe: 503
-// with Retry-After when Stripe rate-limited us, 502 otherwise.
+// stripeFailure answers a failed Stripe call, quoting Stripe's request id so the lender can
+// quote it to Stripe, by who can fix it:
+//   - the request (a Stripe 400, 404 or other 4xx): 400 stripe_invalid_request with Stripe's
+//     error code in stripe_code; the same request will fail again;
+//   - the operator (a Stripe 401 or 403: our API key is wrong or lacks a permission): 500
+//     stripe_auth_failed; retrying cannot help until the key is fixed;
+//   - nobody yet (429, 409 idempotency in flight, 5xx, network): 503 with Retry-After for a
+//     rate limit, 502 otherwise; every Stripe call is idempotent, so the same request may be
+//     retried.
+//
+// It logs Stripe's status, code and request id only: an error body may echo what the
+// applicant sent.
 func (s *Server) stripeFailure(w http.ResponseWriter, r *http.Request, log *slog.Logger, what string, err error) {
+	ctx := r.Context()
 	var se *stripe.Error
-	reqID := ""
-	if errors.As(err, &se) {
-		reqID = se.RequestID
-	}
-	log.ErrorContext(r.Context(), what, "stripe_request_id", reqID, "err", err)
-	if isRateLimited(err) {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "stripe_rate_limited",
-			fmt.Sprintf("%s: Stripe is rate limiting (request %s); retry the same request", what, reqID), nil)
+	if !errors.As(err, &se) {
+		log.ErrorContext(ctx, what, "err", err)
+		writeError(w, http.StatusBadGateway, "stripe_unavailable", what+" at Stripe failed; retry the same request", nil)
 		return
 	}
-	writeError(w, http.StatusBadGateway, "stripe_unavailable",
-		fmt.Sprintf("%s at Stripe failed (request %s); retry the same request", what, reqID), nil)
+	attrs := []any{"stripe_status", se.HTTPStatusCode, "stripe_code", string(se.Code), "stripe_request_id", se.RequestID}
+	switch status := se.HTTPStatusCode; {
+	case status == http.StatusTooManyRequests:
+		log.WarnContext(ctx, what, attrs...)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "stripe_rate_limited",
+			fmt.Sprintf("%s: Stripe is rate limiting (request %s); retry the same request", what, se.RequestID), nil)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		log.ErrorContext(ctx, what+": Stripe refused underwriter's API key", attrs...)
+		writeError(w, http.StatusInternalServerError, "stripe_auth_failed",
+			fmt.Sprintf("%s: Stripe refused underwriter's API key (%d, request %s); an operator must fix the key, retrying will not help",
+				what, status, se.RequestID), nil)
+	case status >= http.StatusBadRequest && status < http.StatusInternalServerError && status != http.StatusConflict:
+		log.WarnContext(ctx, what+": Stripe refused the request", attrs...)
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
+			Code:       "stripe_invalid_request",
+			Message:    fmt.Sprintf("%s: Stripe refused the request (%d %s, request %s): %s", what, status, se.Code, se.RequestID, se.Msg),
+			StripeCode: string(se.Code),
+		}})
+	default:
+		log.ErrorContext(ctx, what, attrs...)
+		writeError(w, http.StatusBadGateway, "stripe_unavailable",
+			fmt.Sprintf("%s at Stripe failed (%d, request %s); retry the same request", what, status, se.RequestID), nil)
+	}
 }

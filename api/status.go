@@ -44,6 +44,13 @@ type DecisionResponse struct {
 
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !applicationIDPattern.MatchString(id) {
+		// No application can have this id (a NUL byte, invalid UTF-8, a slash…): Postgres
+		// would refuse some of them outright, so they never reach it.
+		writeError(w, http.StatusNotFound, "application_not_found", "application_id: not a valid application id",
+			[]FieldError{{"application_id", "not a valid application id"}})
+		return
+	}
 	ctx := r.Context()
 	app, err := s.Store.GetApplication(ctx, id)
 	if isNotFound(err) {

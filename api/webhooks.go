@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
@@ -34,38 +37,51 @@ type webhookAck struct {
 }
 
 // stripeWebhook verifies a Stripe event over the raw body (signature and a 300 s timestamp
-// tolerance, so a replayed old delivery is refused; any configured secret may match, for
-// rotation), records it by its id so each event is processed once whatever Stripe
-// redelivers, and signals the application's workflow. It answers 400 to anything unsigned
-// or badly signed and then records and signals nothing. The workflow re-reads the account
+// tolerance either way, so a replayed old delivery or one dated ahead is refused; any
+// configured secret may match, for rotation), records it by its id so each event is
+// processed once whatever Stripe redelivers, and signals the application's workflow. It
+// answers 400 to anything unsigned, badly signed, not an event (invalid_payload) or
+// carrying ids that are not Stripe's (invalid_event), and then records and signals nothing. The workflow re-reads the account
 // on each signal, so events arriving out of order change nothing.
 func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	limit := s.MaxWebhookBody
 	if limit <= 0 {
 		limit = DefaultMaxWebhookBody
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "body: larger than the webhook limit", nil)
+	body, ok := readBody(w, r, limit)
+	if !ok {
 		return
 	}
-	ev, err := s.verifyEvent(body, r.Header.Get("Stripe-Signature"))
-	if err != nil {
+	header := r.Header.Get("Stripe-Signature")
+	if err := s.verifySignature(body, header, time.Now()); err != nil {
 		s.log().WarnContext(r.Context(), "webhook refused", "reason", err.Error())
-		writeError(w, http.StatusBadRequest, "invalid_signature", "Stripe-Signature: "+err.Error(), []FieldError{{"Stripe-Signature", err.Error()}})
+		code := "invalid_signature"
+		if errors.Is(err, errTimestampInFuture) {
+			code = "timestamp_in_future"
+		}
+		writeError(w, http.StatusBadRequest, code, "Stripe-Signature: "+err.Error(), []FieldError{{"Stripe-Signature", err.Error()}})
+		return
+	}
+	var ev stripe.Event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_payload", "body: a signed body that is not a Stripe event: "+err.Error(),
+			[]FieldError{{"body", "not a Stripe event"}})
+		return
+	}
+	var acct stripe.FinancialConnectionsAccount
+	signal, ours := signalFor[ev.Type]
+	if ours && (ev.Data == nil || json.Unmarshal(ev.Data.Raw, &acct) != nil) {
+		writeError(w, http.StatusBadRequest, "invalid_event", "data.object: not a financial_connections.account",
+			[]FieldError{{"data.object", "not a financial_connections.account"}})
+		return
+	}
+	if fe := checkEventIDs(ev, acct, ours); fe != nil {
+		writeError(w, http.StatusBadRequest, "invalid_event", fe.Field+": "+fe.Problem, []FieldError{*fe})
 		return
 	}
 	ctx := r.Context()
 	log := s.log().With("event_id", ev.ID, "event_type", string(ev.Type))
-
-	var acct stripe.FinancialConnectionsAccount
-	signal, ours := signalFor[ev.Type]
 	if ours {
-		if ev.Data == nil || json.Unmarshal(ev.Data.Raw, &acct) != nil || acct.ID == "" {
-			writeError(w, http.StatusBadRequest, "invalid_event", "data.object: not a financial_connections.account",
-				[]FieldError{{"data.object", "not a financial_connections.account"}})
-			return
-		}
 		log = log.With("fc_account_id", acct.ID)
 	}
 	isNew, err := s.Store.RecordWebhookEvent(ctx, ev.ID, string(ev.Type), acct.ID)
@@ -99,23 +115,74 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, webhookAck{status})
 }
 
-// verifyEvent checks the signature, within webhook.DefaultTolerance, against each
-// configured secret in turn. An event rendered in another API version than stripe-go's
-// 2023-10-16 is accepted: the receiver reads only the account's id, status and customer
-// from it, and the workflow re-reads the account through the pinned API version. So a
-// Stripe account or a `stripe listen` session on a newer default version works unchanged.
-func (s *Server) verifyEvent(body []byte, header string) (stripe.Event, error) {
+// webhookTolerance is how far a signature's timestamp may lie from our clock, either way:
+// Stripe's own default (300 s). Older is a replay; newer than the clock allows is a
+// signature made for later, which a clock skew of minutes would not explain.
+const webhookTolerance = webhook.DefaultTolerance
+
+// Webhook id rules: Stripe's ids are a prefix and base-62 characters (test-mode and thin
+// event ids add underscores), and event types are dotted lower-case words. Anything else
+// is not from Stripe and is refused before it reaches Postgres, which cannot store a NUL
+// byte or invalid UTF-8.
+var (
+	eventIDPattern    = regexp.MustCompile(`^evt_[A-Za-z0-9_]{1,255}$`)
+	eventTypePattern  = regexp.MustCompile(`^[a-z0-9_.]{1,128}$`)
+	customerIDPattern = regexp.MustCompile(`^cus_[A-Za-z0-9]{1,255}$`)
+)
+
+// errTimestampInFuture refuses a signature dated beyond webhookTolerance ahead of our clock.
+var errTimestampInFuture = errors.New("timestamp is in the future beyond the tolerance")
+
+// verifySignature checks the signature, within webhookTolerance of now in both
+// directions, against each configured secret in turn. The body is decoded afterwards, so
+// that a signed body that is not an event has its own error. An event rendered in another
+// API version than stripe-go's 2023-10-16 is accepted: the receiver reads only the
+// account's id, status and customer from it, and the workflow re-reads the account through
+// the pinned API version. So a Stripe account or a `stripe listen` session on a newer
+// default version works unchanged.
+func (s *Server) verifySignature(body []byte, header string, now time.Time) error {
 	err := errors.New("no webhook secret configured")
 	for _, secret := range s.WebhookSecrets {
-		var ev stripe.Event
-		ev, err = webhook.ConstructEventWithOptions(body, header, secret, webhook.ConstructEventOptions{
-			IgnoreAPIVersionMismatch: true,
-		})
-		if err == nil {
-			return ev, nil
+		if err = webhook.ValidatePayloadWithTolerance(body, header, secret, webhookTolerance); err == nil {
+			break
 		}
 	}
-	return stripe.Event{}, err
+	if err != nil {
+		return err
+	}
+	if ts, ok := signatureTimestamp(header); !ok || ts.After(now.Add(webhookTolerance)) {
+		return errTimestampInFuture
+	}
+	return nil
+}
+
+// signatureTimestamp reads t= from a Stripe-Signature header (t=<unix>,v1=<hex>,…).
+func signatureTimestamp(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(part, "t="); ok {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			return time.Unix(sec, 0), err == nil
+		}
+	}
+	return time.Time{}, false
+}
+
+// checkEventIDs checks the ids the handler stores or looks up: the event's id and type,
+// and for a Financial Connections event the account's id and its customer's.
+func checkEventIDs(ev stripe.Event, acct stripe.FinancialConnectionsAccount, ours bool) *FieldError {
+	switch {
+	case !eventIDPattern.MatchString(ev.ID):
+		return &FieldError{"id", "not a Stripe event id evt_…"}
+	case !eventTypePattern.MatchString(string(ev.Type)):
+		return &FieldError{"type", "not a Stripe event type"}
+	case !ours:
+		return nil
+	case !accountIDPattern.MatchString(acct.ID):
+		return &FieldError{"data.object.id", "not a Financial Connections account id fca_…"}
+	case acct.AccountHolder != nil && acct.AccountHolder.Customer != nil && !customerIDPattern.MatchString(acct.AccountHolder.Customer.ID):
+		return &FieldError{"data.object.account_holder.customer", "not a Stripe customer id cus_…"}
+	}
+	return nil
 }
 
 // deliver signals the workflows of the customer's undecided applications: the one whose
