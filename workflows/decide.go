@@ -107,7 +107,8 @@ func (u *underwriting) publish(ctx workflow.Context, outcome string, scored *act
 	return res, nil
 }
 
-// loan is the loan applied for, as scoring reads it.
+// loan is the loan applied for, as scoring reads it; its currency is compared with the
+// ledger's (CURRENCY_MISMATCH). Only an activity's input changes, not a command.
 func (u *underwriting) loan() scoring.Loan {
-	return scoring.Loan{AmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths}
+	return scoring.Loan{AmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths, Currency: u.in.Currency}
 }

@@ -132,7 +132,7 @@ func TestUnderwriteDecisionPaths(t *testing.T) {
 			require.Zero(t, h.oldWrites, "Score and RecordDecision write no decision for a new run")
 			require.Equal(t, int64(7), h.decided[0].SnapshotID)
 			require.False(t, h.decided[0].Operational.RefreshFailed)
-			require.Equal(t, scoring.Loan{AmountMinor: 300000, TermMonths: 12}, h.decided[0].Loan)
+			require.Equal(t, scoring.Loan{AmountMinor: 300000, TermMonths: 12, Currency: "usd"}, h.decided[0].Loan)
 			h.env.AssertExpectations(t)
 		})
 	}
