@@ -1,6 +1,7 @@
 package scoring_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -89,6 +90,27 @@ func TestCurrencyMismatchNeedsBothCurrencies(t *testing.T) {
 		f.Currency = "usd"
 		ev := ruleResult(t, e.Policy.Evaluate(f, scoring.Operational{}), scoring.RuleCurrencyMismatch)
 		require.True(t, ev.Passed, "Evaluate gives no loan currency")
+	}
+}
+
+// TestCurrencyMismatchIsOperational: a policy file cannot make CURRENCY_MISMATCH decline.
+func TestCurrencyMismatchIsOperational(t *testing.T) {
+	t.Parallel()
+	const rule = `{"rule":"CURRENCY_MISMATCH","threshold":0,"action":"%s"%s,"feature":"currency","reason_text":"t"}`
+	for _, tc := range []struct{ action, operational, err string }{
+		{"refer", `,"operational":true`, ""},
+		{"refer", ``, `rules[0].operational: CURRENCY_MISMATCH concerns the data, not the applicant: it must be operational`},
+		{"decline", ``, `rules[0].operational: CURRENCY_MISMATCH concerns the data, not the applicant: it must be operational`},
+		{"decline", `,"operational":true`, `rules[0].action: an operational rule may only refer`},
+	} {
+		file := `{"policy_version":"x","rules":[` + fmt.Sprintf(rule, tc.action, tc.operational) + `],"score_bands":{"approve_min":1,"refer_min":0}}`
+		_, err := scoring.LoadPolicy([]byte(file))
+		if tc.err == "" {
+			require.NoError(t, err, file)
+			continue
+		}
+		require.ErrorIs(t, err, scoring.ErrInvalidPolicy, file)
+		require.ErrorContains(t, err, tc.err, file)
 	}
 }
 

@@ -248,6 +248,10 @@ func (p *Policy) validate() error {
 		if r.Operational && r.Action != actionRefer {
 			return policyErr(f+".action", "an operational rule may only refer")
 		}
+		if r.Rule == RuleCurrencyMismatch && !r.Operational {
+			// No adverse action may rest on which account was linked: a person decides.
+			return policyErr(f+".operational", "%s concerns the data, not the applicant: it must be operational", r.Rule)
+		}
 		if r.Feature == "" || r.ReasonText == "" {
 			return policyErr(f, "feature and reason_text are required")
 		}
