@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -51,24 +52,48 @@ func apiCommand() command {
 				}
 				// Both configs redact their secrets (slog.LogValuer).
 				logger.Info("api starting", "temporal", *tc, "stripe", *sc, "webhook_secrets", len(secrets), "build", buildVersion())
-				return serveHTTP(ctx, logger, *addr, srv.Handler())
+				return serveAPI(ctx, logger, *addr, srv.Handler())
 			}
 		},
 	}
 }
 
-// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
+// shutdownGrace is how long a stopping server lets in-flight requests finish: longer than
+// any request but one waiting on a slow Stripe.
+const shutdownGrace = 10 * time.Second
+
+// serveHTTP serves h on addr with a header timeout only (the sandbox: a development tool
+// on loopback) until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, logger interface{ Info(string, ...any) }, addr string, h http.Handler) error {
-	hs := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return serve(ctx, logger, addr, &http.Server{Handler: h, ReadHeaderTimeout: api.ReadHeaderTimeout}, nil)
+}
+
+// serveAPI serves the API's handler h on addr with api.DefaultServerLimits: timeouts,
+// header size and the connection cap.
+func serveAPI(ctx context.Context, logger interface{ Info(string, ...any) }, addr string, h http.Handler) error {
+	l := api.DefaultServerLimits
+	return serve(ctx, logger, addr, l.HTTPServer(h), l.Listener)
+}
+
+// serve serves hs on addr, its listener wrapped by wrap unless nil, until ctx ends, then
+// shuts down gracefully.
+func serve(ctx context.Context, logger interface{ Info(string, ...any) }, addr string, hs *http.Server, wrap func(net.Listener) net.Listener) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
+	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("listening", "addr", addr)
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return fmt.Errorf("serve on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return hs.Shutdown(sctx)
 }

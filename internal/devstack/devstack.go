@@ -232,7 +232,7 @@ func (s *Stack) startSandbox(cfg Config, personas fs.FS, ln net.Listener) (*fcsa
 	}
 	s.Sandbox = sb
 	s.onClose("stop sandbox", func() error { sb.Close(); return nil })
-	s.serve(ln, sb.Handler())
+	s.serve(ln, &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: api.ReadHeaderTimeout})
 	return sb, nil
 }
 
@@ -252,12 +252,13 @@ func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
 		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{s.WebhookSecret},
 		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: s.logger.With("component", "api"),
 	}
-	s.serve(ln, srv.Handler())
+	limits := api.DefaultServerLimits
+	s.serve(limits.Listener(ln), limits.HTTPServer(srv.Handler()))
 	return nil
 }
 
-func (s *Stack) serve(ln net.Listener, h http.Handler) {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// serve serves hs on ln until Close.
+func (s *Stack) serve(ln net.Listener, hs *http.Server) {
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("http server", "addr", ln.Addr().String(), "err", err)
