@@ -41,8 +41,9 @@ type webhookAck struct {
 // configured secret may match, for rotation), records it by its id so each event is
 // processed once whatever Stripe redelivers, and signals the application's workflow. It
 // answers 400 to anything unsigned, badly signed, not an event (invalid_payload) or
-// carrying ids that are not Stripe's (invalid_event), and then records and signals nothing. The workflow re-reads the account
-// on each signal, so events arriving out of order change nothing.
+// carrying ids that are not Stripe's (invalid_event), and then records and signals
+// nothing. The workflow re-reads the account on each signal, so events arriving out of
+// order change nothing.
 func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	limit := s.MaxWebhookBody
 	if limit <= 0 {
