@@ -54,17 +54,20 @@ func NewStripe(cfg StripeConfig, logger *slog.Logger) *client.API {
 	return client.New(cfg.SecretKey, stripe.NewBackendsWithConfig(bc))
 }
 
-// stripeLogger bridges stripe-go's leveled logger to slog. stripe-go logs request errors at
-// error level with the request's path only, no secrets.
+// stripeLogger bridges stripe-go's leveled logger to slog. stripe-go's messages carry
+// Stripe's whole error body, or the request's path, in their arguments, and a body may
+// echo what was sent (an applicant's name or email), so only each message's fixed text is
+// logged. The activities and the API log every Stripe error themselves, as its status,
+// code and request id.
 type stripeLogger struct{ l *slog.Logger }
 
 func (s stripeLogger) Debugf(format string, v ...interface{}) {}
 func (s stripeLogger) Infof(format string, v ...interface{})  {}
-func (s stripeLogger) Warnf(format string, v ...interface{}) {
-	s.l.Warn(fmt.Sprintf(format, v...), "component", "stripe-go")
+func (s stripeLogger) Warnf(format string, _ ...interface{}) {
+	s.l.Warn("stripe-go: "+format, "component", "stripe-go")
 }
-func (s stripeLogger) Errorf(format string, v ...interface{}) {
-	s.l.Error(fmt.Sprintf(format, v...), "component", "stripe-go")
+func (s stripeLogger) Errorf(format string, _ ...interface{}) {
+	s.l.Error("stripe-go: "+format, "component", "stripe-go")
 }
 
 // TemporalConfig configures the Temporal client.

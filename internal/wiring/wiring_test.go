@@ -22,3 +22,17 @@ func TestConfigsNeverLogSecrets(t *testing.T) {
 	require.Equal(t, "", redactKey(""))
 	require.Equal(t, "…", redactKey("nounderscore"))
 }
+
+// TestStripeLoggerKeepsOnlyFixedText: stripe-go passes Stripe's error body, which may echo
+// an applicant's details, as an argument; the bridge logs the message's fixed text only.
+func TestStripeLoggerKeepsOnlyFixedText(t *testing.T) {
+	var buf bytes.Buffer
+	l := stripeLogger{slog.New(slog.NewJSONHandler(&buf, nil))}
+	body := `{"error":{"message":"Invalid email: ada@example.com","param":"email"}}`
+	l.Errorf("Request error from Stripe (status %v): %v", 400, body)
+	l.Warnf("Initiating retry %v for request %v %v%v after sleeping %v", 1, "POST", "/v1/customers", "?email=ada@example.com", "1s")
+	out := buf.String()
+	require.Contains(t, out, "Request error from Stripe")
+	require.Contains(t, out, "Initiating retry")
+	require.NotContains(t, out, "ada@example.com")
+}
