@@ -99,13 +99,29 @@ func CheckTerm(termMonths int) error {
 // check constraint would need a migration for each ISO amendment, and every row arrives
 // through the API or the workflow, which apply this check first.
 func CheckCurrency(code string) error {
-	if len(code) != 3 || strings.IndexFunc(code, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
-		return &FieldError{FieldCurrency, "must be a three-letter lowercase ISO code such as " + DefaultCurrency}
+	if err := CheckCurrencyFormat(code); err != nil {
+		return err
 	}
 	if !isoCurrencySet[code] {
 		return &FieldError{FieldCurrency, fmt.Sprintf("%q is not an ISO 4217 currency code", code)}
 	}
 	return nil
+}
+
+// CheckCurrencyFormat checks only a currency code's shape: exactly three lowercase ASCII
+// letters. It was the whole currency check before the ISO 4217 list; workflows started
+// then still validate with it (ValidateFormat), so that their histories replay.
+func CheckCurrencyFormat(code string) error {
+	if len(code) != 3 || strings.IndexFunc(code, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+		return &FieldError{FieldCurrency, "must be a three-letter lowercase ISO code such as " + DefaultCurrency}
+	}
+	return nil
+}
+
+// ValidateFormat is Validate with the currency's shape checked but not its place on the
+// ISO 4217 list: the loan check of workflows started before that list.
+func ValidateFormat(r Request) error {
+	return errors.Join(CheckAmount(r.AmountMinor), CheckTerm(r.TermMonths), CheckCurrencyFormat(r.Currency))
 }
 
 // FieldErrors returns the *FieldError values in err, in order: those Validate joined, or

@@ -72,6 +72,11 @@ const (
 	// of 0 failed its check on every retry for activityRetryWindow, a 400-month term the
 	// API refuses was stored and scored.
 	changeValidateInput = "validate-loan-input"
+	// changeCurrencyAllowList: from version 1 of changeValidateInput on, the loan's
+	// currency must also be on ISO 4217's list (loan.Validate), not only have its shape
+	// (loan.ValidateFormat): "xyz" was approved on a USD ledger. Runs started before
+	// validate with the shape alone, so an open run with such a currency replays.
+	changeCurrencyAllowList = "currency-allow-list"
 	// changeOneDecisionWriter: one activity, Decide, scores the snapshot and writes the
 	// decision (or writes an unscored one), so one activity writes a decision. Before,
 	// Score wrote the scored decision and RecordDecision the unscored ones and marked the

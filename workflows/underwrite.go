@@ -142,7 +142,7 @@ type underwriting struct {
 }
 
 // setup validates the input and opens the signal channels and the status query. It issues
-// no command but the version marker of changeValidateInput.
+// no command but the version markers of changeValidateInput and changeCurrencyAllowList.
 func (u *underwriting) setup(ctx workflow.Context) error {
 	if err := u.validate(ctx); err != nil {
 		return err
@@ -159,7 +159,9 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 // validate refuses input no activity can act on, before the workflow's first command, with
 // a non-retryable ErrTypeInvalidInput that names the field: retrying a workflow cannot
 // change its input. From version 1 of changeValidateInput this includes the loan, checked
-// with loan.Validate after an empty currency has become loan.DefaultCurrency.
+// with loan.Validate after an empty currency has become loan.DefaultCurrency (with
+// loan.ValidateFormat, the currency's shape only, for runs started before
+// changeCurrencyAllowList).
 func (u *underwriting) validate(ctx workflow.Context) error {
 	if u.in.ApplicationID == "" {
 		return temporal.NewNonRetryableApplicationError("input.ApplicationID: empty", ErrTypeInvalidInput, nil)
@@ -173,7 +175,11 @@ func (u *underwriting) validate(ctx workflow.Context) error {
 	if u.in.Currency == "" {
 		u.in.Currency = loan.DefaultCurrency
 	}
-	fields := loan.FieldErrors(loan.Validate(loan.Request{
+	check := loan.Validate
+	if workflow.GetVersion(ctx, changeCurrencyAllowList, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		check = loan.ValidateFormat
+	}
+	fields := loan.FieldErrors(check(loan.Request{
 		AmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths, Currency: u.in.Currency,
 	}))
 	if len(fields) == 0 {

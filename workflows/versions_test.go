@@ -28,6 +28,7 @@ func TestUnderwriteRefusesAnInvalidLoan(t *testing.T) {
 		{"amount over the max", func(in *UnderwriteInput) { in.LoanAmountMinor = loan.MaxAmountMinor + 1 }, loan.FieldAmount},
 		{"400-month term", func(in *UnderwriteInput) { in.TermMonths = 400 }, loan.FieldTerm},
 		{"upper-case currency", func(in *UnderwriteInput) { in.Currency = "USD" }, loan.FieldCurrency},
+		{"not an ISO 4217 currency", func(in *UnderwriteInput) { in.Currency = "xyz" }, loan.FieldCurrency},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 700})
@@ -82,6 +83,22 @@ func TestUnderwriteBeforeInputValidation(t *testing.T) {
 
 	require.Equal(t, "approve", h.result(t).Outcome)
 	require.Equal(t, 400, h.registered[0].TermMonths)
+}
+
+// TestUnderwriteBeforeCurrencyAllowList: a run started before changeCurrencyAllowList
+// checks only its currency's shape, as it did then, so that its history replays: "xyz"
+// passed then and must pass again on replay.
+func TestUnderwriteBeforeCurrencyAllowList(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 700})
+	h.env.OnGetVersion(changeCurrencyAllowList, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil)
+	in := testInput
+	in.Currency = "xyz"
+	h.env.ExecuteWorkflow(Underwrite, in)
+
+	require.Equal(t, "approve", h.result(t).Outcome)
+	require.Equal(t, "xyz", h.registered[0].Currency)
 }
 
 // TestUnderwriteBeforeOneDecisionWriter: a run started before changeOneDecisionWriter
