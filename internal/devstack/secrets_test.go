@@ -1,0 +1,302 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+// secretKind names a class of value that must stay out of logs, histories and the database.
+type secretKind string
+
+const (
+	kindStripeKey     secretKind = "stripe secret key"
+	kindWebhookSecret secretKind = "webhook secret"
+	kindClientSecret  secretKind = "session client_secret"
+	kindName          secretKind = "applicant name"
+	kindEmail         secretKind = "applicant email"
+	kindLast4         secretKind = "account last4"
+	kindDescription   secretKind = "transaction description"
+)
+
+// secretAllowed lists, per place ("db <table>.<column>", "log", "history"), the kinds of
+// secret that place is meant to hold, with the reason. Everything else is a leak. Each
+// entry must also be seen holding its kind in the run, which proves the search reaches it
+// and keeps the list from going stale.
+// Applicant names and emails are allowed nowhere: the API passes them to Stripe's customer
+// object only (api.ApplicationRequest.Applicant), and applications.request_hash holds a
+// hash of them, not the text.
+var secretAllowed = map[string]map[secretKind]string{
+	"db transactions.description": {
+		kindDescription: "the bank's own transaction text, stored to build the ledger that scoring reads",
+		kindLast4:       "the bank's text of a transfer between the applicant's own accounts names the other one as XXXXXX<last4>",
+	},
+	"db snapshots.ledger": {
+		kindDescription: "the frozen ledger document a decision was made on, hashed byte for byte for audit",
+		kindLast4:       "the same bank transfer text as transactions.description, inside the frozen ledger",
+	},
+	"db decisions.features": {
+		kindDescription: "the feature record names each recurring stream and income source by its normalised description (scoring.Stream), so a decision can be explained and checked",
+	},
+}
+
+// secretApplicants are the applications of the run: distinctive names and emails that no
+// other text in the stack could contain by chance. high_income_two_accounts links two
+// accounts.
+var secretApplicants = []struct{ persona, name, email string }{
+	{"steady_salaried", "Ottoline Vasquez-Brandt", "ottoline.vb@applicant.example"},
+	{"overdraft_nsf", "Quirinus Abernathy-Lowe", "q.abernathy.lowe@applicant.example"},
+	{"high_income_two_accounts", "Perpetua Nakagawa-Oyelaran", "perpetua.no@applicant.example"},
+	{"gig_irregular", "Barnaby Szczepanski-Haugh", "barnaby.sh@applicant.example"},
+}
+
+// secretNeedle is one value searched for.
+type secretNeedle struct {
+	kind  secretKind
+	value string
+	match func(text string) int // index of the first match, -1 for none
+}
+
+// contains matches value anywhere.
+func contains(value string) func(string) int {
+	return func(text string) int { return strings.Index(text, value) }
+}
+
+// digitsAlone matches value only where no digit is next to it, so a last4 is not found
+// inside a longer number such as a timestamp or an amount.
+func digitsAlone(value string) func(string) int {
+	re := regexp.MustCompile(`(^|[^0-9])` + regexp.QuoteMeta(value) + `([^0-9]|$)`)
+	return func(text string) int {
+		if loc := re.FindStringIndex(text); loc != nil {
+			return loc[0]
+		}
+		return -1
+	}
+}
+
+// TestNoSecretsOrPersonalData runs applications created with applicant names and emails
+// through the whole stack, then searches every log line, every workflow history (payloads
+// decoded) and every column of every table for the Stripe key, the webhook secret, each
+// client_secret, the applicants' names and emails, each linked account's last4 and the
+// linked ledgers' transaction descriptions. None may appear outside secretAllowed.
+func TestNoSecretsOrPersonalData(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	logs := &lockedBuffer{}
+	stack := startStack(ctx, t, Config{
+		RefreshDelay: 200 * time.Millisecond,
+		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+
+	needles := []secretNeedle{
+		{kindStripeKey, stack.APIKey, contains(stack.APIKey)},
+		{kindWebhookSecret, stack.WebhookSecret, contains(stack.WebhookSecret)},
+	}
+	needles = append(needles, ledgerSecrets(t)...)
+	created := runSecretApplications(ctx, t, stack)
+	for i, a := range secretApplicants {
+		needles = append(needles,
+			secretNeedle{kindClientSecret, created[i].ClientSecret, contains(created[i].ClientSecret)},
+			secretNeedle{kindName, a.name, contains(a.name)},
+			secretNeedle{kindEmail, a.email, contains(a.email)})
+	}
+
+	places := databaseDump(ctx, t, stack)
+	for i := range secretApplicants {
+		places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, created[i].ApplicationID)
+	}
+	// The stack stops before its log is read, so that every line it writes is searched.
+	require.NoError(t, stack.Close())
+	places["log"] = logs.String()
+	for _, a := range secretApplicants {
+		require.Contains(t, places["log"], a.persona, "the log is captured")
+	}
+
+	seen := map[string]map[secretKind]bool{}
+	for where, text := range places {
+		allowKey := where
+		if strings.HasPrefix(where, "history ") {
+			allowKey = "history"
+		}
+		for _, n := range needles {
+			i := n.match(text)
+			if i < 0 {
+				continue
+			}
+			if _, ok := secretAllowed[allowKey][n.kind]; ok {
+				if seen[allowKey] == nil {
+					seen[allowKey] = map[secretKind]bool{}
+				}
+				seen[allowKey][n.kind] = true
+				continue
+			}
+			t.Errorf("%s holds the %s %q: …%s…", where, n.kind, n.value, text[max(0, i-100):min(len(text), i+len(n.value)+100)])
+		}
+	}
+	for where, kinds := range secretAllowed {
+		for kind := range kinds {
+			require.True(t, seen[where][kind], "allow-list entry %s / %s matched nothing: stale, or the search misses it", where, kind)
+		}
+	}
+}
+
+// runSecretApplications creates secretApplicants' applications with their names and
+// emails, links their personas and waits for every decision.
+func runSecretApplications(ctx context.Context, t *testing.T, stack *Stack) []api.ApplicationCreated {
+	t.Helper()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	created := make([]api.ApplicationCreated, len(secretApplicants))
+	errs := make([]error, len(secretApplicants))
+	var wg sync.WaitGroup
+	for i, a := range secretApplicants {
+		p := persona(t, stack, a.persona)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{
+				ApplicationID: "secrets-" + a.persona, LoanAmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths,
+				Currency: p.Currency, Applicant: &api.Applicant{Name: a.name, Email: a.email},
+			})
+			if err == nil {
+				_, err = fcsandbox.CompleteLink(ctx, hc, stack.SandboxURL, c.ClientSecret, a.persona)
+			}
+			if err == nil {
+				_, err = WaitForDecision(ctx, hc, stack.APIURL, c.ApplicationID)
+			}
+			created[i], errs[i] = c, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, secretApplicants[i].persona)
+		require.NotEmpty(t, created[i].ClientSecret)
+	}
+	return created
+}
+
+// ledgerSecrets reads the linked personas' ledger files: each account's last4 and every
+// distinct transaction description.
+func ledgerSecrets(t *testing.T) []secretNeedle {
+	t.Helper()
+	descriptions := map[string]bool{}
+	var out []secretNeedle
+	for _, a := range secretApplicants {
+		var ledger struct {
+			Accounts []struct {
+				Account struct {
+					Last4 string `json:"last4"`
+				} `json:"account"`
+				Transactions []struct {
+					Description string `json:"description"`
+				} `json:"transactions"`
+			} `json:"accounts"`
+		}
+		b, err := os.ReadFile(filepath.Join(personaDir, a.persona+".json"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &ledger))
+		for _, acct := range ledger.Accounts {
+			require.Len(t, acct.Account.Last4, 4, a.persona)
+			out = append(out, secretNeedle{kindLast4, acct.Account.Last4, digitsAlone(acct.Account.Last4)})
+			for _, tx := range acct.Transactions {
+				descriptions[tx.Description] = true
+			}
+		}
+	}
+	require.NotEmpty(t, descriptions)
+	sorted := make([]string, 0, len(descriptions))
+	for d := range descriptions {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted)
+	for _, d := range sorted {
+		out = append(out, secretNeedle{kindDescription, d, contains(d)})
+	}
+	return out
+}
+
+// databaseDump returns every column of every table in the public schema as text, keyed
+// "db <table>.<column>", one value a line. bytea columns are read as their bytes, so that
+// a JSON document stored as bytea is searched as the text it is.
+func databaseDump(ctx context.Context, t *testing.T, stack *Stack) map[string]string {
+	t.Helper()
+	rows, err := stack.Pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`)
+	require.NoError(t, err)
+	type column struct{ table, name, dataType string }
+	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (column, error) {
+		var c column
+		return c, r.Scan(&c.table, &c.name, &c.dataType)
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, cols)
+	out := map[string]string{}
+	for _, c := range cols {
+		expr := pgx.Identifier{c.name}.Sanitize() + "::text"
+		if c.dataType == "bytea" {
+			expr = pgx.Identifier{c.name}.Sanitize()
+		}
+		q := fmt.Sprintf("SELECT %s FROM %s", expr, pgx.Identifier{c.table}.Sanitize())
+		rows, err := stack.Pool.Query(ctx, q)
+		require.NoError(t, err, q)
+		values, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		require.NoError(t, err, q)
+		out["db "+c.table+"."+c.name] = string(bytes.Join(values, []byte("\n")))
+	}
+	require.Contains(t, out["db applications.id"], "secrets-steady_salaried", "the dump holds this run's rows")
+	return out
+}
+
+// historyText exports a workflow's history as JSON and appends every payload decoded from
+// its base64, so that what the workflow passed around is searched as written.
+func historyText(ctx context.Context, t *testing.T, stack *Stack, workflowID, applicationID string) string {
+	t.Helper()
+	require.Equal(t, workflows.WorkflowID(applicationID), workflowID)
+	b, err := wiring.ExportHistory(ctx, stack.Temporal, workflowID, "")
+	require.NoError(t, err)
+	text := string(b)
+	for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
+		raw, err := base64.StdEncoding.DecodeString(m[1])
+		require.NoError(t, err)
+		text += "\n" + string(raw)
+	}
+	require.Contains(t, text, `"ApplicationID":"`+applicationID+`"`, "the decoded payloads are searched")
+	return text
+}
+
+// lockedBuffer is a bytes.Buffer that the stack's goroutines may write concurrently.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
