@@ -93,6 +93,8 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
+		case errors.As(err, &te) && te.Field == "": // the body itself: a number, a string, an array
+			return req, []FieldError{{Field: "body", Problem: "must be a JSON object"}}
 		case errors.As(err, &te):
 			return req, []FieldError{{Field: te.Field, Problem: "must be a " + te.Type.String()}}
 		case errors.As(err, &se):
