@@ -100,7 +100,11 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 		case errors.As(err, &se):
 			return req, []FieldError{{Field: "body", Problem: fmt.Sprintf("invalid JSON at byte %d", se.Offset)}}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return req, []FieldError{{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Problem: "unknown field"}}
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if name == "" { // the key "" names no field to point at
+				return req, []FieldError{{Field: "body", Problem: `unknown field ""`}}
+			}
+			return req, []FieldError{{Field: name, Problem: "unknown field"}}
 		default:
 			return req, []FieldError{{Field: "body", Problem: err.Error()}}
 		}
