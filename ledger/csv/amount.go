@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"strings"
+
+	"github.com/cashflow-underwriting/underwriter/ledger"
 )
 
 // zeroDecimal lists Stripe's zero-decimal currencies: their minor unit is the major
@@ -27,7 +29,8 @@ func MinorDigits(currency string) int {
 // negative) or "1 234.50" into minor units with the given number of decimal digits.
 // A decimal point is '.'; spaces, '_' and "'" inside the number are digit-group
 // separators and ignored. More decimals than digits are accepted only when the extra
-// ones are zeros. The error text completes `"<value>" …`.
+// ones are zeros; beyond ±ledger.MaxAmountMinor, which a ledger file cannot hold, is too
+// large. The error text completes `"<value>" …`.
 func ParseMinor(s string, digits int) (int64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -74,6 +77,9 @@ func ParseMinor(s string, digits int) (int64, error) {
 			return 0, errors.New("is too large")
 		}
 		v = v*10 + d
+	}
+	if v > ledger.MaxAmountMinor { // a ledger file cannot hold it
+		return 0, errors.New("is too large")
 	}
 	if neg {
 		v = -v
