@@ -6,8 +6,8 @@ STRIPEMOCK    := github.com/stripe/stripe-mock@v0.183.0
 GOBIN         := $(shell go env GOPATH)/bin
 export PATH   := $(PATH):$(GOBIN)
 
-.PHONY: test lint unit model build dev stripe-mock
-test: lint unit model
+.PHONY: test lint unit model fuzz build dev stripe-mock
+test: lint unit model fuzz
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -25,6 +25,21 @@ unit: stripe-mock
 # `go test ./internal/population/ -run TestTrainedModelTable -v -population.n=2000`.
 model:
 	go test -count=1 -run 'TestShippedModelTable|TestTrainedModelTable|TestIncomeV3' ./internal/population/
+
+# Each fuzz target for a few seconds (go test accepts one -fuzz per run), from its seed
+# corpus in the package's testdata/fuzz/<Name>/: a smoke test that the targets still build
+# and that the corpus passes, kept short because CI shares two cores (the whole target
+# stays under about a minute and a half). Fuzz for real locally with a longer time, e.g.
+# `make fuzz FUZZTIME=10m`; a failing input is written to testdata/fuzz/<Name>/ and
+# replays in every `go test` once committed.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./ledger/:FuzzParse ./ledger/csv/:FuzzReadCSV ./ledger/csv/:FuzzBerka \
+	./api/:FuzzCreateApplicationBody ./api/:FuzzWebhook ./scoring/:FuzzComputeFeatures
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "go test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
+	  go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 # The Stripe conformance tests start Stripe's official mock (2023-10-16 spec) themselves.
 stripe-mock:
