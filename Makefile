@@ -27,12 +27,13 @@ model:
 	go test -count=1 -run 'TestShippedModelTable|TestTrainedModelTable|TestIncomeV3' ./internal/population/
 
 # Each fuzz target for a few seconds (go test accepts one -fuzz per run), from its seed
-# corpus in the package's testdata/fuzz/<Name>/: a smoke test that the targets still build
-# and that the corpus passes, kept short because CI shares two cores (the whole target
-# stays under about a minute and a half). Fuzz for real locally with a longer time, e.g.
-# `make fuzz FUZZTIME=10m`; a failing input is written to testdata/fuzz/<Name>/ and
-# replays in every `go test` once committed.
-FUZZTIME ?= 5s
+# corpus in the package's testdata/fuzz/<Name>/: a smoke test that the targets still build,
+# that the corpus passes and that a few seconds of mutation find nothing, kept short
+# because CI shares two cores: about 30 s with a warm cache; a cold one first builds every
+# package with fuzzing instrumentation (about 100 s more). Fuzz for real locally with a
+# longer time, e.g. `make fuzz FUZZTIME=10m`; a failing input is written to
+# testdata/fuzz/<Name>/ and replays in every `go test` once committed.
+FUZZTIME ?= 3s
 FUZZ_TARGETS := ./ledger/:FuzzParse ./ledger/csv/:FuzzReadCSV ./ledger/csv/:FuzzBerka \
 	./api/:FuzzCreateApplicationBody ./api/:FuzzWebhook ./scoring/:FuzzComputeFeatures
 fuzz:
