@@ -90,7 +90,10 @@ type BerkaRows struct {
 
 // ReadBerka reads trans.asc and returns the rows of every account, sorted by numeric
 // account_id. Signs come from type: PRIJEM is money in, VYDAJ and VYBER money out.
-// Row.Key is the trans_id. Any bad value is an error naming its line and column.
+// Row.Key is the trans_id, unique in the file: a repeated one is an error naming both
+// lines, since the ledger would hold two transactions with one id and scoring keeps one
+// transaction per id, so money would silently vanish. Any bad value is an error naming
+// its line and column.
 func ReadBerka(r io.Reader) ([]BerkaRows, error) {
 	cr := encsv.NewReader(r)
 	cr.Comma = ';'
@@ -105,6 +108,7 @@ func ReadBerka(r io.Reader) ([]BerkaRows, error) {
 		}
 	}
 	byAcct := map[string]*BerkaRows{}
+	seen := map[string]int{} // trans_id → its line
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -118,6 +122,10 @@ func ReadBerka(r io.Reader) ([]BerkaRows, error) {
 		if err != nil {
 			return nil, err
 		}
+		if first, dup := seen[row.Key]; dup {
+			return nil, RowError{Line: line, Column: berkaHeader[0], Value: rec[0], Problem: fmt.Sprintf("repeats the trans_id of line %d", first)}
+		}
+		seen[row.Key] = line
 		id := strings.TrimSpace(rec[1])
 		a := byAcct[id]
 		if a == nil {

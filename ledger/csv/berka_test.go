@@ -261,3 +261,21 @@ func TestBerkaAccountDaysByHand(t *testing.T) {
 		require.Equal(t, "cash", acct.Balance.Type)
 	}
 }
+
+// TestReadBerkaRefusesARepeatedTransID: two rows with one trans_id would become two
+// transactions with one id, of which scoring keeps one; the file is refused, naming both
+// lines.
+func TestReadBerkaRefusesARepeatedTransID(t *testing.T) {
+	t.Parallel()
+	const header = `"trans_id";"account_id";"date";"type";"operation";"amount";"balance";"k_symbol";"bank";"account"` + "\r\n"
+	ok := header + "695247;2378;930101;\"PRIJEM\";\"VKLAD\";700.00;700.00;\"\";;\r\n" +
+		"695248;2378;930102;\"PRIJEM\";\"VKLAD\";100.00;800.00;\"\";;\r\n"
+	_, err := csv.ReadBerka(strings.NewReader(ok))
+	require.NoError(t, err)
+
+	repeated := header + "695247;2378;930101;\"PRIJEM\";\"VKLAD\";700.00;700.00;\"\";;\r\n" +
+		"695247;2378;930102;\"PRIJEM\";\"VKLAD\";100.00;800.00;\"\";;\r\n"
+	_, err = csv.ReadBerka(strings.NewReader(repeated))
+	require.ErrorContains(t, err, "line 3")
+	require.ErrorContains(t, err, "repeats the trans_id of line 2")
+}

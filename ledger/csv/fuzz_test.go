@@ -66,15 +66,19 @@ func FuzzReadCSV(f *testing.F) {
 }
 
 // FuzzBerka: ConvertBerka on arbitrary trans.asc text never panics, and a nil error
-// means one valid ledger per account. Seeds: testdata/fuzz/FuzzBerka.
+// means one valid ledger per account, with no transaction id repeated across them.
+// Seeds: testdata/fuzz/FuzzBerka.
 func FuzzBerka(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		ledgers, err := csv.ConvertBerka(strings.NewReader(text), csv.BerkaOptions{})
 		if err != nil {
 			return
 		}
+		all := ledger.File{}
 		for _, l := range ledgers {
 			requireValidFile(t, l.File)
+			all.Accounts = append(all.Accounts, l.File.Accounts...)
 		}
+		requireUniqueIDs(t, all)
 	})
 }
