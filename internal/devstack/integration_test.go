@@ -3,7 +3,6 @@ package devstack
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -157,16 +156,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 		// Nor in workflow history, where no transaction description goes either.
 		for _, r := range results {
-			b, err := wiring.ExportHistory(ctx, stack.Temporal, workflows.WorkflowID(r.ApplicationID), "")
-			require.NoError(t, err)
-			// Payloads are base64 in the export: search their decoded bytes too.
-			text := string(b)
-			for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
-				raw, err := base64.StdEncoding.DecodeString(m[1])
-				require.NoError(t, err)
-				text += "\n" + string(raw)
-			}
-			require.Contains(t, text, `"ApplicationID":"`+r.ApplicationID+`"`, "the decoded payloads are searched")
+			// Payloads are base64 in the export: historyText appends their decoded bytes.
+			b, text := historyText(ctx, t, stack, workflows.WorkflowID(r.ApplicationID), r.ApplicationID)
 			upper := strings.ToUpper(text)
 			for _, secret := range []string{"_secret_", "sk_test_", "whsec_", "PAYROLL", "OVERDRAFT FEE", "PPD ID", "\"description\""} {
 				if i := strings.Index(upper, strings.ToUpper(secret)); i >= 0 {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/syncbuf"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
@@ -108,7 +109,7 @@ func digitsAlone(value string) func(string) int {
 func TestNoSecretsOrPersonalData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	stack := startStack(ctx, t, Config{
 		RefreshDelay: 200 * time.Millisecond,
 		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -129,7 +130,7 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 
 	places := databaseDump(ctx, t, stack)
 	for i := range secretApplicants {
-		places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, created[i].ApplicationID)
+		_, places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, created[i].ApplicationID)
 	}
 	// The stack stops before its log is read, so that every line it writes is searched.
 	require.NoError(t, stack.Close())
@@ -272,39 +273,22 @@ func databaseDump(ctx context.Context, t *testing.T, stack *Stack) map[string]st
 	return out
 }
 
-// historyText exports a workflow's history as JSON and appends every payload decoded from
-// its base64, so that what the workflow passed around is searched as written.
-func historyText(ctx context.Context, t *testing.T, stack *Stack, workflowID, applicationID string) string {
+// historyText exports a workflow's history as JSON and returns the export and, for
+// searching, the export with every payload decoded from its base64 appended, so that what
+// the workflow passed around is searched as written.
+func historyText(ctx context.Context, t *testing.T, stack *Stack, workflowID, applicationID string) (export []byte, text string) {
 	t.Helper()
 	require.Equal(t, workflows.WorkflowID(applicationID), workflowID)
 	b, err := wiring.ExportHistory(ctx, stack.Temporal, workflowID, "")
 	require.NoError(t, err)
-	text := string(b)
+	text = string(b)
 	for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
 		raw, err := base64.StdEncoding.DecodeString(m[1])
 		require.NoError(t, err)
 		text += "\n" + string(raw)
 	}
 	require.Contains(t, text, `"ApplicationID":"`+applicationID+`"`, "the decoded payloads are searched")
-	return text
-}
-
-// lockedBuffer is a bytes.Buffer that the stack's goroutines may write concurrently.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return b, text
 }
 
 func TestDigitsAlone(t *testing.T) {
