@@ -211,6 +211,34 @@ func TestScoreBatch(t *testing.T) {
 
 // writeSynthLedger writes a six-month ledger of one checking account whose risk
 // signals (NSF fees, overdrawn days) grow with risk ∈ [0, 1].
+// writeTrainingSet writes n synthetic applicants into dir: ledgers whose risk is drawn
+// from r (writeSynthLedger), a loan amount each from amount, 12-month terms, and a default
+// label more likely the riskier the ledger. It returns the loans by id and the paths of
+// the applications and labels CSV files, as train reads them.
+func writeTrainingSet(t *testing.T, dir string, r *rand.Rand, n int, prefix string, amount func(*rand.Rand) int64) (loans map[string]scoring.Loan, appsPath, labelsPath string) {
+	t.Helper()
+	var apps, labels strings.Builder
+	apps.WriteString("applicant_id,loan_amount_minor,term_months\n")
+	labels.WriteString("applicant_id,defaulted\n")
+	loans = map[string]scoring.Loan{}
+	for i := range n {
+		id := fmt.Sprintf("%s%04d", prefix, i)
+		risk := r.Float64()
+		writeSynthLedger(t, filepath.Join(dir, id+".json"), r, risk)
+		loans[id] = scoring.Loan{AmountMinor: amount(r), TermMonths: 12}
+		fmt.Fprintf(&apps, "%s,%d,12\n", id, loans[id].AmountMinor)
+		def := 0
+		if r.Float64() < 0.03+0.8*risk*risk {
+			def = 1
+		}
+		fmt.Fprintf(&labels, "%s,%d\n", id, def)
+	}
+	appsPath, labelsPath = filepath.Join(dir, "apps.csv"), filepath.Join(dir, "labels.csv")
+	require.NoError(t, os.WriteFile(appsPath, []byte(apps.String()), 0o644))
+	require.NoError(t, os.WriteFile(labelsPath, []byte(labels.String()), 0o644))
+	return loans, appsPath, labelsPath
+}
+
 func writeSynthLedger(t *testing.T, path string, r *rand.Rand, risk float64) {
 	t.Helper()
 	asOf := time.Date(2026, 9, 30, 18, 0, 0, 0, time.UTC)
@@ -250,23 +278,8 @@ func writeSynthLedger(t *testing.T, path string, r *rand.Rand, risk float64) {
 func TestTrainCommand(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(11, 12))
-	var apps, labels strings.Builder
-	apps.WriteString("applicant_id,loan_amount_minor,term_months\n")
-	labels.WriteString("applicant_id,defaulted\n")
-	for i := 0; i < 400; i++ {
-		id := fmt.Sprintf("app%04d", i)
-		risk := r.Float64()
-		writeSynthLedger(t, filepath.Join(dir, id+".json"), r, risk)
-		fmt.Fprintf(&apps, "%s,%d,12\n", id, 100000+r.IntN(400000))
-		def := 0
-		if r.Float64() < 0.03+0.8*risk*risk {
-			def = 1
-		}
-		fmt.Fprintf(&labels, "%s,%d\n", id, def)
-	}
-	appsPath, labelsPath, out := filepath.Join(dir, "apps.csv"), filepath.Join(dir, "labels.csv"), filepath.Join(dir, "model")
-	require.NoError(t, os.WriteFile(appsPath, []byte(apps.String()), 0o644))
-	require.NoError(t, os.WriteFile(labelsPath, []byte(labels.String()), 0o644))
+	loans, appsPath, labelsPath := writeTrainingSet(t, dir, r, 400, "app", func(r *rand.Rand) int64 { return int64(100000 + r.IntN(400000)) })
+	out := filepath.Join(dir, "model")
 
 	stdout, err := runCmd(t, "train", "--ledgers", dir, "--applications", appsPath, "--labels", labelsPath,
 		"--holdout", "0.3", "--seed", "5", "--out", out, "--model-version", "t-cli")
@@ -287,15 +300,8 @@ func TestTrainCommand(t *testing.T) {
 	rows, err := csv.NewReader(bufio.NewReader(f)).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 401)
-	appRows, err := csv.NewReader(strings.NewReader(apps.String())).ReadAll()
-	require.NoError(t, err)
 	for _, row := range rows[1:4] {
-		var amount string
-		for _, a := range appRows {
-			if a[0] == row[0] {
-				amount = a[1]
-			}
-		}
+		amount := strconv.FormatInt(loans[row[0]].AmountMinor, 10)
 		got, err := runCmd(t, "score", "--ledger", filepath.Join(dir, row[0]+".json"), "--amount", amount, "--term-months", "12", "--model", sum.ModelFile)
 		require.NoError(t, err)
 		require.Contains(t, got, `"score":`+row[3]+`,`, row[0])

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,25 +23,8 @@ import (
 func TestTrainWrittenModelReproducesScores(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(21, 22))
-	var apps, labels strings.Builder
-	apps.WriteString("applicant_id,loan_amount_minor,term_months\n")
-	labels.WriteString("applicant_id,defaulted\n")
-	loans := map[string]scoring.Loan{}
-	for i := range 300 {
-		id := fmt.Sprintf("tr%04d", i)
-		risk := r.Float64()
-		writeSynthLedger(t, filepath.Join(dir, id+".json"), r, risk)
-		loans[id] = scoring.Loan{AmountMinor: int64(100000 + 5000*r.IntN(80)), TermMonths: 12}
-		fmt.Fprintf(&apps, "%s,%d,12\n", id, loans[id].AmountMinor)
-		def := 0
-		if r.Float64() < 0.03+0.8*risk*risk {
-			def = 1
-		}
-		fmt.Fprintf(&labels, "%s,%d\n", id, def)
-	}
-	appsPath, labelsPath, out := filepath.Join(dir, "apps.csv"), filepath.Join(dir, "labels.csv"), filepath.Join(dir, "model")
-	require.NoError(t, os.WriteFile(appsPath, []byte(apps.String()), 0o644))
-	require.NoError(t, os.WriteFile(labelsPath, []byte(labels.String()), 0o644))
+	loans, appsPath, labelsPath := writeTrainingSet(t, dir, r, 300, "tr", func(r *rand.Rand) int64 { return int64(100000 + 5000*r.IntN(80)) })
+	out := filepath.Join(dir, "model")
 
 	stdout, err := runCmd(t, "train", "--ledgers", dir, "--applications", appsPath, "--labels", labelsPath,
 		"--seed", "3", "--out", out, "--model-version", "t-repro", "--max-characteristics", "4")
