@@ -76,14 +76,14 @@ func TestProductionCommands(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, 30*time.Second, 50*time.Millisecond)
 
-	created, err := devstack.CreateApplication(ctx, hc, apiURL, api.ApplicationRequest{ApplicationID: "prod-1",
+	created, err := devstack.Client{HTTP: hc, URL: apiURL}.CreateApplication(ctx, api.ApplicationRequest{ApplicationID: "prod-1",
 		LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"})
 	require.NoError(t, err)
 	_, err = fcsandbox.CompleteLink(ctx, hc, sbSrv.URL, created.ClientSecret, "steady_salaried")
 	require.NoError(t, err)
 	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
 	defer dcancel()
-	st, err := devstack.WaitForDecision(dctx, hc, apiURL, "prod-1")
+	st, err := devstack.Client{HTTP: hc, URL: apiURL}.WaitForDecision(dctx, "prod-1")
 	require.NoError(t, err)
 	require.Equal(t, "approve", st.Decision.Outcome)
 	// The decision is visible as soon as Score stores it; let the workflow finish its last

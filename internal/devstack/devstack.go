@@ -89,6 +89,8 @@ type Stack struct {
 	WebhookSecret string
 	// APIKey is the sandbox's secret key for this run.
 	APIKey string
+	// LenderKey is the development lender's API key for underwriter's API.
+	LenderKey string
 	// Sandbox is the running Stripe sandbox, for injecting faults.
 	Sandbox *fcsandbox.Server
 

@@ -60,8 +60,9 @@ func (s *Stack) underwriteOne(ctx context.Context, appID string, p fcsandbox.Per
 	start := time.Now()
 	defer func() { res.Elapsed = time.Since(start) }()
 	hc := &http.Client{Timeout: 30 * time.Second}
+	c := s.Client(hc)
 
-	created, err := CreateApplication(ctx, hc, s.APIURL, api.ApplicationRequest{
+	created, err := c.CreateApplication(ctx, api.ApplicationRequest{
 		ApplicationID: appID, LoanAmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths, Currency: p.Currency,
 		Applicant: &api.Applicant{Name: "Sample " + p.Name, Email: p.Name + "@example.com"},
 	})
@@ -73,7 +74,7 @@ func (s *Stack) underwriteOne(ctx context.Context, appID string, p fcsandbox.Per
 		res.Err = fmt.Errorf("link bank account: %w", err)
 		return res
 	}
-	st, err := WaitForDecision(ctx, hc, s.APIURL, appID)
+	st, err := c.WaitForDecision(ctx, appID)
 	if err != nil {
 		res.Err = err
 		return res
@@ -90,20 +91,47 @@ func (s *Stack) underwriteOne(ctx context.Context, appID string, p fcsandbox.Per
 	return res
 }
 
+// Client is a loan backend's client of the API: its base URL and the lender's API key,
+// sent as a bearer token with every request ("" sends none).
+type Client struct {
+	HTTP *http.Client
+	URL  string
+	Key  string
+}
+
+// Client is a client of the stack's API as its development lender, over hc.
+func (s *Stack) Client(hc *http.Client) Client {
+	return Client{HTTP: hc, URL: s.APIURL, Key: s.LenderKey}
+}
+
+// newRequest builds a request to the API with the client's key.
+func (c Client) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
 // CreateApplication is a loan backend's POST /v1/applications. Like a careful backend it
 // retries the same request (the API is idempotent by application id) when the API answers
 // 503, honouring Retry-After, a few times.
-func CreateApplication(ctx context.Context, hc *http.Client, apiURL string, req api.ApplicationRequest) (api.ApplicationCreated, error) {
+func (c Client) CreateApplication(ctx context.Context, req api.ApplicationRequest) (api.ApplicationCreated, error) {
 	const attempts = 5
 	var out api.ApplicationCreated
 	body, _ := json.Marshal(req)
 	for attempt := 1; ; attempt++ {
-		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/v1/applications", bytes.NewReader(body))
+		hreq, err := c.newRequest(ctx, http.MethodPost, "/v1/applications", bytes.NewReader(body))
 		if err != nil {
 			return out, err
 		}
-		hreq.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(hreq)
+		resp, err := c.HTTP.Do(hreq)
 		if err != nil {
 			return out, fmt.Errorf("create application %s: %w", req.ApplicationID, err)
 		}
@@ -132,13 +160,13 @@ func CreateApplication(ctx context.Context, hc *http.Client, apiURL string, req 
 }
 
 // GetApplication is a loan backend's GET /v1/applications/{id}.
-func GetApplication(ctx context.Context, hc *http.Client, apiURL, id string) (api.ApplicationStatus, int, error) {
+func (c Client) GetApplication(ctx context.Context, id string) (api.ApplicationStatus, int, error) {
 	var st api.ApplicationStatus
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/v1/applications/"+id, nil)
+	req, err := c.newRequest(ctx, http.MethodGet, "/v1/applications/"+id, nil)
 	if err != nil {
 		return st, 0, err
 	}
-	resp, err := hc.Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return st, 0, err
 	}
@@ -151,10 +179,10 @@ func GetApplication(ctx context.Context, hc *http.Client, apiURL, id string) (ap
 }
 
 // WaitForDecision polls GET /v1/applications/{id} until a decision is recorded or ctx ends.
-func WaitForDecision(ctx context.Context, hc *http.Client, apiURL, id string) (api.ApplicationStatus, error) {
+func (c Client) WaitForDecision(ctx context.Context, id string) (api.ApplicationStatus, error) {
 	stage := ""
 	for {
-		st, _, err := GetApplication(ctx, hc, apiURL, id)
+		st, _, err := c.GetApplication(ctx, id)
 		if err == nil && st.Decision != nil {
 			return st, nil
 		}

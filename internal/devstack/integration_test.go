@@ -175,11 +175,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 	t.Run("the same application twice reaches the same workflow", func(t *testing.T) {
 		hc := &http.Client{Timeout: 30 * time.Second}
 		req := api.ApplicationRequest{ApplicationID: "it-retry", LoanAmountMinor: 100000, TermMonths: 6, Currency: "usd"}
-		first, err := CreateApplication(ctx, hc, stack.APIURL, req)
+		first, err := stack.Client(hc).CreateApplication(ctx, req)
 		require.NoError(t, err)
 		require.True(t, first.Created)
 		require.NotEmpty(t, first.ClientSecret)
-		second, err := CreateApplication(ctx, hc, stack.APIURL, req)
+		second, err := stack.Client(hc).CreateApplication(ctx, req)
 		require.NoError(t, err)
 		require.False(t, second.Created)
 		require.Equal(t, first.WorkflowID, second.WorkflowID)
@@ -192,7 +192,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusConflict, status)
 		require.Contains(t, body, `"field": "application_id"`)
 
-		st, code, err := GetApplication(ctx, hc, stack.APIURL, "it-retry")
+		st, code, err := stack.Client(hc).GetApplication(ctx, "it-retry")
 		require.NoError(t, err, code)
 		require.Equal(t, loan.StageAwaitingLink, st.Stage)
 		require.Nil(t, st.Decision)
@@ -205,7 +205,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		})
 		require.Equal(t, http.StatusBadRequest, status)
 		require.Contains(t, body, `"field": "loan_amount_minor"`)
-		_, code, _ := GetApplication(ctx, hc, stack.APIURL, "it-bad")
+		_, code, _ := stack.Client(hc).GetApplication(ctx, "it-bad")
 		require.Equal(t, http.StatusNotFound, code, "a refused application is not stored")
 	})
 
@@ -376,10 +376,10 @@ func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 	hc := &http.Client{Timeout: 30 * time.Second}
 	req := api.ApplicationRequest{ApplicationID: "ret-second", LoanAmountMinor: steady.LoanAmountMinor,
 		TermMonths: steady.TermMonths, Currency: steady.Currency, AccountIDs: []string{acct.ID}}
-	created, err := CreateApplication(ctx, hc, stack.APIURL, req)
+	created, err := stack.Client(hc).CreateApplication(ctx, req)
 	require.NoError(t, err)
 	require.Empty(t, created.ClientSecret, "no new link, no client secret")
-	st, err := WaitForDecision(ctx, hc, stack.APIURL, "ret-second")
+	st, err := stack.Client(hc).WaitForDecision(ctx, "ret-second")
 	require.NoError(t, err)
 	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
 
@@ -403,7 +403,7 @@ func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 		LoanAmountMinor: 1000, TermMonths: 6, AccountIDs: []string{"fca_nobodylinkedthis"}})
 	require.Equal(t, http.StatusBadRequest, status)
 	require.Contains(t, body, `"field": "account_ids[0]"`)
-	_, code, _ := GetApplication(ctx, hc, stack.APIURL, "ret-bad")
+	_, code, _ := stack.Client(hc).GetApplication(ctx, "ret-bad")
 	require.Equal(t, http.StatusNotFound, code)
 }
 
@@ -479,7 +479,7 @@ func returningCustomer(ctx context.Context, t *testing.T, stack *Stack, appID st
 func linkWith(t *testing.T, ctx context.Context, stack *Stack, appID string, p fcsandbox.Persona, lr fcsandbox.LinkRequest) {
 	t.Helper()
 	hc := &http.Client{Timeout: 30 * time.Second}
-	created, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: appID,
+	created, err := stack.Client(hc).CreateApplication(ctx, api.ApplicationRequest{ApplicationID: appID,
 		LoanAmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths, Currency: p.Currency})
 	require.NoError(t, err)
 	lr.ClientSecret, lr.Persona = created.ClientSecret, p.Name
@@ -523,7 +523,7 @@ func TestInactiveAccount(t *testing.T) {
 		stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, ReactivationTimeout: 2 * time.Second})
 		linkWith(t, ctx, stack, "inactive-stays", persona(t, stack, "steady_salaried"),
 			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusInactive})
-		st, err := WaitForDecision(ctx, hc, stack.APIURL, "inactive-stays")
+		st, err := stack.Client(hc).WaitForDecision(ctx, "inactive-stays")
 		require.NoError(t, err)
 		require.Equal(t, "refer", st.Decision.Outcome)
 		require.Contains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
@@ -534,7 +534,7 @@ func TestInactiveAccount(t *testing.T) {
 		start := time.Now()
 		linkWith(t, ctx, stack, "disconnected", persona(t, stack, "steady_salaried"),
 			fcsandbox.LinkRequest{AccountStatusAtRefresh: fcsandbox.StatusDisconnected})
-		st, err := WaitForDecision(ctx, hc, stack.APIURL, "disconnected")
+		st, err := stack.Client(hc).WaitForDecision(ctx, "disconnected")
 		require.NoError(t, err)
 		require.Equal(t, "refer", st.Decision.Outcome)
 		require.Contains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
@@ -567,7 +567,7 @@ func TestInactiveAccount(t *testing.T) {
 		}, 30*time.Second, 50*time.Millisecond)
 		require.NoError(t, stack.Sandbox.SetAccountStatus(inactiveID, fcsandbox.StatusActive))
 
-		st, err := WaitForDecision(ctx, hc, stack.APIURL, "inactive-back")
+		st, err := stack.Client(hc).WaitForDecision(ctx, "inactive-back")
 		require.NoError(t, err)
 		require.Equal(t, "approve", st.Decision.Outcome)
 		require.NotContains(t, reasonCodes(t, st), "ACCOUNT_NOT_ACTIVE")
@@ -624,11 +624,11 @@ func TestReturningCustomerSyncsTheBanksChanges(t *testing.T) {
 	// The bank settles: the next refresh posts the pending transactions.
 	require.NoError(t, stack.Sandbox.SetPendingAtRefresh(acct.ID, fcsandbox.PendingPost))
 	hc := &http.Client{Timeout: 30 * time.Second}
-	_, err = CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: "settle-second",
+	_, err = stack.Client(hc).CreateApplication(ctx, api.ApplicationRequest{ApplicationID: "settle-second",
 		LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
 		AccountIDs: []string{acct.ID}})
 	require.NoError(t, err)
-	st, err := WaitForDecision(ctx, hc, stack.APIURL, "settle-second")
+	st, err := stack.Client(hc).WaitForDecision(ctx, "settle-second")
 	require.NoError(t, err)
 	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
 
@@ -659,11 +659,11 @@ func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
 	steady, acct := returningCustomer(ctx, t, stack, "wait-first")
 
 	hc := &http.Client{Timeout: 30 * time.Second}
-	_, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: "wait-second",
+	_, err := stack.Client(hc).CreateApplication(ctx, api.ApplicationRequest{ApplicationID: "wait-second",
 		LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
 		AccountIDs: []string{acct.ID}})
 	require.NoError(t, err)
-	st, err := WaitForDecision(ctx, hc, stack.APIURL, "wait-second")
+	st, err := stack.Client(hc).WaitForDecision(ctx, "wait-second")
 	require.NoError(t, err)
 	require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome)
 	require.NotContains(t, reasonCodes(t, st), "STALE_DATA")
@@ -702,7 +702,7 @@ func TestConcurrentRefreshesOfOneAccount(t *testing.T) {
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
 		go func() {
-			_, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{ApplicationID: id,
+			_, err := stack.Client(hc).CreateApplication(ctx, api.ApplicationRequest{ApplicationID: id,
 				LoanAmountMinor: steady.LoanAmountMinor, TermMonths: steady.TermMonths, Currency: steady.Currency,
 				AccountIDs: []string{acct.ID}})
 			errs <- err
@@ -713,7 +713,7 @@ func TestConcurrentRefreshesOfOneAccount(t *testing.T) {
 	}
 	requested := 0
 	for _, id := range ids {
-		st, err := WaitForDecision(ctx, hc, stack.APIURL, id)
+		st, err := stack.Client(hc).WaitForDecision(ctx, id)
 		require.NoError(t, err)
 		require.Equal(t, steady.ExpectedOutcome, st.Decision.Outcome, id)
 		require.NotContains(t, reasonCodes(t, st), "STALE_DATA", id)
@@ -786,7 +786,7 @@ func TestStartedWithTheGoClient(t *testing.T) {
 	var res workflows.UnderwriteResult
 	require.NoError(t, run.Get(ctx, &res))
 	require.Equal(t, "approve", res.Outcome)
-	st, err := WaitForDecision(ctx, hc, stack.APIURL, req.ApplicationID)
+	st, err := stack.Client(hc).WaitForDecision(ctx, req.ApplicationID)
 	require.NoError(t, err)
 	require.Equal(t, "approve", st.Decision.Outcome)
 }

@@ -180,7 +180,7 @@ func runSecretApplications(ctx context.Context, t *testing.T, stack *Stack) []ap
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := CreateApplication(ctx, hc, stack.APIURL, api.ApplicationRequest{
+			c, err := stack.Client(hc).CreateApplication(ctx, api.ApplicationRequest{
 				ApplicationID: "secrets-" + a.persona, LoanAmountMinor: p.LoanAmountMinor, TermMonths: p.TermMonths,
 				Currency: p.Currency, Applicant: &api.Applicant{Name: a.name, Email: a.email},
 			})
@@ -188,7 +188,7 @@ func runSecretApplications(ctx context.Context, t *testing.T, stack *Stack) []ap
 				_, err = fcsandbox.CompleteLink(ctx, hc, stack.SandboxURL, c.ClientSecret, a.persona)
 			}
 			if err == nil {
-				_, err = WaitForDecision(ctx, hc, stack.APIURL, c.ApplicationID)
+				_, err = stack.Client(hc).WaitForDecision(ctx, c.ApplicationID)
 			}
 			created[i], errs[i] = c, err
 		}()
