@@ -14,10 +14,12 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 )
 
@@ -54,6 +56,11 @@ const (
 // far beyond any bank account, so that the int64 sums of tens of thousands of them cannot
 // overflow anywhere downstream.
 const MaxAmountMinor = 1_000_000_000_000_00
+
+// MaxUnix bounds every as_of and transacted_at: 9999-12-31T23:59:59Z, the last second
+// with a four-digit year. A time beyond it is a corrupt value, and days between it and
+// 1970 would make day-by-day series (daily balances) of billions of entries.
+const MaxUnix = 253402300799
 
 // ErrInvalid is wrapped by every validation error of Parse and Validate.
 var ErrInvalid = errors.New("invalid ledger")
@@ -213,12 +220,61 @@ func (t *Transaction) UnmarshalJSON(data []byte) error {
 func Parse(data []byte) (File, error) {
 	var f File
 	if err := json.Unmarshal(data, &f); err != nil {
-		return File{}, fmt.Errorf("%w: decode ledger file: %w", ErrInvalid, err)
+		return File{}, decodeError(data, err)
 	}
 	if err := f.Validate(); err != nil {
 		return File{}, err
 	}
 	return f, nil
+}
+
+// decodeError turns a JSON decoding error of data into one that says where: the line
+// and column of a syntax error, or the field path of a value of the wrong type
+// ("accounts.transactions.amount: got string, want an integer"; without indexes, which
+// encoding/json does not report).
+func decodeError(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		line, col := position(data, se.Offset)
+		return fmt.Errorf("%w: decode ledger file: line %d, column %d: %s", ErrInvalid, line, col, se.Error())
+	case errors.As(err, &te):
+		// No line here: inside Transaction.UnmarshalJSON the offset counts from the
+		// transaction, not the file.
+		field := te.Field
+		if field == "" {
+			field = "file"
+		}
+		return fmt.Errorf("%w: decode ledger file: %s: got %s, want %s", ErrInvalid, field, te.Value, jsonKind(te.Type))
+	}
+	return fmt.Errorf("%w: decode ledger file: %w", ErrInvalid, err)
+}
+
+// position returns the 1-based line and column of byte offset off in data.
+func position(data []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line = 1 + bytes.Count(before, []byte{'\n'})
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
 }
 
 // Validate checks every field the pipeline relies on and returns the first problem,
@@ -230,7 +286,13 @@ func Parse(data []byte) (File, error) {
 //     cash.available in the same currency;
 //   - each transaction has an id, belongs to its enclosing account, has a currency, a
 //     transacted_at, a status of pending, posted or void, and, when set, the object name;
+//   - currencies are three ASCII letters (an ISO 4217 code's shape; which codes a loan
+//     may use is the loan package's decision);
+//   - as_of and transacted_at lie in 1970-01-01T00:00:01Z…MaxUnix;
 //   - amounts and balances lie within ±MaxAmountMinor.
+//
+// A transaction id may repeat: Stripe reports a transaction again when its status
+// changes, and scoring.Normalize keeps the latest status of each id.
 //
 // Currencies in different accounts may differ here; whether a mix can be scored is
 // scoring's decision.
@@ -283,8 +345,8 @@ func (a Account) validate(p string) error {
 }
 
 func (b Balance) validate(p string) error {
-	if b.AsOf <= 0 {
-		return invalid(p, "as_of", "missing")
+	if err := checkTime(p, "as_of", b.AsOf); err != nil {
+		return err
 	}
 	if len(b.Current) != 1 {
 		return invalid(p, "current", "want exactly one currency, got %d", len(b.Current))
@@ -293,6 +355,9 @@ func (b Balance) validate(p string) error {
 	for c, v := range b.Current { // exactly one entry
 		if c == "" {
 			return invalid(p, "current", "empty currency code")
+		}
+		if !currencyShape(c) {
+			return invalid(p, "current", "currency %q is not a three-letter ISO 4217 code", c)
 		}
 		if !InRange(v) {
 			return fmt.Errorf("%w: %s.current: %d beyond ±%d: %w", ErrInvalid, p, v, int64(MaxAmountMinor), ErrAmountOutOfRange)
@@ -332,8 +397,11 @@ func (t Transaction) validate(p, accountID string) error {
 		return fmt.Errorf("%w: %s.amount: %d beyond ±%d: %w", ErrInvalid, p, t.Amount, int64(MaxAmountMinor), ErrAmountOutOfRange)
 	case t.Currency == "":
 		return invalid(p, "currency", "empty")
-	case t.TransactedAt <= 0:
-		return invalid(p, "transacted_at", "missing")
+	case !currencyShape(t.Currency):
+		return invalid(p, "currency", "%q is not a three-letter ISO 4217 code", t.Currency)
+	}
+	if err := checkTime(p, "transacted_at", t.TransactedAt); err != nil {
+		return err
 	}
 	switch t.Status {
 	case StatusPosted, StatusPending, StatusVoid:
@@ -343,6 +411,34 @@ func (t Transaction) validate(p, accountID string) error {
 	default:
 		return invalid(p, "status", "unknown value %q", t.Status)
 	}
+}
+
+// checkTime checks a Unix time that must be set: 0 is missing, and a time before 1970
+// or after MaxUnix is out of range.
+func checkTime(p, field string, unix int64) error {
+	switch {
+	case unix == 0:
+		return invalid(p, field, "missing")
+	case unix < 0:
+		return invalid(p, field, "%d is before 1970", unix)
+	case unix > MaxUnix:
+		return invalid(p, field, "%d is after 9999-12-31T23:59:59Z", unix)
+	}
+	return nil
+}
+
+// currencyShape reports whether c has the shape of an ISO 4217 code: three ASCII
+// letters (Stripe writes them lower-case; scoring lower-cases them).
+func currencyShape(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for _, r := range []byte(c) {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // SecondsPerDay is the length of a calendar day in the project's time zone, UTC (part

@@ -17,8 +17,8 @@ func TestParseErrors(t *testing.T) {
 			`"currency":"usd","status":"posted","transacted_at":1},` + fields + `]}]}`
 	}
 	for _, c := range []struct{ name, doc, want string }{
-		{"not json", `{`, "decode ledger file: unexpected end of JSON input"},
-		{"wrong type", `{"accounts":[{"account":{"id":5}}]}`, "decode ledger file: json: cannot unmarshal number"},
+		{"not json", `{`, "decode ledger file: line 1, column 2: unexpected end of JSON input"},
+		{"wrong type", `{"accounts":[{"account":{"id":5}}]}`, "decode ledger file: accounts.account.id: got number, want a string"},
 		{"no accounts", `{"accounts":[]}`, "accounts: empty"},
 		{"missing account", `{"accounts":[{"transactions":[]}]}`, "accounts[0].account.id: empty"},
 		{"unknown category", `{"accounts":[{"account":{"id":"a","category":"loan"}}]}`, `accounts[0].account.category: unknown value "loan"`},
