@@ -3,7 +3,6 @@ package scoring
 import (
 	"cmp"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -201,9 +200,7 @@ var ErrInvalidRules = errors.New("invalid category rules")
 // Unknown fields are rejected so that a misspelt key cannot silently disable a rule.
 func LoadCategoryRules(data []byte) (CategoryRules, error) {
 	var f categoryRulesFile
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeFile(data, &f); err != nil {
 		return CategoryRules{}, fmt.Errorf("%w: decode rules file: %w", ErrInvalidRules, err)
 	}
 	if strings.TrimSpace(f.Version) == "" {

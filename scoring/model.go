@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -241,11 +240,9 @@ var ErrInvalidModel = errors.New("invalid model")
 // cannot silently drop a parameter. Errors name the field, e.g.
 // "characteristics[2].bins[1].lower: 3 does not follow bins[0].upper 2".
 func LoadModel(data []byte) (*Model, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var m Model
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode model file: %w", err)
+	if err := decodeFile(data, &m); err != nil {
+		return nil, fmt.Errorf("%w: decode model file: %w", ErrInvalidModel, err)
 	}
 	if err := m.validate(); err != nil {
 		return nil, err

@@ -305,7 +305,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"bands", `{"policy_version":"x","rules":[],"score_bands":{"approve_min":1,"refer_min":2}}`, "score_bands: approve_min 1 is below refer_min 2"},
 		{"counter-offer without PTI", `{"policy_version":"x","rules":[],"score_bands":{"approve_min":1,"refer_min":0},"counter_offer":{"step_minor":1,"min_amount_minor":1}}`, "counter_offer: needs the PTI_ABOVE_MAX rule"},
 		{"operational decline", `{"policy_version":"x","rules":[{"rule":"STALE_DATA","threshold":1,"action":"decline","operational":true,"feature":"f","reason_text":"t"}],"score_bands":{"approve_min":1,"refer_min":0}}`, "operational rule may only refer"},
-		{"above_amount without amount", `{"policy_version":"x","rules":[{"rule":"INSUFFICIENT_HISTORY","threshold":3,"action":"decline","feature":"f","reason_text":"t","above_amount":{"amount_minor":0,"threshold":6}}],"score_bands":{"approve_min":1,"refer_min":0}}`, "rules[0].above_amount.amount_minor: 0 is not positive"},
+		{"above_amount without amount", `{"policy_version":"x","rules":[{"rule":"INSUFFICIENT_HISTORY","threshold":3,"action":"decline","feature":"months_of_history","reason_text":"t","above_amount":{"amount_minor":0,"threshold":6}}],"score_bands":{"approve_min":1,"refer_min":0}}`, "rules[0].above_amount.amount_minor: 0 is not positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadPolicy([]byte(tc.file))

@@ -1,10 +1,10 @@
 package scoring
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -201,11 +201,9 @@ func policyErr(field, format string, args ...any) error {
 // LoadPolicy decodes and validates a policy file. Unknown fields and unknown rules are
 // errors naming the field.
 func LoadPolicy(data []byte) (*Policy, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Policy
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("decode policy file: %w", err)
+	if err := decodeFile(data, &p); err != nil {
+		return nil, fmt.Errorf("%w: decode policy file: %w", ErrInvalidPolicy, err)
 	}
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -252,8 +250,14 @@ func (p *Policy) validate() error {
 			// No adverse action may rest on which account was linked: a person decides.
 			return policyErr(f+".operational", "%s concerns the data, not the applicant: it must be operational", r.Rule)
 		}
-		if r.Feature == "" || r.ReasonText == "" {
-			return policyErr(f, "feature and reason_text are required")
+		if r.Feature == "" {
+			return policyErr(f+".feature", "empty (the feature an adverse-action reason names)")
+		}
+		if !featureNames[r.Feature] {
+			return policyErr(f+".feature", "%q is not a feature (a json name of Features)", r.Feature)
+		}
+		if r.ReasonText == "" {
+			return policyErr(f+".reason_text", "empty (the adverse-action reason's text)")
 		}
 		if a := r.AboveAmount; a != nil {
 			if a.AmountMinor <= 0 {
@@ -280,6 +284,19 @@ func (p *Policy) validate() error {
 	}
 	return nil
 }
+
+// featureNames holds the json name of every field of Features: what a rule's Feature may
+// name, so that an adverse-action reason never names a feature no decision records.
+var featureNames = func() map[string]bool {
+	out := map[string]bool{}
+	t := reflect.TypeFor[Features]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
+}()
 
 // ruleFacts is what a rule reads besides the feature vector: the operational facts and
 // the currency of the loan applied for ("" when not given).
