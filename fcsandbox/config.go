@@ -84,6 +84,10 @@ type Config struct {
 	// test mode), negative = no limit. The /sandbox/ paths are not limited.
 	// Env FCSANDBOX_RATE_LIMIT (an integer; "off" or a negative number = no limit).
 	RateLimit int
+	// FaultRates injects faults at random, by rate, for the server's whole life
+	// (the zero value injects none); Server.FaultCounts counts them. Set from Go
+	// only: a chaos run's setting, not a command's.
+	FaultRates FaultRates
 	// Now is the clock for every timestamp in objects (nil = time.Now). Timers
 	// (RefreshDelay, webhook backoff) and webhook signatures use the wall clock.
 	Now func() time.Time
@@ -196,6 +200,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("persona_dir", c.personaSource()),
 		slog.Bool("post_pending_on_refresh", c.PostPendingOnRefresh),
 		slog.Int("rate_limit", c.RateLimit),
+		slog.Group("fault_rates",
+			slog.Float64("server_error", c.FaultRates.ServerError), slog.Float64("rate_limit", c.FaultRates.RateLimit),
+			slog.Duration("max_latency", c.FaultRates.MaxLatency), slog.Float64("drop_webhook", c.FaultRates.DropWebhook),
+			slog.Float64("duplicate_webhook", c.FaultRates.DuplicateWebhook)),
 	)
 }
 

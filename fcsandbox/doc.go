@@ -33,6 +33,35 @@
 // same key gets Stripe's 409 idempotency_key_in_use. A delayed webhook is
 // overtaken by later events, as Stripe allows (at least once, any order).
 //
+// # Fault rates
+//
+// Config.FaultRates injects faults at random for the server's whole life, from
+// one random stream seeded with FaultRates.Seed: a share of API requests (the
+// /v1 paths; never /sandbox/) answered 500 api_error or 429 rate_limit before
+// they run, so nothing is stored under their Idempotency-Key; latency jitter,
+// uniform in [0, MaxLatency), on the others; a share of webhook delivery
+// attempts dropped and a share of events delivered twice. Server.FaultCounts
+// counts every injected fault, armed or drawn. An armed Fault that matches a
+// request or an event takes precedence over the rates.
+//
+// A dropped webhook models an event lost in transit on one attempt, as it
+// happens at Stripe: the endpoint never got the request, Stripe sees the
+// attempt time out and retries the event with its backoff
+// (Config.WebhookRetryBase doubling up to WebhookRetryMax, at most
+// WebhookMaxAttempts attempts, each drawn again). An event is lost for good only
+// when every attempt is, which at a rate of 0.2 and 10 attempts is one event in
+// ten million. (An armed FaultDropWebhook, by contrast, drops an event outright,
+// to test what a receiver does when a webhook never comes.)
+//
+// # Restarting with the state kept
+//
+// SuspendWebhooks holds every delivery until ResumeWebhooks. A host that closes
+// the listener serving Handler, suspends webhooks, and later serves Handler
+// again on the same address and resumes them has restarted the sandbox's API
+// and delivery with its state intact: objects, idempotency keys, pending
+// refreshes (which complete on time meanwhile) and undelivered events (sent on
+// resume, as Stripe's retries would after an outage).
+//
 // # Account status
 //
 // SetAccountStatus (the Go helper, Server.SetAccountStatus, or the status
@@ -117,7 +146,8 @@
 //
 // and serves Server.Handler with its own http.Server.
 //
-// All state lives in memory. A Server is safe for concurrent use. Logs carry
+// All state lives in memory, so a restart that keeps it is a suspension within
+// one process (see above), not a new process. A Server is safe for concurrent use. Logs carry
 // ids only: never API keys, client secrets, webhook secrets, last4 or
 // transaction descriptions.
 package fcsandbox

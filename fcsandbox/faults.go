@@ -116,26 +116,35 @@ func (s *Server) applyRequestFault(w http.ResponseWriter, r *http.Request) bool 
 	s.log.Info("fault injected", "request_id", info(r).id, "kind", f.Kind, "status", f.Status)
 	if f.Kind == FaultLatency {
 		info(r).delay = time.Duration(f.LatencyMS) * time.Millisecond
+		s.counts.delayed.Add(1)
 		return false
 	}
-	e := &apiError{status: f.Status, body: errorBody{Type: typeAPI, Code: f.Code,
+	writeError(w, injectedError(f.Status, f.Code))
+	s.countErrorFault(f.Status)
+	return true
+}
+
+// injectedError is the Stripe error an error fault answers with: api_error for a
+// 5xx, Stripe's rate_limit shape for a 429 (code rate_limit unless code says
+// otherwise, e.g. lock_timeout), invalid_request_error for other 4xx.
+func injectedError(status int, code string) *apiError {
+	e := &apiError{status: status, body: errorBody{Type: typeAPI, Code: code,
 		Message: "An unknown error occurred (injected by fcsandbox)."}}
 	switch {
-	case f.Status == http.StatusTooManyRequests:
+	case status == http.StatusTooManyRequests:
 		e.body.Type = typeInvalidRequest
 		if e.body.Code == "" {
 			e.body.Code = "rate_limit"
 		}
 		e.body.Message = "Request rate limit exceeded (injected by fcsandbox)."
-	case f.Status < 500:
+	case status < 500:
 		e.body.Type = typeInvalidRequest
 		e.body.Message = "Injected error (fcsandbox)."
 	}
 	if e.body.Code != "" {
 		e.body.DocURL = docURL(e.body.Code)
 	}
-	writeError(w, e)
-	return true
+	return e
 }
 
 // holdFault sleeps for the latency fault of the request, if any. It runs
@@ -155,8 +164,9 @@ func holdFault(r *http.Request) {
 }
 
 // webhookPlan is how to deliver an event of type typ: copies is 0 when a
-// drop fault matches, 2 for a duplicate fault, else 1; delay is the wait
-// before the first attempt (a delay fault).
+// drop fault matches, 2 for a duplicate fault or a duplicate drawn by
+// FaultRates.DuplicateWebhook, else 1; delay is the wait before the first
+// attempt (a delay fault).
 func (s *Server) webhookPlan(typ string) (copies int, delay time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,12 +176,18 @@ func (s *Server) webhookPlan(typ string) (copies int, delay time.Duration) {
 	})
 	switch {
 	case f == nil:
+		if s.duplicateEvent() {
+			s.counts.webhooksDuplicated.Add(1)
+			return 2, 0
+		}
 		return 1, 0
 	case f.Kind == FaultDropWebhook:
+		s.counts.webhooksDropped.Add(1)
 		return 0, 0
 	case f.Kind == FaultDelayWebhook:
 		return 1, time.Duration(f.LatencyMS) * time.Millisecond
 	}
+	s.counts.webhooksDuplicated.Add(1)
 	return 2, 0
 }
 

@@ -53,6 +53,13 @@ type Server struct {
 	faults          []*Fault
 
 	limiter *rateLimiter // nil when Config.RateLimit < 0
+	dice    *faultDice   // nil when Config.FaultRates injects nothing
+	counts  faultCounters
+
+	// gateMu guards gate: closed while webhooks are delivered, open (blocking
+	// deliveries) between SuspendWebhooks and ResumeWebhooks.
+	gateMu sync.Mutex
+	gate   chan struct{}
 }
 
 type session struct {
@@ -107,6 +114,9 @@ func info(r *http.Request) *reqInfo {
 
 // New loads the personas cfg names (Personas or PersonaDir, when set) and returns a Server.
 func New(cfg Config) (*Server, error) {
+	if err := cfg.FaultRates.validate(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:             cfg,
@@ -128,6 +138,11 @@ func New(cfg Config) (*Server, error) {
 		s.personas, s.ledgers = ps, ledgers
 	}
 	s.limiter = newRateLimiter(cfg.RateLimit)
+	if cfg.FaultRates.active() {
+		s.dice = newFaultDice(cfg.FaultRates)
+	}
+	s.gate = make(chan struct{})
+	close(s.gate)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	s.mux = http.NewServeMux()
@@ -252,7 +267,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		writeError(w, errRateLimited())
 		return
 	}
-	if s.applyRequestFault(w, r) {
+	if s.applyRequestFault(w, r) || s.applyRateFault(w, r) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,11 +60,23 @@ func (s *Server) emit(typ string, obj []byte, reqID, idemKey, accountID string) 
 
 // deliver POSTs one event until a 2xx answer, retrying with exponential
 // backoff (WebhookRetryBase doubling, capped at WebhookRetryMax) for at most
-// WebhookMaxAttempts attempts, or until Close.
+// WebhookMaxAttempts attempts, or until Close. Attempts wait while webhooks
+// are suspended (SuspendWebhooks); an attempt lost in transit
+// (FaultRates.DropWebhook) fails like an endpoint that never answered.
 func (s *Server) deliver(eventID, typ string, payload []byte) {
 	wait := s.cfg.WebhookRetryBase
 	for attempt := 1; ; attempt++ {
-		status, err := s.post(payload)
+		if !s.awaitDelivery() {
+			return
+		}
+		var status int
+		var err error
+		if s.dropAttempt() {
+			err = errDroppedInTransit
+			s.log.Info("webhook attempt dropped by fault rate", "event_id", eventID, "type", typ, "attempt", attempt)
+		} else {
+			status, err = s.post(payload)
+		}
 		if err == nil && status >= 200 && status < 300 {
 			s.log.Info("webhook delivered", "event_id", eventID, "type", typ, "attempt", attempt, "status", status)
 			return
@@ -88,6 +101,10 @@ func (s *Server) deliver(eventID, typ string, payload []byte) {
 		wait = min(wait*2, s.cfg.WebhookRetryMax)
 	}
 }
+
+// errDroppedInTransit is the error of a delivery attempt FaultRates.DropWebhook
+// lost: the endpoint never got the request, and Stripe sees no answer.
+var errDroppedInTransit = errors.New("delivery attempt lost in transit (fault rate): no answer")
 
 // post sends one signed attempt. The signature's timestamp is the wall clock
 // of this attempt, as at Stripe, so receivers' tolerance checks pass on retries.
