@@ -5,8 +5,9 @@
 // The cluster lives in a new temporary directory, listens on 127.0.0.1 only,
 // trusts every local connection (user postgres, no password) and trades
 // durability for speed (fsync, synchronous_commit and full_page_writes off).
-// Stop shuts it down and removes the directory. Nothing here is fit for data
-// that must survive.
+// Restart stops and starts the server on the same data directory and port
+// (for chaos runs); Stop shuts it down and removes the directory. Nothing here
+// is fit for data that must survive.
 //
 // initdb and postgres refuse to run as root. When the process runs as root,
 // both run as the unprivileged "postgres" system user that Debian's package
@@ -78,9 +79,15 @@ type Cluster struct {
 	dir    string
 	port   int
 	logger *slog.Logger
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the postgres process has exited
-	output *tailBuffer
+	bin    string              // the directory of initdb and postgres
+	cred   *syscall.Credential // the user postgres runs as; nil for this process's
+
+	// mu guards the server process below, which Restart replaces, and stopped.
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the postgres process has exited
+	output  *tailBuffer
+	stopped bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -228,7 +235,7 @@ func launch(ctx context.Context, logger *slog.Logger, cred *syscall.Credential, 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
-	c := &Cluster{dir: dir, port: port, logger: logger, cmd: cmd, exited: make(chan struct{}), output: out}
+	c := &Cluster{dir: dir, port: port, logger: logger, bin: bin, cred: cred, cmd: cmd, exited: make(chan struct{}), output: out}
 	go func() {
 		_ = cmd.Wait()
 		close(c.exited)
@@ -311,11 +318,40 @@ func (c *Cluster) Port() int { return c.port }
 // socket). Stop removes it.
 func (c *Cluster) Dir() string { return c.dir }
 
+// Restart shuts the server down (a fast shutdown, as Stop: open sessions are
+// disconnected) and starts it again on the same data directory and port,
+// returning once it accepts connections. Clients see what an operator's
+// restart looks like: their connections break, new ones succeed, and every
+// committed row is still there (a clean shutdown writes everything, fsync or
+// not). If ctx ends before the server is back, the cluster is left stopped and
+// Restart returns ctx's error; Stop still removes it.
+func (c *Cluster) Restart(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return fmt.Errorf("restart postgres on port %d: the cluster is stopped", c.port)
+	}
+	begin := time.Now()
+	c.terminate()
+	// The port stays ours: postgres binds it with SO_REUSEADDR, so connections
+	// left in TIME_WAIT do not hold it.
+	next, err := launch(ctx, c.logger, c.cred, c.bin, c.dir, c.port)
+	if err != nil {
+		return fmt.Errorf("restart postgres: %w", err)
+	}
+	c.cmd, c.exited, c.output = next.cmd, next.exited, next.output
+	c.logger.Info("postgres restarted", "port", c.port, "ms", time.Since(begin).Milliseconds())
+	return nil
+}
+
 // Stop shuts the server down (fast shutdown: open sessions are disconnected),
 // waits for it to exit and removes the cluster directory. It is safe to call
 // more than once; later calls return the first call's result.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.stopped = true
 		begin := time.Now()
 		c.terminate()
 		if err := os.RemoveAll(c.dir); err != nil {
@@ -327,7 +363,8 @@ func (c *Cluster) Stop() error {
 }
 
 // terminate asks postgres for a fast shutdown and escalates to an immediate
-// shutdown and then SIGKILL if it does not exit in time.
+// shutdown and then SIGKILL if it does not exit in time. Callers hold c.mu, or
+// own c alone (launch).
 func (c *Cluster) terminate() {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGKILL} {
 		if err := c.cmd.Process.Signal(sig); err != nil {

@@ -119,3 +119,33 @@ func TestParentDeathStopsCluster(t *testing.T) {
 	_, err = os.Stat(dir)
 	require.ErrorIs(t, err, os.ErrNotExist, "stale directory %s is swept", dir)
 }
+
+func TestRestartKeepsDataAndPort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := pgembed.Start(ctx, pgembed.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop() })
+
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
+	require.NoError(t, err)
+	var pidBefore int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pidBefore))
+
+	port := c.Port()
+	require.NoError(t, c.Restart(ctx))
+	require.Equal(t, port, c.Port(), "the same port")
+	require.Error(t, conn.Ping(ctx), "a session open across the restart is broken")
+
+	conn, err = pgx.Connect(ctx, c.URL("postgres"))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var v int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&v))
+	require.Equal(t, 42, v, "committed rows survive the restart")
+
+	require.NoError(t, c.Stop())
+	require.Error(t, c.Restart(ctx), "a stopped cluster cannot restart")
+}
