@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	tclient "go.temporal.io/sdk/client"
 
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
@@ -47,7 +53,7 @@ func (l *logConfig) flags(fs *flag.FlagSet, getenv func(string) string, defForma
 func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(l.level)); err != nil {
-		return nil, fmt.Errorf("log-level: %q is not debug, info, warn or error", l.level)
+		return nil, fmt.Errorf("log-level (%s): %q is not debug, info, warn or error", envLogLevel.name, l.level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(l.format) {
@@ -56,20 +62,88 @@ func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	default:
-		return nil, fmt.Errorf("log-format: %q is not json or text", l.format)
+		return nil, fmt.Errorf("log-format (%s): %q is not json or text", envLogFormat.name, l.format)
 	}
 }
 
+// temporalFlags defines the Temporal flags on fs, with defaults from getenv. An
+// unparsable TEMPORAL_TLS reads as false here; temporalSettings also returns the check
+// that refuses it.
 func temporalFlags(fs *flag.FlagSet, getenv func(string) string) *wiring.TemporalConfig {
+	c, _ := temporalSettings(fs, getenv)
+	return c
+}
+
+// temporalSettings is temporalFlags with the check of the environment values the
+// config cannot hold: TEMPORAL_TLS must be a boolean (strconv.ParseBool).
+func temporalSettings(fs *flag.FlagSet, getenv func(string) string) (*wiring.TemporalConfig, func() error) {
 	c := &wiring.TemporalConfig{
 		APIKey:      getenv(envTemporalAPIKey.name),
-		TLS:         strings.EqualFold(getenv(envTemporalTLS.name), "true"),
 		TLSCertFile: getenv(envTemporalTLSCert.name),
 		TLSKeyFile:  getenv(envTemporalTLSKey.name),
 	}
+	var tlsErr error
+	if v := strings.TrimSpace(getenv(envTemporalTLS.name)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			tlsErr = fmt.Errorf("%s: %q is not true or false", envTemporalTLS.name, v)
+		}
+		c.TLS = b
+	}
 	fs.StringVar(&c.Address, "temporal-address", getenvOr(getenv, envTemporalAddress.name, "127.0.0.1:7233"), "Temporal frontend host:port")
 	fs.StringVar(&c.Namespace, "temporal-namespace", getenvOr(getenv, envTemporalNamespace.name, "default"), "Temporal namespace")
-	return c
+	return c, func() error { return tlsErr }
+}
+
+// checkTemporal refuses a Temporal configuration that cannot work, before anything
+// dials: an address that is not host:port (a gRPC target with a scheme, such as
+// dns:///host:port, is passed through), an empty namespace, half an mTLS key pair, or a
+// key pair that does not load.
+func checkTemporal(c wiring.TemporalConfig) error {
+	if !strings.Contains(c.Address, "://") {
+		if err := checkHostPort(c.Address); err != nil {
+			return fmt.Errorf("temporal-address (%s): %w", envTemporalAddress.name, err)
+		}
+	}
+	if strings.TrimSpace(c.Namespace) == "" {
+		return fmt.Errorf("temporal-namespace (%s): empty", envTemporalNamespace.name)
+	}
+	switch {
+	case c.TLSCertFile != "" && c.TLSKeyFile == "":
+		return fmt.Errorf("%s: not set, and %s is: an mTLS client certificate needs its key", envTemporalTLSKey.name, envTemporalTLSCert.name)
+	case c.TLSCertFile == "" && c.TLSKeyFile != "":
+		return fmt.Errorf("%s: not set, and %s is: an mTLS client key needs its certificate", envTemporalTLSCert.name, envTemporalTLSKey.name)
+	case c.TLSCertFile != "":
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			return fmt.Errorf("%s / %s: %w", envTemporalTLSCert.name, envTemporalTLSKey.name, err)
+		}
+	}
+	return nil
+}
+
+// checkHostPort refuses an address that is not host:port with a port in 1…65535 (an
+// empty host means every interface, as net.Listen reads it).
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number in 1…65535", addr, port)
+	}
+	return nil
+}
+
+// checkDatabaseURL refuses an empty or unparsable DATABASE_URL before anything
+// connects. pgx's parse error shows the URL with its password replaced by xxxxx.
+func checkDatabaseURL(dbURL string) error {
+	if dbURL == "" {
+		return fmt.Errorf("%s: not set", envDatabaseURL.name)
+	}
+	if _, err := pgx.ParseConfig(dbURL); err != nil {
+		return fmt.Errorf("%s: %w", envDatabaseURL.name, err)
+	}
+	return nil
 }
 
 var temporalEnv = []envVar{envTemporalAddress, envTemporalNamespace, envTemporalAPIKey, envTemporalTLS, envTemporalTLSCert, envTemporalTLSKey}
@@ -80,15 +154,37 @@ func stripeFlags(fs *flag.FlagSet, getenv func(string) string) *wiring.StripeCon
 	return c
 }
 
+// checkStripe refuses a missing key, a key that is not a secret or restricted key (a
+// publishable pk_ key is the usual mistake; Stripe would refuse it at the first call,
+// long after start), and an API base that is not an http(s) URL. The key itself is never
+// part of the message.
 func checkStripe(c *wiring.StripeConfig) error {
 	if c.SecretKey == "" {
 		return fmt.Errorf("%s: not set (a Stripe secret key sk_test_… or sk_live_…)", envStripeKey.name)
 	}
+	if !strings.HasPrefix(c.SecretKey, "sk_") && !strings.HasPrefix(c.SecretKey, "rk_") {
+		return fmt.Errorf("%s: not a secret key (sk_test_…, sk_live_…) or a restricted key (rk_…)", envStripeKey.name)
+	}
+	if c.APIBase != "" {
+		if err := checkHTTPURL(c.APIBase); err != nil {
+			return fmt.Errorf("stripe-api-base (%s): %w", envStripeAPIBase.name, err)
+		}
+	}
 	return nil
 }
 
-// durationFlag defines a duration flag whose default comes from env. The returned check
-// reports an unparsable environment value, naming the variable.
+// checkHTTPURL refuses what is not an absolute http or https URL with a host.
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL such as http://127.0.0.1:12110", s)
+	}
+	return nil
+}
+
+// durationFlag defines a duration flag whose default comes from env. The returned check,
+// run once the flags are parsed, reports an unparsable or negative environment value,
+// naming the variable, and a negative flag value, naming the flag.
 func durationFlag(fs *flag.FlagSet, getenv func(string) string, name string, env envVar, def time.Duration, usage string) (*time.Duration, func() error) {
 	d := def
 	var perr error
@@ -100,7 +196,13 @@ func durationFlag(fs *flag.FlagSet, getenv func(string) string, name string, env
 			d = p
 		}
 	}
-	return fs.Duration(name, d, usage), func() error { return perr }
+	p := fs.Duration(name, d, usage)
+	return p, func() error {
+		if perr == nil && *p < 0 {
+			return fmt.Errorf("%s: %s is negative", name, *p)
+		}
+		return perr
+	}
 }
 
 // backends are the connections the worker and the API share.
@@ -111,9 +213,11 @@ type backends struct {
 }
 
 // openBackends connects to Postgres (refusing an outdated schema) and to Temporal.
+// Both configurations are checked before either connects, so a bad setting stops the
+// command at start naming it, not after a connection to the other.
 func openBackends(ctx context.Context, dbURL string, tc wiring.TemporalConfig, logger *slog.Logger) (*backends, error) {
-	if dbURL == "" {
-		return nil, fmt.Errorf("%s: not set", envDatabaseURL.name)
+	if err := errors.Join(checkDatabaseURL(dbURL), checkTemporal(tc)); err != nil {
+		return nil, err
 	}
 	pool, err := wiring.OpenPostgres(ctx, dbURL)
 	if err != nil {

@@ -266,24 +266,27 @@ func writeOutput(path string, data []byte, stdout io.Writer) error {
 	return writeFileAtomic(path, data)
 }
 
+// writeFileAtomic writes data to path through a temporary file in the same directory
+// renamed over it, so a failed run never leaves a half-written file and an existing one
+// stays whole until the new one replaces it.
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("write ledger: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write ledger: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write ledger: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write ledger: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write ledger: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -20,8 +20,8 @@ func migrateCommand() command {
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			status := fs.Bool("status", false, "print the current and newest schema versions and change nothing")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
-				if *dbURL == "" {
-					return fmt.Errorf("%s: not set", envDatabaseURL.name)
+				if err := checkDatabaseURL(*dbURL); err != nil {
+					return err
 				}
 				conn, err := pgx.Connect(ctx, *dbURL)
 				if err != nil {

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 )
@@ -33,6 +35,12 @@ func sandboxCommand() command {
 				if err != nil {
 					return err
 				}
+				if err := checkHostPort(*addr); err != nil {
+					return fmt.Errorf("addr: %w", err)
+				}
+				if err := checkSandboxEnv(getenv); err != nil {
+					return err
+				}
 				cfg, err := fcsandbox.ConfigFromEnv(getenv)
 				if err != nil {
 					return err
@@ -51,4 +59,22 @@ func sandboxCommand() command {
 			}
 		},
 	}
+}
+
+// checkSandboxEnv refuses the sandbox settings fcsandbox.ConfigFromEnv would accept but
+// that cannot work: a negative FCSANDBOX_RATE_LIMIT (which would read as no limit) and
+// an FCSANDBOX_WEBHOOK_URL that is not an http(s) URL (every webhook would fail later,
+// one log line each, and no workflow would hear of a link).
+func checkSandboxEnv(getenv func(string) string) error {
+	if v := strings.TrimSpace(getenv(fcsandbox.EnvRateLimit)); v != "" && v != "off" {
+		if n, err := strconv.Atoi(v); err == nil && n < 0 {
+			return fmt.Errorf("%s: %d is negative; use a positive number of requests per second, or off", fcsandbox.EnvRateLimit, n)
+		}
+	}
+	if v := getenv(fcsandbox.EnvWebhookURL); v != "" {
+		if err := checkHTTPURL(v); err != nil {
+			return fmt.Errorf("%s: %w", fcsandbox.EnvWebhookURL, err)
+		}
+	}
+	return nil
 }

@@ -21,8 +21,8 @@ import (
 )
 
 var (
-	envModelFile  = envVar{"UNDERWRITER_MODEL_FILE", "scorecard model file for score (default: the embedded scorecard v1)"}
-	envPolicyFile = envVar{"UNDERWRITER_POLICY_FILE", "policy file for score (default: the embedded policy v1)"}
+	envModelFile  = envVar{"UNDERWRITER_MODEL_FILE", "scorecard model file for score (default: the embedded scorecard v2)"}
+	envPolicyFile = envVar{"UNDERWRITER_POLICY_FILE", "policy file for score (default: the embedded policy v2)"}
 )
 
 func scoreCommand() command {
@@ -37,8 +37,8 @@ func scoreCommand() command {
 			term := fs.Int("term-months", 0, "loan term in months (with --ledger)")
 			ledgers := fs.String("ledgers", "", "directory of ledger files named <applicant_id>.json (batch, with --applications)")
 			apps := fs.String("applications", "", "CSV with header applicant_id,loan_amount_minor,term_months (batch)")
-			model := fs.String("model", getenv(envModelFile.name), "model file (default: embedded scorecard v1)")
-			policy := fs.String("policy", getenv(envPolicyFile.name), "policy file (default: embedded policy v1)")
+			model := fs.String("model", getenv(envModelFile.name), "model file (default: embedded scorecard v2)")
+			policy := fs.String("policy", getenv(envPolicyFile.name), "policy file (default: embedded policy v2)")
 			asOf := fs.String("as-of", "", "cutoff day YYYY-MM-DD (default: each ledger's newest balance as_of)")
 			workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel scoring workers for a batch")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
@@ -125,13 +125,15 @@ func toOutput(d scoring.Decision) scoreOutput {
 	return out
 }
 
-// loadEngine reads the model and policy files; empty paths take the embedded v1.
+// loadEngine reads the model and policy files; empty paths take the embedded default
+// (v2). Every error names the file it concerns, so the command stops at start, before
+// reading any ledger, naming the file and the field.
 func loadEngine(modelPath, policyPath string) (*scoring.Engine, error) {
 	m, p := scoring.DefaultModel(), scoring.DefaultPolicy()
 	if modelPath != "" {
 		data, err := os.ReadFile(modelPath)
 		if err != nil {
-			return nil, fmt.Errorf("read model file: %w", err)
+			return nil, fmt.Errorf("model file: %w", err)
 		}
 		if m, err = scoring.LoadModel(data); err != nil {
 			return nil, fmt.Errorf("load model file %s: %w", modelPath, err)
@@ -140,13 +142,25 @@ func loadEngine(modelPath, policyPath string) (*scoring.Engine, error) {
 	if policyPath != "" {
 		data, err := os.ReadFile(policyPath)
 		if err != nil {
-			return nil, fmt.Errorf("read policy file: %w", err)
+			return nil, fmt.Errorf("policy file: %w", err)
 		}
 		if p, err = scoring.LoadPolicy(data); err != nil {
 			return nil, fmt.Errorf("load policy file %s: %w", policyPath, err)
 		}
 	}
-	return scoring.NewEngine(m, p)
+	e, err := scoring.NewEngine(m, p)
+	if err != nil {
+		return nil, fmt.Errorf("model file %s with policy file %s: %w", orEmbedded(modelPath), orEmbedded(policyPath), err)
+	}
+	return e, nil
+}
+
+// orEmbedded names a model or policy file in an error: its path, or "(embedded)".
+func orEmbedded(path string) string {
+	if path == "" {
+		return "(embedded)"
+	}
+	return path
 }
 
 // parseAsOf parses --as-of; the zero time means "each ledger's newest balance as_of".

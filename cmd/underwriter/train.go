@@ -257,13 +257,19 @@ func writeTraining(res *scoring.TrainResult, dir, version string, unlabelled, or
 		ModelCard:    filepath.Join(dir, "MODEL_CARD-"+version+".md"),
 		ScoresFile:   filepath.Join(dir, "scores-"+version+".csv"),
 	}
-	for path, data := range map[string][]byte{
-		sum.ModelFile:  model,
-		sum.ModelCard:  []byte(scoring.ModelCard(res.Model, res.Dropped)),
-		sum.ScoresFile: scores.Bytes(),
+	// Each file is replaced whole (writeFileAtomic), never truncated: a run that fails
+	// leaves an earlier run's model file loadable. The model is written last, so when a
+	// write fails the model file is still the earlier run's (or absent).
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{
+		{sum.ScoresFile, scores.Bytes()},
+		{sum.ModelCard, []byte(scoring.ModelCard(res.Model, res.Dropped))},
+		{sum.ModelFile, model},
 	} {
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			return err
 		}
 	}
 	t := res.Model.Training

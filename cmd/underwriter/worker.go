@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
@@ -17,7 +19,7 @@ func workerCommand() command {
 		summary: "Run a worker: the Underwrite workflow and its activities on task queue \"" + workflows.TaskQueue + "\". Scale out by running more.",
 		env:     env,
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
-			tc := temporalFlags(fs, getenv)
+			tc, tcErr := temporalSettings(fs, getenv)
 			sc := stripeFlags(fs, getenv)
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			maxActs := fs.Int("max-concurrent-activities", 0, "activities run at once by this worker (0: SDK default)")
@@ -28,8 +30,12 @@ func workerCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := checkStripe(sc); err != nil {
+				// Every setting is checked before anything connects.
+				if err := errors.Join(checkStripe(sc), checkDatabaseURL(*dbURL), tcErr(), checkTemporal(*tc)); err != nil {
 					return err
+				}
+				if *maxActs < 0 {
+					return fmt.Errorf("max-concurrent-activities: %d is negative", *maxActs)
 				}
 				b, err := openBackends(ctx, *dbURL, *tc, logger)
 				if err != nil {
