@@ -237,7 +237,12 @@ func decodeError(data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		line, col := position(data, se.Offset)
+		// Offset counts the offending byte itself; point at it, unless the input ended.
+		off := se.Offset
+		if off > 0 && off < int64(len(data)) {
+			off--
+		}
+		line, col := position(data, off)
 		return fmt.Errorf("%w: decode ledger file: line %d, column %d: %s", ErrInvalid, line, col, se.Error())
 	case errors.As(err, &te):
 		// No line here: inside Transaction.UnmarshalJSON the offset counts from the
