@@ -66,12 +66,16 @@ const (
 	StageRecording = "recording"
 	// StageDecided: the decision is stored. The last stage.
 	StageDecided = "decided"
+	// StageFailed: the workflow failed without a decision (its cause is stored with the
+	// application); the lender may start the application again with the same request.
+	StageFailed = "failed"
 )
 
-// Stages lists every stage in the order an application passes them.
+// Stages lists every stage in the order an application passes them, then StageFailed,
+// which can follow any stage but decided.
 func Stages() []string {
 	return []string{StageCreated, StageAwaitingLink, StageRefreshing, StageSyncing, StageSnapshot,
-		StageScoring, StageRecording, StageDecided}
+		StageScoring, StageRecording, StageDecided, StageFailed}
 }
 
 // ReasonDataUnusable is the reason code of a referral whose linked data could not be

@@ -88,8 +88,8 @@ func TestVocabulary(t *testing.T) {
 		}
 	}
 	stages := loan.Stages()
-	if stages[0] != loan.StageCreated || stages[len(stages)-1] != loan.StageDecided {
-		t.Errorf("Stages() = %v: created first, decided last", stages)
+	if stages[0] != loan.StageCreated || stages[len(stages)-2] != loan.StageDecided || stages[len(stages)-1] != loan.StageFailed {
+		t.Errorf("Stages() = %v: created first, then the path to decided, then failed", stages)
 	}
 	seen := map[string]bool{}
 	for _, s := range stages {

@@ -48,7 +48,8 @@ func TestUpDownUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := migratedConn(t)
-	want := []string{"accounts", "application_accounts", "applications", "balances", "decisions", "snapshots", "transactions", "webhook_events"}
+	want := []string{"accounts", "api_keys", "application_accounts", "applications", "balances", "decisions", "lenders",
+		"snapshots", "transactions", "webhook_events"}
 
 	v, err := migrations.Current(ctx, conn)
 	require.NoError(t, err)
@@ -106,8 +107,8 @@ func TestSnapshotsAreImmutable(t *testing.T) {
 	ctx := context.Background()
 	conn := migratedConn(t)
 
-	_, err := conn.Exec(ctx, `insert into applications (id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
-		values ('app_1', 'h', 100, 12, 'usd', 'underwrite/app_1')`)
+	_, err := conn.Exec(ctx, `insert into applications (id, lender_id, external_id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('app_1', 'dev', 'app_1', 'h', 100, 12, 'usd', 'underwrite/app_1')`)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `insert into snapshots (application_id, as_of, content_hash, ledger, txn_count, account_count)
 		values ('app_1', now(), 'c', '{}', 0, 0)`)
@@ -143,8 +144,8 @@ func TestApplicationLoanBounds(t *testing.T) {
 		r := ok
 		tc.mod(&r)
 		require.Equal(t, tc.constraint == "", loan.Validate(r) == nil, "case %d: loan.Validate(%+v) disagrees", i, r)
-		_, err := conn.Exec(ctx, `insert into applications (id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
-			values ($1, 'h', $2, $3, $4, 'w')`, fmt.Sprintf("app_%d", i), r.AmountMinor, r.TermMonths, r.Currency)
+		_, err := conn.Exec(ctx, `insert into applications (id, lender_id, external_id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+			values ($1, 'dev', $1, 'h', $2, $3, $4, 'w')`, fmt.Sprintf("app_%d", i), r.AmountMinor, r.TermMonths, r.Currency)
 		if tc.constraint == "" {
 			require.NoError(t, err, "case %d: %+v", i, r)
 		} else {
@@ -169,4 +170,33 @@ func TestLoanBoundsMigrationFixesCurrencies(t *testing.T) {
 	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	require.Equal(t, []string{"eur", "usd"}, got)
+}
+
+// TestLendersMigrationKeepsOldApplications: applications stored before 010 belong to the
+// development lender under their own id, which keeps their workflow id; a second
+// application with the same id of another lender is accepted, a second of dev's is not.
+func TestLendersMigrationKeepsOldApplications(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	require.NoError(t, migrations.MigrateTo(ctx, conn, 9))
+	_, err := conn.Exec(ctx, `insert into applications (id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('loan-1', 'h', 100, 12, 'usd', 'underwrite/loan-1')`)
+	require.NoError(t, err)
+	require.NoError(t, migrations.Apply(ctx, conn))
+	var lender, external, workflow string
+	require.NoError(t, conn.QueryRow(ctx, `select lender_id, external_id, workflow_id from applications where id = 'loan-1'`).
+		Scan(&lender, &external, &workflow))
+	require.Equal(t, []string{"dev", "loan-1", "underwrite/loan-1"}, []string{lender, external, workflow})
+
+	_, err = conn.Exec(ctx, `insert into lenders (id) values ('acme')`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `insert into applications (id, lender_id, external_id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('acme/loan-1', 'acme', 'loan-1', 'h', 100, 12, 'usd', 'underwrite/acme/loan-1')`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `insert into applications (id, lender_id, external_id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('dev/loan-1', 'dev', 'loan-1', 'h', 100, 12, 'usd', 'underwrite/dev/loan-1')`)
+	require.ErrorContains(t, err, "applications_lender_external_key")
+	_, err = conn.Exec(ctx, `insert into lenders (id) values ('Bad/Lender')`)
+	require.ErrorContains(t, err, "lenders_id_check")
 }

@@ -11,13 +11,19 @@ import (
 	"github.com/cashflow-underwriting/underwriter/loan"
 )
 
-// Application is one loan application, keyed by the lender's application id. It never
-// holds the Financial Connections session's client_secret.
+// Application is one loan application of one lender. It never holds the Financial
+// Connections session's client_secret.
 type Application struct {
-	// ID is the lender's application id.
+	// ID is the key every other table refers to and the workflow's application id:
+	// "<lender>/<external id>", or the external id alone for an application created before
+	// lenders existed.
 	ID string `db:"id"`
-	// RequestHash is the sha256 of the canonical request; a different hash for the same ID
-	// is a conflicting reuse of the id.
+	// LenderID is the lender that created the application ("" stores DevLender).
+	LenderID string `db:"lender_id"`
+	// ExternalID is the lender's own application id, unique per lender ("" stores ID).
+	ExternalID string `db:"external_id"`
+	// RequestHash identifies the request's content (the API stores an HMAC of it); a
+	// different hash for the same lender and external id is a conflicting reuse of the id.
 	RequestHash     string `db:"request_hash"`
 	LoanAmountMinor int64  `db:"loan_amount_minor"`
 	TermMonths      int    `db:"term_months"`
@@ -28,32 +34,45 @@ type Application struct {
 	SessionID  *string `db:"session_id"`
 	WorkflowID string  `db:"workflow_id"`
 	// Stage is one of loan's stages (loan.Stages).
-	Stage     string    `db:"stage"`
-	CreatedAt time.Time `db:"created_at"`
-	UpdatedAt time.Time `db:"updated_at"`
+	Stage string `db:"stage"`
+	// FailureCause says why the application's workflow failed (Stage loan.StageFailed).
+	FailureCause *string   `db:"failure_cause"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
 }
 
-const applicationColumns = `id, request_hash, loan_amount_minor, term_months, currency, customer_id,
-	session_id, workflow_id, stage, created_at, updated_at`
+// DevLender owns the applications created before lenders existed (migration 010).
+const DevLender = "dev"
 
-// CreateApplication inserts a, or returns the application already stored under a.ID with
-// created false. It returns an error wrapping ErrConflict when the stored request hash
-// differs from a.RequestHash (the id was reused for another request). CreatedAt and
-// UpdatedAt are set by the database; an empty Stage is stored as loan.StageCreated. The
-// table's check constraints refuse a loan outside loan.Validate's bounds.
+const applicationColumns = `id, lender_id, external_id, request_hash, loan_amount_minor, term_months,
+	currency, customer_id, session_id, workflow_id, stage, failure_cause, created_at, updated_at`
+
+// CreateApplication inserts a, or returns the application the lender already stored under
+// the same external id (or the same ID) with created false; the returned row's ID and
+// WorkflowID are the ones to use from then on (an application created before lenders keeps
+// its own). It returns the stored row and an error wrapping ErrConflict when the stored
+// request hash differs from a.RequestHash (the id was reused for another request).
+// CreatedAt and UpdatedAt are set by the database; an empty Stage is stored as
+// loan.StageCreated. The table's check constraints refuse a loan outside loan.Validate's
+// bounds, and a lender that does not exist.
 func (s *Store) CreateApplication(ctx context.Context, a Application) (Application, bool, error) {
 	const q = `
-		insert into applications (id, request_hash, loan_amount_minor, term_months, currency,
-			customer_id, session_id, workflow_id, stage)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		on conflict (id) do nothing
+		insert into applications (id, lender_id, external_id, request_hash, loan_amount_minor,
+			term_months, currency, customer_id, session_id, workflow_id, stage)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		on conflict do nothing
 		returning ` + applicationColumns
-	stage := a.Stage
-	if stage == "" {
-		stage = loan.StageCreated
+	if a.Stage == "" {
+		a.Stage = loan.StageCreated
 	}
-	rows, _ := s.pool.Query(ctx, q, a.ID, a.RequestHash, a.LoanAmountMinor, a.TermMonths, a.Currency,
-		a.CustomerID, a.SessionID, a.WorkflowID, stage)
+	if a.LenderID == "" {
+		a.LenderID = DevLender
+	}
+	if a.ExternalID == "" {
+		a.ExternalID = a.ID
+	}
+	rows, _ := s.pool.Query(ctx, q, a.ID, a.LenderID, a.ExternalID, a.RequestHash, a.LoanAmountMinor,
+		a.TermMonths, a.Currency, a.CustomerID, a.SessionID, a.WorkflowID, a.Stage)
 	got, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
 	if err == nil {
 		return got, true, nil
@@ -61,7 +80,12 @@ func (s *Store) CreateApplication(ctx context.Context, a Application) (Applicati
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Application{}, false, fmt.Errorf("create application %s: %w", a.ID, err)
 	}
-	stored, err := s.GetApplication(ctx, a.ID)
+	stored, err := s.GetLenderApplication(ctx, a.LenderID, a.ExternalID)
+	if errors.Is(err, ErrNotFound) {
+		// The id is taken but not by this lender's external id: only a row written with a
+		// mismatched ID could do that.
+		stored, err = s.GetApplication(ctx, a.ID)
+	}
 	if err != nil {
 		return Application{}, false, fmt.Errorf("create application %s: %w", a.ID, err)
 	}
@@ -70,6 +94,73 @@ func (s *Store) CreateApplication(ctx context.Context, a Application) (Applicati
 			a.ID, ErrConflict)
 	}
 	return stored, false, nil
+}
+
+// GetLenderApplication returns the lender's application with the lender's own id, or an
+// error wrapping ErrNotFound, also when another lender has an application with that id.
+func (s *Store) GetLenderApplication(ctx context.Context, lenderID, externalID string) (Application, error) {
+	const q = `select ` + applicationColumns + ` from applications where lender_id = $1 and external_id = $2`
+	rows, _ := s.pool.Query(ctx, q, lenderID, externalID)
+	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	if err != nil {
+		return Application{}, fmt.Errorf("get application %s of lender %s: %w", externalID, lenderID, notFound(err))
+	}
+	return a, nil
+}
+
+// ReplaceUnstartedApplication stores a's request (hash and loan) in place of the one
+// stored under a.ID, but only while that application never reached Stripe or Temporal:
+// stage loan.StageCreated and no Stripe customer. A lender may so correct a request Stripe
+// refused. It returns the updated row, or an error wrapping ErrConflict when the
+// application has started meanwhile.
+func (s *Store) ReplaceUnstartedApplication(ctx context.Context, a Application) (Application, error) {
+	const q = `
+		update applications
+		set request_hash = $2, loan_amount_minor = $3, term_months = $4, currency = $5, updated_at = now()
+		where id = $1 and stage = '` + loan.StageCreated + `' and customer_id is null
+		returning ` + applicationColumns
+	rows, _ := s.pool.Query(ctx, q, a.ID, a.RequestHash, a.LoanAmountMinor, a.TermMonths, a.Currency)
+	got, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Application])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Application{}, fmt.Errorf("replace application %s: it has started: %w", a.ID, ErrConflict)
+	}
+	if err != nil {
+		return Application{}, fmt.Errorf("replace application %s: %w", a.ID, err)
+	}
+	return got, nil
+}
+
+// MarkApplicationStarted records that the application's workflow runs: a row still
+// created, or failed (a new run after a failed one), moves to stage and loses its failure
+// cause. A row already further along is left alone. An unknown id wraps ErrNotFound.
+func (s *Store) MarkApplicationStarted(ctx context.Context, id, stage string) error {
+	const q = `
+		update applications set stage = $2, failure_cause = null, updated_at = now()
+		where id = $1 and stage in ('` + loan.StageCreated + `', '` + loan.StageFailed + `')`
+	tag, err := s.pool.Exec(ctx, q, id, stage)
+	if err != nil {
+		return fmt.Errorf("mark application %s started: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.GetApplication(ctx, id); err != nil {
+			return fmt.Errorf("mark application started: %w", err)
+		}
+	}
+	return nil
+}
+
+// MarkApplicationFailed records that the application's workflow failed, and why. A decided
+// application stays decided. An unknown id is not an error: a workflow may fail before its
+// row exists.
+func (s *Store) MarkApplicationFailed(ctx context.Context, id, cause string) error {
+	const q = `
+		update applications set stage = '` + loan.StageFailed + `', failure_cause = $2, updated_at = now()
+		where id = $1 and stage <> '` + loan.StageDecided + `'
+		  and not exists (select 1 from decisions d where d.application_id = $1)`
+	if _, err := s.pool.Exec(ctx, q, id, cause); err != nil {
+		return fmt.Errorf("mark application %s failed: %w", id, err)
+	}
+	return nil
 }
 
 // GetApplication returns the application with the given id, or an error wrapping ErrNotFound.
