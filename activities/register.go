@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -27,8 +28,18 @@ func (a *Activities) RegisterApplication(ctx context.Context, in RegisterInput) 
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("register application %s: %v", in.ApplicationID, err), ErrTypeInvalidInput, err)
 	}
+	lender, external := in.Lender, in.ApplicationID
+	if lender == "" {
+		lender = store.DevLender
+	}
+	if k, ext, ok := strings.Cut(in.ApplicationID, "/"); ok && k == lender {
+		external = ext
+	}
+	if err := a.Store.EnsureLender(ctx, lender, ""); err != nil {
+		return fmt.Errorf("register application %s: %w", in.ApplicationID, err)
+	}
 	app := store.Application{
-		ID: in.ApplicationID, RequestHash: registeredByWorkflow, LoanAmountMinor: in.LoanAmountMinor,
+		ID: in.ApplicationID, LenderID: lender, ExternalID: external, RequestHash: registeredByWorkflow, LoanAmountMinor: in.LoanAmountMinor,
 		TermMonths: in.TermMonths, Currency: in.Currency, WorkflowID: in.WorkflowID, Stage: loan.StageAwaitingLink,
 	}
 	if in.CustomerID != "" {
@@ -48,5 +59,17 @@ func (a *Activities) RegisterApplication(ctx context.Context, in RegisterInput) 
 	if created {
 		a.log(ctx).Info("application registered by its workflow", "application_id", in.ApplicationID)
 	}
+	return nil
+}
+
+// RecordFailure stores stage failed and the cause on the application's row, when its
+// workflow fails: GET /v1/applications/{id} shows them, and the same request may start the
+// application again. A decided application stays decided; a missing row is no error (the
+// workflow may fail before registering it). Idempotent.
+func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) error {
+	if err := a.Store.MarkApplicationFailed(ctx, in.ApplicationID, in.Cause); err != nil {
+		return err
+	}
+	a.log(ctx).Warn("application failed", "application_id", in.ApplicationID)
 	return nil
 }

@@ -243,11 +243,19 @@ type RecordResult struct {
 
 // RegisterInput is the application a workflow was started for.
 type RegisterInput struct {
-	ApplicationID   string
+	ApplicationID string
+	// Lender owns the application ("" is the development lender, store.DevLender).
+	Lender          string
 	WorkflowID      string
 	CustomerID      string
 	SessionID       string
 	LoanAmountMinor int64
 	TermMonths      int
 	Currency        string
+}
+
+// FailureInput is RecordFailure's input: the application whose workflow failed, and why.
+type FailureInput struct {
+	ApplicationID string
+	Cause         string
 }

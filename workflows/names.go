@@ -43,8 +43,11 @@ const ErrTypeInvalidInput = activities.ErrTypeInvalidInput
 // Custom search attributes. They are registered on the namespace by `underwriter dev` and
 // must be registered on any other cluster before workers start (see the README).
 var (
-	// SAApplicationID is the lender's application id.
+	// SAApplicationID is the application's key: "<lender>/<lender's application id>", or
+	// the lender's id alone for an application created before lenders existed.
 	SAApplicationID = temporal.NewSearchAttributeKeyKeyword("ApplicationID")
+	// SALender is the lender that created the application, set when the workflow starts.
+	SALender = temporal.NewSearchAttributeKeyKeyword("UnderwritingLender")
 	// SAStage is the workflow's current stage (loan.Stage* constants).
 	SAStage = temporal.NewSearchAttributeKeyKeyword("UnderwritingStage")
 	// SAOutcome is the decision outcome once decided (loan.Outcome* constants).
@@ -82,10 +85,22 @@ const (
 	// Score wrote the scored decision and RecordDecision the unscored ones and marked the
 	// application decided; both stay registered for runs started before.
 	changeOneDecisionWriter = "one-decision-writer"
+	// changeRecordFailure: a workflow that fails records it before it ends: stage
+	// loan.StageFailed in the UnderwritingStage search attribute, and stage and cause on
+	// the application's row (RecordFailure), so GET and the UI show what happened. Before,
+	// a failed run left its row at the stage the API stored.
+	changeRecordFailure = "record-failure"
+	// changePollLinkFirst: the wait for a link reads the session's accounts once before it
+	// waits for the webhook, so a run started after the link (the new run of an
+	// application whose run failed, or a start delayed past a fast applicant) goes on at
+	// once instead of after LinkPollInterval.
+	changePollLinkFirst = "poll-link-first"
 )
 
-// WorkflowID is the one workflow id for an application: starting twice with the same
-// application id reaches the same workflow.
-func WorkflowID(applicationID string) string {
-	return "underwrite/" + applicationID
+// WorkflowID is the one workflow id for an application, given its key
+// (store.Application.ID, "<lender>/<id>"): underwrite/<lender>/<id>. Starting twice with
+// the same key reaches the same workflow. Applications created before lenders existed have
+// a key without a lender, and keep their workflow id underwrite/<id>.
+func WorkflowID(applicationKey string) string {
+	return "underwrite/" + applicationKey
 }

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
@@ -63,9 +64,14 @@ const (
 // UnderwriteInput is what a loan backend supplies when it starts underwriting. Secrets (the
 // session's client_secret) never appear here: they would be stored in workflow history.
 type UnderwriteInput struct {
+	// ApplicationID is the application's key in Postgres (store.Application.ID):
+	// "<lender>/<lender's application id>" when the API starts the workflow.
 	ApplicationID string
-	CustomerID    string
-	SessionID     string
+	// Lender is the lender that owns the application; empty means the development lender
+	// "dev", which owns workflows started before lenders existed.
+	Lender     string
+	CustomerID string
+	SessionID  string
 	// AccountIDs underwrites a returning customer on accounts an earlier application
 	// linked: the workflow skips the wait for a link, and the sync pulls only what changed
 	// since the accounts' last sync. Empty for a new link through SessionID.
@@ -121,12 +127,71 @@ type Status struct {
 // Timeouts, failed refreshes and unusable accounts are decisions, not errors: the workflow
 // fails only when its input is invalid (ErrTypeInvalidInput, before any command) or when it
 // cannot record a decision.
+//
+// From changeRecordFailure on, a failure is recorded (stage failed, with its cause) before
+// the workflow ends with it.
 func Underwrite(ctx workflow.Context, in UnderwriteInput) (UnderwriteResult, error) {
 	u := &underwriting{in: in}
+	res, err := u.underwrite(ctx)
+	if err != nil && in.ApplicationID != "" &&
+		workflow.GetVersion(ctx, changeRecordFailure, workflow.DefaultVersion, 1) == 1 {
+		u.recordFailure(ctx, err)
+	}
+	return res, err
+}
+
+func (u *underwriting) underwrite(ctx workflow.Context) (UnderwriteResult, error) {
 	if err := u.setup(ctx); err != nil {
 		return UnderwriteResult{}, err
 	}
 	return u.run(ctx)
+}
+
+// recordFailure publishes stage failed and stores it with the cause on the application's
+// row. It runs in a disconnected context, so a cancelled workflow records it too, and only
+// logs its own failure: the workflow's error is what the run ends with.
+func (u *underwriting) recordFailure(ctx workflow.Context, cause error) {
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	log := workflow.GetLogger(dctx)
+	if err := u.setStage(dctx, loan.StageFailed); err != nil {
+		log.Error("publish failed stage", "application_id", u.in.ApplicationID, "err", err)
+	}
+	err := workflow.ExecuteActivity(dbOptions(dctx), acts.RecordFailure, activities.FailureInput{
+		ApplicationID: u.in.ApplicationID, Cause: FailureCause(cause),
+	}).Get(dctx, nil)
+	if err != nil {
+		log.Error("record failure", "application_id", u.in.ApplicationID, "err", err)
+	}
+}
+
+// maxCauseLength bounds a recorded failure cause: the first lines of an error chain say
+// what failed; more is for the workflow's history.
+const maxCauseLength = 500
+
+// FailureCause is the cause a failed workflow records: the innermost application error's
+// type and message, or a timeout's kind, or the error's text, at most maxCauseLength bytes.
+// Activity errors carry ids and attempts the lender has no use for.
+func FailureCause(err error) string {
+	cause := err.Error()
+	var appErr *temporal.ApplicationError
+	var timeout *temporal.TimeoutError
+	var canceled *temporal.CanceledError
+	switch {
+	case errors.As(err, &appErr):
+		cause = appErr.Message()
+		if appErr.Type() != "" {
+			cause = appErr.Type() + ": " + appErr.Message()
+		}
+	case errors.As(err, &timeout):
+		cause = "timeout: " + timeout.TimeoutType().String()
+	case errors.As(err, &canceled):
+		cause = "canceled"
+	}
+	if len(cause) > maxCauseLength {
+		cause = strings.ToValidUTF8(cause[:maxCauseLength], "") + "…"
+	}
+	return cause
 }
 
 // acts is a nil pointer whose method values name the activities; the worker registers a
@@ -166,6 +231,12 @@ func (u *underwriting) validate(ctx workflow.Context) error {
 	if u.in.ApplicationID == "" {
 		return temporal.NewNonRetryableApplicationError("input.ApplicationID: empty", ErrTypeInvalidInput, nil)
 	}
+	if u.in.Lender != "" {
+		// Lender came with lenders; every run before it has none, so no version is needed.
+		if err := apikey.CheckLender(u.in.Lender); err != nil {
+			return temporal.NewNonRetryableApplicationError("input.Lender: "+err.Error(), ErrTypeInvalidInput, nil)
+		}
+	}
 	if u.in.SessionID == "" && len(u.in.AccountIDs) == 0 {
 		return temporal.NewNonRetryableApplicationError("input.SessionID: empty, and no input.AccountIDs", ErrTypeInvalidInput, nil)
 	}
@@ -197,7 +268,7 @@ func (u *underwriting) validate(ctx workflow.Context) error {
 func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 	if workflow.GetVersion(ctx, changeRegisterApplication, workflow.DefaultVersion, 1) == 1 {
 		if err := workflow.ExecuteActivity(dbOptions(ctx), acts.RegisterApplication, activities.RegisterInput{
-			ApplicationID: u.in.ApplicationID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+			ApplicationID: u.in.ApplicationID, Lender: u.in.Lender, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 			CustomerID: u.in.CustomerID, SessionID: u.in.SessionID,
 			LoanAmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths, Currency: u.in.Currency,
 		}).Get(ctx, nil); err != nil {
@@ -275,6 +346,11 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 		timeout = DefaultLinkTimeout
 	}
 	deadline := workflow.Now(ctx).Add(timeout)
+	if workflow.GetVersion(ctx, changePollLinkFirst, workflow.DefaultVersion, 1) == 1 {
+		if ids, err := u.linkedAccounts(ctx); err != nil || len(ids) > 0 {
+			return ids, err
+		}
+	}
 	for {
 		remaining := deadline.Sub(workflow.Now(ctx))
 		if remaining <= 0 {
@@ -284,18 +360,23 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 		if signalled := wait(ctx, pause, u.linked); !signalled && pause == remaining {
 			continue // the link timeout has passed: no poll, the loop ends
 		}
-		var linked activities.LinkedAccountsResult
-		if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.LinkedAccounts, activities.LinkedAccountsInput{
-			ApplicationID: u.in.ApplicationID, SessionID: u.in.SessionID,
-		}).Get(ctx, &linked); err != nil {
-			return nil, fmt.Errorf("read linked accounts: %w", err)
-		}
-		if len(linked.AccountIDs) > 0 {
-			ids := append([]string(nil), linked.AccountIDs...)
-			sort.Strings(ids)
-			return ids, nil
+		if ids, err := u.linkedAccounts(ctx); err != nil || len(ids) > 0 {
+			return ids, err
 		}
 	}
+}
+
+// linkedAccounts reads the accounts linked through the application's session, sorted.
+func (u *underwriting) linkedAccounts(ctx workflow.Context) ([]string, error) {
+	var linked activities.LinkedAccountsResult
+	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.LinkedAccounts, activities.LinkedAccountsInput{
+		ApplicationID: u.in.ApplicationID, SessionID: u.in.SessionID,
+	}).Get(ctx, &linked); err != nil {
+		return nil, fmt.Errorf("read linked accounts: %w", err)
+	}
+	ids := append([]string(nil), linked.AccountIDs...)
+	sort.Strings(ids)
+	return ids, nil
 }
 
 // sync pulls every account's transactions and balance into Postgres, accounts in parallel.
@@ -376,6 +457,7 @@ func SearchAttributeTypes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
 		SAApplicationID.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SAStage.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SALender.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SAOutcome.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SAScore.GetName():         enumspb.INDEXED_VALUE_TYPE_INT,
 	}

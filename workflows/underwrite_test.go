@@ -3,8 +3,11 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -34,9 +37,14 @@ func finished(id, status string) activities.AccountState {
 // harness wires a test environment whose activities follow the happy path unless a test
 // overrides them; it records what the workflow asked of them.
 type harness struct {
-	env        *testsuite.TestWorkflowEnvironment
-	linked     []string // what the session shows once read
+	env    *testsuite.TestWorkflowEnvironment
+	linked []string // what the session shows once read, from linkAt on
+	// linkAt is when the applicant links (zero: before the workflow starts).
+	linkAt     time.Time
 	registered []activities.RegisterInput
+	failed     []activities.FailureInput
+	// decideErr, when set, is Decide's error.
+	decideErr error
 	decided    []activities.DecideInput
 	// oldWrites counts calls of Score and RecordDecision, the decision writers of runs
 	// started before changeOneDecisionWriter.
@@ -56,7 +64,15 @@ func newHarness(t *testing.T, decision scoring.Decision) *harness {
 		}).Maybe()
 	h.env.OnActivity(acts.LinkedAccounts, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.LinkedAccountsInput) (activities.LinkedAccountsResult, error) {
+			if h.env.Now().Before(h.linkAt) {
+				return activities.LinkedAccountsResult{}, nil
+			}
 			return activities.LinkedAccountsResult{AccountIDs: h.linked}, nil
+		}).Maybe()
+	h.env.OnActivity(acts.RecordFailure, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.FailureInput) error {
+			h.failed = append(h.failed, in)
+			return nil
 		}).Maybe()
 	h.env.OnActivity(acts.SyncTransactions, mock.Anything, mock.Anything).Return(
 		activities.SyncResult{AccountID: "fca_1", Pages: 2, Upserted: 150, Stored: 150}, nil).Maybe()
@@ -67,6 +83,9 @@ func newHarness(t *testing.T, decision scoring.Decision) *harness {
 	h.env.OnActivity(acts.Decide, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DecideInput) (activities.DecideResult, error) {
 			h.decided = append(h.decided, in)
+			if h.decideErr != nil {
+				return activities.DecideResult{}, h.decideErr
+			}
 			if in.SnapshotID == 0 {
 				return activities.DecideResult{Outcome: in.Outcome, Created: true}, nil
 			}
@@ -86,7 +105,10 @@ func newHarness(t *testing.T, decision scoring.Decision) *harness {
 	return h
 }
 
+// linkAfter links the applicant's account d into the workflow, which Stripe reports with
+// a webhook.
 func (h *harness) linkAfter(d time.Duration) {
+	h.linkAt = h.env.Now().Add(d)
 	h.env.RegisterDelayedCallback(func() {
 		h.env.SignalWorkflow(SignalAccountLinked, AccountSignal{AccountID: "fca_1", EventID: "evt_1"})
 	}, d)
@@ -228,18 +250,55 @@ func TestUnderwriteStatusQueryAtEveryStage(t *testing.T) {
 	require.Equal(t, []string{loan.StageAwaitingLink, loan.StageDecided}, stages)
 }
 
+// TestUnderwriteRecordFailureFailsTheWorkflow: a workflow that cannot record its decision
+// fails, and records first that it failed and why: stage failed, with the innermost
+// error's type and message as the cause.
 func TestUnderwriteRecordFailureFailsTheWorkflow(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	env.RegisterActivity(&activities.Activities{})
-	env.OnActivity(acts.RegisterApplication, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(acts.Decide, mock.Anything, mock.Anything).Return(
-		activities.DecideResult{}, temporal.NewNonRetryableApplicationError("database gone", "Test", errors.New("database gone")))
+	h := newHarness(t, scoring.Decision{})
+	h.linked = nil
+	h.decideErr = temporal.NewNonRetryableApplicationError("database gone", "Test", errors.New("database gone"))
 	in := testInput
 	in.LinkTimeout = time.Minute
-	env.ExecuteWorkflow(Underwrite, in)
-	require.True(t, env.IsWorkflowCompleted())
-	require.ErrorContains(t, env.GetWorkflowError(), "record decision")
+	h.env.ExecuteWorkflow(Underwrite, in)
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.ErrorContains(t, h.env.GetWorkflowError(), "record decision")
+	require.Equal(t, []activities.FailureInput{{ApplicationID: in.ApplicationID, Cause: "Test: database gone"}}, h.failed)
+	v, err := h.env.QueryWorkflow(QueryStatus)
+	require.NoError(t, err)
+	var st Status
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, loan.StageFailed, st.Stage)
+}
+
+// TestUnderwriteFindsALinkMadeBeforeItStarted: the new run of an application whose run
+// failed (or a start delayed past a fast applicant) finds the link at once, without
+// waiting LinkPollInterval for a webhook that came before it.
+func TestUnderwriteFindsALinkMadeBeforeItStarted(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "approve", Score: 700})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil)
+	start := h.env.Now()
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+	require.Equal(t, "approve", h.result(t).Outcome)
+	require.Less(t, h.env.Now().Sub(start), LinkPollInterval)
+}
+
+func TestFailureCause(t *testing.T) {
+	long := strings.Repeat("é", 400)
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{temporal.NewNonRetryableApplicationError("input.Lender: bad", ErrTypeInvalidInput, nil), ErrTypeInvalidInput + ": input.Lender: bad"},
+		{fmt.Errorf("register application: %w", temporal.NewApplicationError("boom", "")), "boom"},
+		{errors.New("plain"), "plain"},
+		// Cut at maxCauseLength bytes, and back to a whole rune ("é" is 2 bytes).
+		{temporal.NewApplicationError(long, "T"), "T: " + long[:maxCauseLength-4] + "…"},
+	} {
+		got := FailureCause(tc.err)
+		require.Equal(t, tc.want, got)
+		require.True(t, utf8.ValidString(got))
+	}
 }
 
 func TestUnderwriteRejectsInputWithoutSession(t *testing.T) {

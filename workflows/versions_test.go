@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,8 +49,11 @@ func TestUnderwriteRefusesAnInvalidLoan(t *testing.T) {
 			require.NoError(t, appErr.Details(&fields))
 			require.Len(t, fields, 1)
 			require.Equal(t, tc.field, fields[0].Field)
-			require.Empty(t, h.registered, "no activity runs for invalid input")
+			require.Empty(t, h.registered, "no activity runs for invalid input but the one recording it")
 			require.Empty(t, h.decided)
+			require.Len(t, h.failed, 1)
+			require.Equal(t, in.ApplicationID, h.failed[0].ApplicationID)
+			require.True(t, strings.HasPrefix(h.failed[0].Cause, ErrTypeInvalidInput+": input: "+tc.field), h.failed[0].Cause)
 			require.Equal(t, start, h.env.Now(), "it fails without waiting")
 		})
 	}
