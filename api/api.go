@@ -26,8 +26,11 @@ const DefaultMaxWebhookBody = 1 << 20
 type Server struct {
 	// Stripe creates customers and Financial Connections sessions.
 	Stripe *client.API
-	// Store holds applications, decisions and processed webhook events.
+	// Store holds applications, decisions, processed webhook events and the lenders' API
+	// keys.
 	Store *store.Store
+	// Keys finds API keys (nil: Store).
+	Keys KeyLookup
 	// Temporal starts, signals and queries workflows.
 	Temporal tclient.Client
 	// WebhookSecrets are the endpoint signing secrets (whsec_…). A signature matching any of
@@ -42,14 +45,24 @@ type Server struct {
 	Logger *slog.Logger
 	// MaxWebhookBody bounds webhook bodies (0: DefaultMaxWebhookBody).
 	MaxWebhookBody int64
+	// RequestHashKeys key the HMAC that identifies a request's content (request_hash): the
+	// first signs new applications, every one is accepted when a request is retried, so a
+	// key can be rotated. At least one is required; each should be 32 random bytes or more.
+	RequestHashKeys [][]byte
 }
 
 // Handler routes the API. A path no route has is a 404 and a known path with another
-// method a 405 with an Allow header, both with the API's JSON error body.
+// method a 405 with an Allow header, both with the API's JSON error body. It panics
+// without RequestHashKeys, a programming error the commands check at start.
 func (s *Server) Handler() http.Handler {
+	if len(s.RequestHashKeys) == 0 {
+		panic("api: Server.RequestHashKeys is empty")
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/applications", s.createApplication)
-	mux.HandleFunc("GET /v1/applications/{id}", s.getApplication)
+	// Every /v1 route but Stripe's webhook needs a lender's API key; the webhook proves
+	// itself with Stripe's signature instead, and /healthz says nothing about applications.
+	mux.HandleFunc("POST /v1/applications", s.authenticated(s.createApplication))
+	mux.HandleFunc("GET /v1/applications/{id}", s.authenticated(s.getApplication))
 	mux.HandleFunc("POST /v1/webhooks/stripe", s.stripeWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

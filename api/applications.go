@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
@@ -147,18 +146,12 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 	return req, errs
 }
 
-// requestHash identifies a request's content: the same application id with another body is
-// a conflict, not a retry.
-func requestHash(req ApplicationRequest) string {
-	b, _ := json.Marshal(req) // a struct of strings and numbers always encodes
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
 // createApplication answers POST /v1/applications: it validates the request, stores the
-// application, creates the Stripe customer and session (or reuses a returning customer's
-// accounts) and starts the workflow. Every step is idempotent, so a retried request
-// resumes where the first stopped and gets the same answer.
+// application as the authenticated lender's, creates the Stripe customer and session (or
+// reuses a returning customer's accounts) and starts the workflow. Every step is
+// idempotent, so a retried request resumes where the first stopped and gets the same
+// answer. Application ids are the lender's own: another lender's application with the same
+// id is another application, never seen from here.
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 	body, ok := readBody(w, r, maxApplicationBody)
 	if !ok {
@@ -170,41 +163,29 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	log := s.log().With("application_id", req.ApplicationID)
-	wid := workflows.WorkflowID(req.ApplicationID)
+	lender := lenderOf(ctx)
+	log := s.log().With("lender", lender, "application_id", req.ApplicationID)
 
 	// A returning customer's accounts are checked before anything is stored: a refused
 	// request leaves nothing behind.
 	returning := ""
 	if len(req.AccountIDs) > 0 {
 		var ferr *FieldError
-		if returning, ferr = s.returningCustomer(ctx, req.AccountIDs); ferr != nil {
+		if returning, ferr = s.returningCustomer(ctx, lender, req.AccountIDs); ferr != nil {
 			writeError(w, http.StatusBadRequest, "invalid_request", ferr.Field+": "+ferr.Problem, []FieldError{*ferr})
 			return
 		}
 	}
 
-	// The row comes first, so an application that was accepted is never lost, whatever
-	// fails after it; every later step is idempotent and a retry of the request resumes.
-	app, created, err := s.Store.CreateApplication(ctx, store.Application{
-		ID: req.ApplicationID, RequestHash: requestHash(req), LoanAmountMinor: req.LoanAmountMinor,
-		TermMonths: req.TermMonths, Currency: req.Currency, WorkflowID: wid, Stage: loan.StageAwaitingLink,
-	})
-	if errors.Is(err, store.ErrConflict) {
-		writeError(w, http.StatusConflict, "application_conflict",
-			"application_id: "+req.ApplicationID+" already exists with a different request body", []FieldError{{"application_id", "already used with a different request body"}})
-		return
-	}
-	if err != nil {
-		log.ErrorContext(ctx, "store application", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "could not store the application", nil)
+	app, created, ok := s.storeApplication(w, r, log, lender, req)
+	if !ok {
 		return
 	}
 
 	var cus *stripe.Customer
 	var sess *stripe.FinancialConnectionsSession
 	if returning != "" {
-		if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, returning, ""); err != nil {
+		if err := s.Store.SetApplicationStripeIDs(ctx, app.ID, returning, ""); err != nil {
 			log.ErrorContext(ctx, "store stripe ids", "err", err)
 			writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
 			return
@@ -217,40 +198,93 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	runID, err := s.startWorkflow(ctx, req, cus.ID, sess.ID)
+	runID, err := s.startWorkflow(ctx, lender, app, req, cus.ID, sess.ID)
 	if err != nil {
-		log.ErrorContext(ctx, "start workflow", "workflow_id", wid, "err", err)
+		log.ErrorContext(ctx, "start workflow", "workflow_id", app.WorkflowID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "workflow_unavailable", "could not start underwriting; retry the same request", nil)
 		return
+	}
+	// The row said created until now: the workflow runs. A run that failed before is
+	// replaced by the one just started.
+	stage := loan.StageAwaitingLink
+	if returning != "" {
+		stage = loan.StageRefreshing
+	}
+	if err := s.Store.MarkApplicationStarted(ctx, app.ID, stage); err != nil {
+		log.ErrorContext(ctx, "mark application started", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not record the application's start; retry the same request", nil)
+		return
+	}
+	if app.Stage == loan.StageCreated || app.Stage == loan.StageFailed {
+		app.Stage = stage
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
-		log.InfoContext(ctx, "application created", "workflow_id", wid, "customer_id", cus.ID, "fc_session_id", sess.ID)
+		log.InfoContext(ctx, "application created", "workflow_id", app.WorkflowID, "customer_id", cus.ID, "fc_session_id", sess.ID)
 	}
 	writeJSON(w, status, ApplicationCreated{
-		ApplicationID: req.ApplicationID, WorkflowID: wid, RunID: runID, CustomerID: cus.ID,
+		ApplicationID: req.ApplicationID, WorkflowID: app.WorkflowID, RunID: runID, CustomerID: cus.ID,
 		SessionID: sess.ID, ClientSecret: sess.ClientSecret, Stage: app.Stage, Created: created,
 	})
+}
+
+// storeApplication stores the lender's application, or finds the one a first attempt of
+// the same request stored. The row comes first, so an application that was accepted is
+// never lost, whatever fails after it; every later step is idempotent and a retry of the
+// request resumes. The same id with another request is a 409, unless the application
+// never started (Stripe refused its request): then the new request replaces it. It
+// answers the request itself when it fails.
+func (s *Server) storeApplication(w http.ResponseWriter, r *http.Request, log *slog.Logger, lender string, req ApplicationRequest) (store.Application, bool, bool) {
+	ctx := r.Context()
+	key := apikey.ApplicationKey(lender, req.ApplicationID)
+	app, created, err := s.Store.CreateApplication(ctx, store.Application{
+		ID: key, LenderID: lender, ExternalID: req.ApplicationID, RequestHash: s.requestHash(req),
+		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+		WorkflowID: workflows.WorkflowID(key), Stage: loan.StageCreated,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		switch {
+		case s.sameRequest(app.RequestHash, req):
+			err = nil // a retry; the hash was made with a key being rotated out
+		case app.Stage == loan.StageCreated && app.CustomerID == nil:
+			app.RequestHash, app.LoanAmountMinor, app.TermMonths, app.Currency = s.requestHash(req), req.LoanAmountMinor, req.TermMonths, req.Currency
+			app, err = s.Store.ReplaceUnstartedApplication(ctx, app)
+		}
+	}
+	if errors.Is(err, store.ErrConflict) {
+		writeError(w, http.StatusConflict, "application_conflict",
+			"application_id: "+req.ApplicationID+" already exists with a different request body", []FieldError{{"application_id", "already used with a different request body"}})
+		return app, false, false
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "store application", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not store the application", nil)
+		return app, false, false
+	}
+	return app, created, true
 }
 
 // startWorkflow starts the application's Underwrite workflow, or finds the one already
 // started for it, and returns its run id. A workflow that ran to its end already is the
 // same application, so it is answered as for a retry.
-func (s *Server) startWorkflow(ctx context.Context, req ApplicationRequest, customerID, sessionID string) (string, error) {
+func (s *Server) startWorkflow(ctx context.Context, lender string, app store.Application, req ApplicationRequest, customerID, sessionID string) (string, error) {
 	tctx, tcancel := context.WithTimeout(ctx, temporalTimeout)
 	defer tcancel()
 	run, err := s.Temporal.ExecuteWorkflow(tctx, tclient.StartWorkflowOptions{
-		ID:                       workflows.WorkflowID(req.ApplicationID),
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		ID:        app.WorkflowID,
+		TaskQueue: workflows.TaskQueue,
+		// A workflow id runs once, unless its run failed: then the same request starts it
+		// again (a decided or running application is answered as for a retry).
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SAApplicationID.ValueSet(req.ApplicationID),
+			workflows.SAApplicationID.ValueSet(app.ID),
+			workflows.SALender.ValueSet(lender),
 			workflows.SAStage.ValueSet(loan.StageAwaitingLink),
 		),
 	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
-		ApplicationID: req.ApplicationID, CustomerID: customerID, SessionID: sessionID, AccountIDs: req.AccountIDs,
+		ApplicationID: app.ID, Lender: lender, CustomerID: customerID, SessionID: sessionID, AccountIDs: req.AccountIDs,
 		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
 		LinkTimeout: s.LinkTimeout, ReactivationTimeout: s.ReactivationTimeout,
 	})
@@ -265,13 +299,15 @@ func (s *Server) startWorkflow(ctx context.Context, req ApplicationRequest, cust
 	}
 }
 
-// CustomerParams is the Stripe customer the API creates for an application. Its
-// idempotency key derives from the application id, so a retried request gets Stripe's
-// stored response: the same customer.
-func CustomerParams(ctx context.Context, req ApplicationRequest) *stripe.CustomerParams {
-	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID}}
+// CustomerParams is the Stripe customer the API creates for the application stored under
+// key (store.Application.ID). Its idempotency key derives from key, so a retried request
+// gets Stripe's stored response: the same customer. Its metadata names the lender and the
+// lender's application id.
+func CustomerParams(ctx context.Context, key string, req ApplicationRequest) *stripe.CustomerParams {
+	lender, _ := apikey.SplitApplicationKey(key)
+	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID, "lender": lender}}
 	cp.Context = ctx
-	cp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/customer")
+	cp.SetIdempotencyKey("underwriter/" + key + "/customer")
 	if req.Applicant != nil {
 		if req.Applicant.Email != "" {
 			cp.Email = stripe.String(req.Applicant.Email)
@@ -283,11 +319,11 @@ func CustomerParams(ctx context.Context, req ApplicationRequest) *stripe.Custome
 	return cp
 }
 
-// SessionParams is the Financial Connections session the API creates for an application:
-// the customer as account holder, balances and transactions permitted and prefetched (so
-// the data is there when the link completes). Its idempotency key derives from the
-// application id, so a retried request gets the same session and client_secret back.
-func SessionParams(ctx context.Context, req ApplicationRequest, customerID string) *stripe.FinancialConnectionsSessionParams {
+// SessionParams is the Financial Connections session the API creates for the application
+// stored under key: the customer as account holder, balances and transactions permitted
+// and prefetched (so the data is there when the link completes). Its idempotency key
+// derives from key, so a retried request gets the same session and client_secret back.
+func SessionParams(ctx context.Context, key string, req ApplicationRequest, customerID string) *stripe.FinancialConnectionsSessionParams {
 	sp := &stripe.FinancialConnectionsSessionParams{
 		AccountHolder: &stripe.FinancialConnectionsSessionAccountHolderParams{
 			Type: stripe.String("customer"), Customer: stripe.String(customerID),
@@ -299,7 +335,7 @@ func SessionParams(ctx context.Context, req ApplicationRequest, customerID strin
 		sp.ReturnURL = stripe.String(req.ReturnURL)
 	}
 	sp.Context = ctx
-	sp.SetIdempotencyKey("underwriter/" + req.ApplicationID + "/session")
+	sp.SetIdempotencyKey("underwriter/" + key + "/session")
 	return sp
 }
 
@@ -336,7 +372,7 @@ func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.L
 	}
 	var cus *stripe.Customer
 	err := retryRateLimited(sctx, func() (err error) {
-		cus, err = s.Stripe.Customers.New(CustomerParams(sctx, req))
+		cus, err = s.Stripe.Customers.New(CustomerParams(sctx, app.ID, req))
 		return err
 	})
 	if err != nil {
@@ -345,14 +381,14 @@ func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.L
 	}
 	var sess *stripe.FinancialConnectionsSession
 	err = retryRateLimited(sctx, func() (err error) {
-		sess, err = s.Stripe.FinancialConnectionsSessions.New(SessionParams(sctx, req, cus.ID))
+		sess, err = s.Stripe.FinancialConnectionsSessions.New(SessionParams(sctx, app.ID, req, cus.ID))
 		return err
 	})
 	if err != nil {
 		s.stripeFailure(w, r, log, "create financial connections session", err)
 		return nil, nil, false
 	}
-	if err := s.Store.SetApplicationStripeIDs(ctx, req.ApplicationID, cus.ID, sess.ID); err != nil {
+	if err := s.Store.SetApplicationStripeIDs(ctx, app.ID, cus.ID, sess.ID); err != nil {
 		log.ErrorContext(ctx, "store stripe ids", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "could not store the application's Stripe ids", nil)
 		return nil, nil, false
@@ -361,23 +397,24 @@ func (s *Server) linkSession(w http.ResponseWriter, r *http.Request, log *slog.L
 	return cus, sess, true
 }
 
-// returningCustomer checks that every account was linked before, by one customer, and
-// returns that customer.
-func (s *Server) returningCustomer(ctx context.Context, ids []string) (string, *FieldError) {
+// returningCustomer checks that every account was linked before, by an application of the
+// same lender and one customer, and returns that customer. Another lender's account is
+// answered as one never linked.
+func (s *Server) returningCustomer(ctx context.Context, lender string, ids []string) (string, *FieldError) {
 	customer := ""
 	for i, id := range ids {
 		field := fmt.Sprintf("account_ids[%d]", i)
-		acct, err := s.Store.GetAccount(ctx, id)
+		cus, err := s.Store.LenderAccountCustomer(ctx, lender, id)
 		if isNotFound(err) {
 			return "", &FieldError{field, "no account " + id + " was linked by an earlier application"}
 		}
 		if err != nil {
 			return "", &FieldError{field, "could not be read; retry"}
 		}
-		if customer != "" && acct.CustomerID != customer {
+		if customer != "" && cus != customer {
 			return "", &FieldError{field, "belongs to another customer than account_ids[0]"}
 		}
-		customer = acct.CustomerID
+		customer = cus
 	}
 	return customer, nil
 }

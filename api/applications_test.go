@@ -1,6 +1,10 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,7 +42,37 @@ func TestDecodeApplicationDefaultsAndHash(t *testing.T) {
 	require.Equal(t, "usd", req.Currency)
 
 	same, _ := decodeApplication([]byte(`{"term_months":12,"loan_amount_minor":250000,"application_id":"loan-1","currency":"usd"}`))
-	require.Equal(t, requestHash(req), requestHash(same), "key order and an explicit default do not change the request")
+	s, _ := testServer()
+	require.Equal(t, s.requestHash(req), s.requestHash(same), "key order and an explicit default do not change the request")
 	other, _ := decodeApplication([]byte(`{"application_id":"loan-1","loan_amount_minor":250001,"term_months":12}`))
-	require.NotEqual(t, requestHash(req), requestHash(other))
+	require.NotEqual(t, s.requestHash(req), s.requestHash(other))
+}
+
+// TestRequestHashIsKeyedAndRotates: request_hash is an HMAC under the server's key, so
+// it cannot be recomputed from a guessed applicant without the key; a hash made under a
+// key being rotated out, or the bare sha256 stored before hashes were keyed, still
+// identifies a retry; another request never matches.
+func TestRequestHashIsKeyedAndRotates(t *testing.T) {
+	req, errs := decodeApplication([]byte(`{"application_id":"loan-1","loan_amount_minor":250000,"term_months":12,"applicant":{"name":"Ada","email":"ada@example.com"}}`))
+	require.Empty(t, errs)
+	other := req
+	other.Applicant = &Applicant{Name: "Bob", Email: "bob@example.com"}
+
+	oldKey, newKey := []byte("old request hash key, 32 bytes.."), []byte("new request hash key, 32 bytes..")
+	before := &Server{RequestHashKeys: [][]byte{oldKey}}
+	after := &Server{RequestHashKeys: [][]byte{newKey, oldKey}}
+	stored := before.requestHash(req)
+	require.True(t, strings.HasPrefix(stored, requestHashPrefix))
+	require.NotEqual(t, stored, after.requestHash(req), "the key is part of the hash")
+	require.True(t, after.sameRequest(stored, req), "a hash made under the old key still matches")
+	require.False(t, after.sameRequest(stored, other))
+	require.False(t, (&Server{RequestHashKeys: [][]byte{newKey}}).sameRequest(stored, req), "a retired key no longer matches")
+
+	b, err := json.Marshal(req)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	unkeyed := hex.EncodeToString(sum[:])
+	require.NotContains(t, []string{before.requestHash(req), after.requestHash(req)}, unkeyed)
+	require.True(t, after.sameRequest(unkeyed, req), "an application stored before keyed hashes is retried")
+	require.False(t, after.sameRequest(unkeyed, other))
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,19 +15,58 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/cashflow-underwriting/underwriter/internal/apikey"
+	"github.com/cashflow-underwriting/underwriter/store"
 )
 
 const testWebhookSecret = "whsec_test_secret"
 
-// testServer is a Server without backends: every case below must be answered before the
-// handler reaches Postgres, Stripe or Temporal (a nil dependency would panic), and logs go
-// to the returned buffer.
+// testLenderKey is the API key of lender "acme" in testServer's key table.
+var testLenderKey = mustKey()
+
+func mustKey() apikey.Key {
+	k, err := apikey.New()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// memoryKeys is a KeyLookup over a map of key id to lender and key, for handler tests
+// that reach no Postgres.
+type memoryKeys map[string]struct {
+	lender string
+	key    apikey.Key
+}
+
+func (m memoryKeys) ActiveAPIKey(_ context.Context, id string) (string, []byte, error) {
+	k, ok := m[id]
+	if !ok {
+		return "", nil, store.ErrNotFound
+	}
+	return k.lender, k.key.Hash, nil
+}
+
+func (memoryKeys) TouchAPIKey(context.Context, string) error { return nil }
+
+// testServer is a Server without backends but its key table: every case below must be
+// answered before the handler reaches Postgres, Stripe or Temporal (a nil dependency would
+// panic), and logs go to the returned buffer.
 func testServer() (*Server, *bytes.Buffer) {
 	var logs bytes.Buffer
 	return &Server{
-		WebhookSecrets: []string{testWebhookSecret},
-		Logger:         slog.New(slog.NewTextHandler(&logs, nil)),
+		WebhookSecrets:  []string{testWebhookSecret},
+		Logger:          slog.New(slog.NewTextHandler(&logs, nil)),
+		Keys:            memoryKeys{testLenderKey.ID: {"acme", testLenderKey}},
+		RequestHashKeys: [][]byte{[]byte("test request hash key, 32 bytes+")},
 	}, &logs
+}
+
+// asLender is r with acme's API key.
+func asLender(r *http.Request) *http.Request {
+	r.Header.Set("Authorization", "Bearer "+testLenderKey.Secret)
+	return r
 }
 
 func decodeError(t *testing.T, rec *httptest.ResponseRecorder) ErrorDetail {
@@ -73,7 +113,7 @@ func TestInvalidApplicationIDsAreNotFound(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, logs := testServer()
 			rec := httptest.NewRecorder()
-			s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+			s.Handler().ServeHTTP(rec, asLender(httptest.NewRequest(http.MethodGet, tc.path, nil)))
 			require.Equal(t, http.StatusNotFound, rec.Code, rec.Body.String())
 			require.Equal(t, "application_not_found", decodeError(t, rec).Code)
 			require.NotContains(t, logs.String(), "level=ERROR")
@@ -238,4 +278,56 @@ func TestStripeFailuresAnswerByWhoCanFixThem(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestV1RoutesNeedALenderKey: every /v1 route but Stripe's webhook answers 401 with a
+// Bearer challenge to a request without a valid, active key, and tells a missing header
+// from a bad one but never which part of a well-formed key is wrong; /healthz stays open
+// and the webhook proves itself with Stripe's signature instead.
+func TestV1RoutesNeedALenderKey(t *testing.T) {
+	other := mustKey()
+	forged := apikey.Prefix + testLenderKey.ID + "_" + strings.Repeat("0", 64)
+	for _, tc := range []struct {
+		name, auth, code string
+	}{
+		{"no header", "", "missing_api_key"},
+		{"basic auth", "Basic dXNlcjpwYXNz", "invalid_api_key"},
+		{"bearer without a key", "Bearer", "invalid_api_key"},
+		{"a Stripe key", "Bearer sk_test_123", "invalid_api_key"},
+		{"an unknown key", "Bearer " + other.Secret, "invalid_api_key"},
+		{"a known id with another secret", "Bearer " + forged, "invalid_api_key"},
+	} {
+		for _, route := range []struct{ method, path, body string }{
+			{http.MethodPost, "/v1/applications", `{"application_id":"loan-1","loan_amount_minor":100,"term_months":12}`},
+			{http.MethodGet, "/v1/applications/loan-1", ""},
+			{http.MethodGet, "/v1/applications/loan%00-1", ""},
+		} {
+			t.Run(tc.name+" "+route.method+" "+route.path, func(t *testing.T) {
+				s, logs := testServer()
+				req := httptest.NewRequest(route.method, route.path, strings.NewReader(route.body))
+				if tc.auth != "" {
+					req.Header.Set("Authorization", tc.auth)
+				}
+				rec := httptest.NewRecorder()
+				s.Handler().ServeHTTP(rec, req)
+				require.Equal(t, http.StatusUnauthorized, rec.Code, rec.Body.String())
+				require.Equal(t, tc.code, decodeError(t, rec).Code)
+				require.Equal(t, `Bearer realm="underwriter"`, rec.Header().Get("WWW-Authenticate"))
+				require.NotContains(t, logs.String(), other.Secret, "a refused key is never logged")
+				require.NotContains(t, logs.String(), forged)
+			})
+		}
+	}
+
+	s, _ := testServer()
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.JSONEq(t, `{"status":"ok"}`, rec.Body.String(), "healthz says nothing about applications")
+
+	// A valid key passes authentication: the request gets as far as its own validation.
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, asLender(httptest.NewRequest(http.MethodPost, "/v1/applications", strings.NewReader(`{"application_id":"loan-1"}`))))
+	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	require.Equal(t, "invalid_request", decodeError(t, rec).Code)
 }

@@ -6,22 +6,27 @@ import (
 	"net/http"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
 // ApplicationStatus is the answer to GET /v1/applications/{id}.
 type ApplicationStatus struct {
-	ApplicationID   string            `json:"application_id"`
-	WorkflowID      string            `json:"workflow_id"`
-	Stage           string            `json:"stage"`
-	LoanAmountMinor int64             `json:"loan_amount_minor"`
-	TermMonths      int               `json:"term_months"`
-	Currency        string            `json:"currency"`
-	AccountIDs      []string          `json:"account_ids,omitempty"`
-	Transactions    int               `json:"transactions,omitempty"`
-	CreatedAt       time.Time         `json:"created_at"`
-	Decision        *DecisionResponse `json:"decision,omitempty"`
+	ApplicationID   string   `json:"application_id"`
+	WorkflowID      string   `json:"workflow_id"`
+	Stage           string   `json:"stage"`
+	LoanAmountMinor int64    `json:"loan_amount_minor"`
+	TermMonths      int      `json:"term_months"`
+	Currency        string   `json:"currency"`
+	AccountIDs      []string `json:"account_ids,omitempty"`
+	Transactions    int      `json:"transactions,omitempty"`
+	// FailureCause says why the workflow failed, with Stage "failed". The same request
+	// (POST /v1/applications with the same body) starts the application again.
+	FailureCause string            `json:"failure_cause,omitempty"`
+	CreatedAt    time.Time         `json:"created_at"`
+	Decision     *DecisionResponse `json:"decision,omitempty"`
 }
 
 // DecisionResponse is a recorded decision as the API shows it.
@@ -52,7 +57,8 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	app, err := s.Store.GetApplication(ctx, id)
+	// Another lender's application with this id is not found: ids are per lender.
+	app, err := s.Store.GetLenderApplication(ctx, lenderOf(ctx), id)
 	if isNotFound(err) {
 		writeError(w, http.StatusNotFound, "application_not_found", "application_id: no application "+id, []FieldError{{"application_id", "not found"}})
 		return
@@ -63,11 +69,11 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := ApplicationStatus{
-		ApplicationID: app.ID, WorkflowID: app.WorkflowID, Stage: app.Stage,
+		ApplicationID: app.ExternalID, WorkflowID: app.WorkflowID, Stage: app.Stage,
 		LoanAmountMinor: app.LoanAmountMinor, TermMonths: app.TermMonths, Currency: app.Currency,
 		CreatedAt: app.CreatedAt,
 	}
-	d, err := s.Store.GetDecision(ctx, id)
+	d, err := s.Store.GetDecision(ctx, app.ID)
 	switch {
 	case err == nil:
 		out.Stage = loan.StageDecided
@@ -81,19 +87,45 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		s.log().ErrorContext(ctx, "read decision", "application_id", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "could not read the decision", nil)
 		return
-	default:
-		// Undecided: the workflow knows its stage. A query failure (the worker is down)
-		// still answers with what Postgres has.
-		qctx, cancel := context.WithTimeout(ctx, temporalTimeout)
-		defer cancel()
-		if v, err := s.Temporal.QueryWorkflow(qctx, app.WorkflowID, "", workflows.QueryStatus); err == nil {
-			var st workflows.Status
-			if v.Get(&st) == nil && st.Stage != "" {
-				out.Stage = st.Stage
-				out.AccountIDs = st.AccountIDs
-				out.Transactions = st.Transactions
-			}
+	case app.Stage == loan.StageFailed:
+		if app.FailureCause != nil {
+			out.FailureCause = *app.FailureCause
 		}
+	case app.Stage != loan.StageCreated:
+		s.liveStage(ctx, app.WorkflowID, &out)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// liveStage fills out's stage from the workflow. A run that ended without a decision
+// (failed before it could record it, terminated by an operator, timed out) is stage
+// failed, with how it ended as its cause. A running workflow knows its stage; when it
+// cannot be asked (the worker is down) out keeps what Postgres has.
+func (s *Server) liveStage(ctx context.Context, workflowID string, out *ApplicationStatus) {
+	qctx, cancel := context.WithTimeout(ctx, temporalTimeout)
+	defer cancel()
+	if desc, err := s.Temporal.DescribeWorkflowExecution(qctx, workflowID, ""); err == nil {
+		if ended, ok := endedWithoutDecision[desc.GetWorkflowExecutionInfo().GetStatus()]; ok {
+			out.Stage, out.FailureCause = loan.StageFailed, "workflow "+ended
+			return
+		}
+	}
+	v, err := s.Temporal.QueryWorkflow(qctx, workflowID, "", workflows.QueryStatus)
+	if err != nil {
+		return
+	}
+	var st workflows.Status
+	if v.Get(&st) == nil && st.Stage != "" {
+		out.Stage = st.Stage
+		out.AccountIDs = st.AccountIDs
+		out.Transactions = st.Transactions
+	}
+}
+
+// endedWithoutDecision names the ways a run can end without a decision.
+var endedWithoutDecision = map[enumspb.WorkflowExecutionStatus]string{
+	enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:     "failed",
+	enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED: "terminated",
+	enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:  "timed out",
+	enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:   "canceled",
 }

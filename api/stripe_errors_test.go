@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -45,6 +47,7 @@ func failingStripe(t *testing.T, status int, code, email string) *client.API {
 func TestCreateApplicationAnswersStripeErrorsByWhoCanFixThem(t *testing.T) {
 	const email = "ada.lovelace@example.com"
 	st := store.New(pgtest.Pool(t))
+	key := lenderKey(t, st, "stripe-errors")
 	for i, tc := range []struct {
 		name       string
 		status     int
@@ -63,11 +66,13 @@ func TestCreateApplicationAnswersStripeErrorsByWhoCanFixThem(t *testing.T) {
 			var logs bytes.Buffer
 			s := &api.Server{
 				Stripe: failingStripe(t, tc.status, tc.stripeCode, email), Store: st,
-				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)), RequestHashKeys: [][]byte{[]byte("stripe errors test hash key.....")},
 			}
 			body := fmt.Sprintf(`{"application_id":"stripe-err-%d","loan_amount_minor":300000,"term_months":12,"applicant":{"email":%q}}`, i, email)
 			rec := httptest.NewRecorder()
-			s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/applications", bytes.NewBufferString(body)))
+			req := httptest.NewRequest(http.MethodPost, "/v1/applications", bytes.NewBufferString(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			s.Handler().ServeHTTP(rec, req)
 			require.Equal(t, tc.want, rec.Code, rec.Body.String())
 			var out api.ErrorBody
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
@@ -81,4 +86,15 @@ func TestCreateApplicationAnswersStripeErrorsByWhoCanFixThem(t *testing.T) {
 			require.NotContains(t, logs.String(), email, "Stripe's body is not logged")
 		})
 	}
+}
+
+// lenderKey creates the lender in st with a new API key and returns the key.
+func lenderKey(t *testing.T, st *store.Store, lender string) string {
+	t.Helper()
+	ctx := context.Background()
+	k, err := apikey.New()
+	require.NoError(t, err)
+	require.NoError(t, st.EnsureLender(ctx, lender, ""))
+	require.NoError(t, st.InsertAPIKey(ctx, lender, k.ID, "test", k.Hash))
+	return k.Secret
 }

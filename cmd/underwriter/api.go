@@ -15,10 +15,11 @@ import (
 )
 
 func apiCommand() command {
-	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envWebhookSecret, envAPIAddr, envLinkTimeout, envReactivation, envLogFormat, envLogLevel}, temporalEnv...)
+	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envWebhookSecret, envRequestHashKey, envAPIAddr,
+		envLinkTimeout, envReactivation, envLogFormat, envLogLevel}, temporalEnv...)
 	return command{
 		name:    "api",
-		summary: "Serve the HTTP API: POST /v1/applications, GET /v1/applications/{id}, POST /v1/webhooks/stripe.",
+		summary: "Serve the HTTP API: POST /v1/applications and GET /v1/applications/{id} with a lender's API key (see keys create), POST /v1/webhooks/stripe signed by Stripe.",
 		env:     env,
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			tc := temporalFlags(fs, getenv)
@@ -41,6 +42,10 @@ func apiCommand() command {
 				if len(secrets) == 0 {
 					return fmt.Errorf("%s: not set (the webhook endpoint's signing secret whsec_…)", envWebhookSecret.name)
 				}
+				hashKeys, err := requestHashKeys(getenv)
+				if err != nil {
+					return err
+				}
 				b, err := openBackends(ctx, *dbURL, *tc, logger)
 				if err != nil {
 					return err
@@ -48,7 +53,7 @@ func apiCommand() command {
 				defer b.close()
 				srv := &api.Server{
 					Stripe: wiring.NewStripe(*sc, logger), Store: b.store, Temporal: b.temporal, WebhookSecrets: secrets,
-					LinkTimeout: *linkTimeout, ReactivationTimeout: *reactivation, Logger: logger,
+					LinkTimeout: *linkTimeout, ReactivationTimeout: *reactivation, Logger: logger, RequestHashKeys: hashKeys,
 				}
 				// Both configs redact their secrets (slog.LogValuer).
 				logger.Info("api starting", "temporal", *tc, "stripe", *sc, "webhook_secrets", len(secrets), "build", buildVersion())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+	"github.com/cashflow-underwriting/underwriter/store"
 )
 
 func devCommand() command {
@@ -108,6 +109,7 @@ func printEndpoints(w io.Writer, s *devstack.Stack) {
 	}
 	fmt.Fprintf(w, "Temporal server:  %s (namespace %s)\n", s.TemporalAddress, s.Namespace)
 	fmt.Fprintf(w, "API:              %s/v1/applications\n", s.APIURL)
+	fmt.Fprintf(w, "API key:          %s (lender %s, key id %s; send it as Authorization: Bearer)\n", s.LenderKey, store.DevLender, s.LenderKeyID)
 	fmt.Fprintf(w, "Stripe sandbox:   %s\n", s.SandboxURL)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,10 +50,12 @@ func TestProductionCommands(t *testing.T) {
 		"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": ts.FrontendAddress(), "TEMPORAL_NAMESPACE": ts.Namespace(),
 		"STRIPE_SECRET_KEY": key, "STRIPE_API_BASE": sbSrv.URL, "STRIPE_WEBHOOK_SECRET": "whsec_retired," + secret,
 		"UNDERWRITER_API_ADDR": apiAddr, "UNDERWRITER_LOG_LEVEL": "debug",
+		"UNDERWRITER_REQUEST_HASH_KEY": "request-hash-key-of-the-production-test",
 	}
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"underwriter", "migrate"}, getenvOf(env), &out, io.Discard))
 	require.Contains(t, out.String(), "schema version")
+	lenderKey, keyID := createLenderKey(ctx, t, env, "acme")
 
 	procCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -76,23 +79,39 @@ func TestProductionCommands(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, 30*time.Second, 50*time.Millisecond)
 
-	created, err := devstack.Client{HTTP: hc, URL: apiURL}.CreateApplication(ctx, api.ApplicationRequest{ApplicationID: "prod-1",
+	lender := devstack.Client{HTTP: hc, URL: apiURL, Key: lenderKey}
+	created, err := lender.CreateApplication(ctx, api.ApplicationRequest{ApplicationID: "prod-1",
 		LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"})
 	require.NoError(t, err)
+	require.Equal(t, "underwrite/acme/prod-1", created.WorkflowID, "the workflow id carries the lender")
 	_, err = fcsandbox.CompleteLink(ctx, hc, sbSrv.URL, created.ClientSecret, "steady_salaried")
 	require.NoError(t, err)
 	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
 	defer dcancel()
-	st, err := devstack.Client{HTTP: hc, URL: apiURL}.WaitForDecision(dctx, "prod-1")
+	st, err := lender.WaitForDecision(dctx, "prod-1")
 	require.NoError(t, err)
 	require.Equal(t, "approve", st.Decision.Outcome)
+	_, code, _ := devstack.Client{HTTP: hc, URL: apiURL}.GetApplication(ctx, "prod-1")
+	require.Equal(t, http.StatusUnauthorized, code, "no key, no decision")
+
+	// keys list shows the key (in use), never the key itself; a revoked key is refused at once.
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"underwriter", "keys", "list", "--lender", "acme"}, getenvOf(env), &out, io.Discard))
+	require.Contains(t, out.String(), keyID)
+	require.NotContains(t, out.String(), lenderKey)
+	require.NotContains(t, out.String(), " -  ", "the key's last use is recorded")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"underwriter", "keys", "revoke", "--id", keyID}, getenvOf(env), &out, io.Discard))
+	require.Contains(t, out.String(), "revoked key "+keyID+" of lender acme")
+	_, code, _ = lender.GetApplication(ctx, "prod-1")
+	require.Equal(t, http.StatusUnauthorized, code, "a revoked key is refused")
 	// The decision is visible as soon as Score stores it; let the workflow finish its last
 	// steps before the worker stops.
 	c, err := tclient.Dial(tclient.Options{HostPort: ts.FrontendAddress(), Namespace: ts.Namespace(),
 		Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	require.NoError(t, err)
 	defer c.Close()
-	require.NoError(t, c.GetWorkflow(dctx, workflows.WorkflowID("prod-1"), "").Get(dctx, nil))
+	require.NoError(t, c.GetWorkflow(dctx, created.WorkflowID, "").Get(dctx, nil))
 
 	// Both stop cleanly when interrupted.
 	stop()
@@ -105,9 +124,29 @@ func TestProductionCommands(t *testing.T) {
 	logged := logs.String()
 	require.Contains(t, logged, `"msg":"worker starting"`)
 	require.Contains(t, logged, `"msg":"decision recorded"`)
-	for _, never := range []string{key, secret, created.ClientSecret, "whsec_retired", "PAYROLL", "KROGER"} {
+	for _, never := range []string{key, secret, created.ClientSecret, "whsec_retired", "PAYROLL", "KROGER",
+		lenderKey, env["UNDERWRITER_REQUEST_HASH_KEY"]} {
 		require.NotContains(t, logged, never)
 	}
+}
+
+// createLenderKey runs `underwriter keys create` for the lender and returns the key it
+// prints once, and its id.
+func createLenderKey(ctx context.Context, t *testing.T, env map[string]string, lender string) (key, id string) {
+	t.Helper()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"underwriter", "keys", "create", "--lender", lender, "--label", "test"}, getenvOf(env), &out, io.Discard))
+	for _, line := range strings.Split(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "api key: "); ok {
+			key = v
+		}
+		if v, ok := strings.CutPrefix(line, "key id:  "); ok {
+			id = v
+		}
+	}
+	require.NotEmpty(t, key, out.String())
+	require.NotEmpty(t, id, out.String())
+	return key, id
 }
 
 func getenvOf(env map[string]string) func(string) string {

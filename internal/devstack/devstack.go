@@ -26,6 +26,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/activities"
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/internal/pgembed"
 	"github.com/cashflow-underwriting/underwriter/internal/temporalembed"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
@@ -89,13 +90,16 @@ type Stack struct {
 	WebhookSecret string
 	// APIKey is the sandbox's secret key for this run.
 	APIKey string
-	// LenderKey is the development lender's API key for underwriter's API.
-	LenderKey string
+	// LenderKey is the development lender's API key for underwriter's API, made for this
+	// run; LenderKeyID is its public id.
+	LenderKey, LenderKeyID string
 	// Sandbox is the running Stripe sandbox, for injecting faults.
 	Sandbox *fcsandbox.Server
 
 	logger  *slog.Logger
 	closers []func() error
+	// requestHashKey keys the API's request hashes for this run.
+	requestHashKey []byte
 	// closing mutes the embedded Temporal server's shutdown chatter.
 	closing atomic.Bool
 }
@@ -123,6 +127,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, fmt.Errorf("load personas: %w", err)
 	}
 	if err := s.startPostgres(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := s.createDevLenderKey(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.startTemporal(ctx, cfg); err != nil {
@@ -173,6 +180,21 @@ func (s *Stack) startPostgres(ctx context.Context, cfg Config) error {
 	}
 	s.onClose("close postgres pool", func() error { s.Pool.Close(); return nil })
 	s.Store = store.New(s.Pool)
+	return nil
+}
+
+// createDevLenderKey gives the development lender a new API key for this run. The key is
+// stored as a hash like any other; a database kept across runs collects one per run,
+// which `underwriter keys list` shows and `keys revoke` retires.
+func (s *Stack) createDevLenderKey(ctx context.Context) error {
+	k, err := apikey.New()
+	if err != nil {
+		return err
+	}
+	if err := s.Store.InsertAPIKey(ctx, store.DevLender, k.ID, "underwriter dev "+time.Now().UTC().Format(time.RFC3339), k.Hash); err != nil {
+		return err
+	}
+	s.LenderKey, s.LenderKeyID = k.Secret, k.ID
 	return nil
 }
 
@@ -242,6 +264,7 @@ func (s *Stack) startSandbox(cfg Config, personas fs.FS, ln net.Listener) (*fcsa
 // sandbox with its key: the same code as `underwriter worker` and `underwriter api`.
 func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
 	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: s.APIKey, APIBase: s.SandboxURL}, s.logger)
+	s.requestHashKey = []byte(randomHex(32))
 	w := wiring.NewWorker(s.Temporal, &activities.Activities{
 		Stripe: sc, Store: s.Store, Logger: s.logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
 		FreshDataWindow: cfg.FreshDataWindow,
@@ -253,6 +276,9 @@ func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
 	srv := &api.Server{
 		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{s.WebhookSecret},
 		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: s.logger.With("component", "api"),
+		// A request hash key per run: a retry within the run is recognised, and the
+		// throwaway database does not outlive it.
+		RequestHashKeys: [][]byte{s.requestHashKey},
 	}
 	limits := api.DefaultServerLimits
 	s.serve(limits.Listener(ln), limits.HTTPServer(srv.Handler()))

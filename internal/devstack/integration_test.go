@@ -94,17 +94,17 @@ func TestPipelineEndToEnd(t *testing.T) {
 			require.NoError(t, r.Err)
 			require.Equal(t, r.Expected, r.Outcome, "persona %s", r.Persona)
 
-			n, err := stack.Store.CountDecisions(ctx, r.ApplicationID)
+			n, err := stack.Store.CountDecisions(ctx, DevKey(r.ApplicationID))
 			require.NoError(t, err)
 			require.Equal(t, 1, n, "exactly one decision per application")
-			d, err := stack.Store.GetDecision(ctx, r.ApplicationID)
+			d, err := stack.Store.GetDecision(ctx, DevKey(r.ApplicationID))
 			require.NoError(t, err)
 			require.Equal(t, r.Expected, d.Outcome)
 			require.NotNil(t, d.SnapshotID)
 			require.NotNil(t, d.ContentHash)
 			require.Equal(t, "test", d.BuildVersion)
 
-			accts, err := stack.Store.ListAccounts(ctx, r.ApplicationID)
+			accts, err := stack.Store.ListAccounts(ctx, DevKey(r.ApplicationID))
 			require.NoError(t, err)
 			stored := 0
 			for _, a := range accts {
@@ -124,7 +124,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	t.Run("search attributes are visible", func(t *testing.T) {
 		for _, r := range results {
 			q := fmt.Sprintf("ApplicationID = '%s' AND UnderwritingStage = '%s' AND UnderwritingOutcome = '%s'",
-				r.ApplicationID, loan.StageDecided, r.Expected)
+				DevKey(r.ApplicationID), loan.StageDecided, r.Expected)
 			require.Eventually(t, func() bool {
 				resp, err := stack.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q})
 				if err != nil || len(resp.Executions) != 1 {
@@ -157,7 +157,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		// Nor in workflow history, where no transaction description goes either.
 		for _, r := range results {
 			// Payloads are base64 in the export: historyText appends their decoded bytes.
-			b, text := historyText(ctx, t, stack, workflows.WorkflowID(r.ApplicationID), r.ApplicationID)
+			b, text := historyText(ctx, t, stack, workflows.WorkflowID(DevKey(r.ApplicationID)), DevKey(r.ApplicationID))
 			upper := strings.ToUpper(text)
 			for _, secret := range []string{"_secret_", "sk_test_", "whsec_", "PAYROLL", "OVERDRAFT FEE", "PPD ID", "\"description\""} {
 				if i := strings.Index(upper, strings.ToUpper(secret)); i >= 0 {
@@ -321,7 +321,7 @@ func TestWebhookReceiverHardening(t *testing.T) {
 		res := stack.underwriteOne(ctx, "dup-steady", steady, time.Minute)
 		require.NoError(t, res.Err)
 		require.Equal(t, "approve", res.Outcome)
-		n, err := stack.Store.CountDecisions(ctx, "dup-steady")
+		n, err := stack.Store.CountDecisions(ctx, DevKey("dup-steady"))
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		var dups int
@@ -329,10 +329,10 @@ func TestWebhookReceiverHardening(t *testing.T) {
 		require.Positive(t, dups)
 
 		// The decision is recorded a moment before the workflow completes; wait for that.
-		require.NoError(t, stack.Temporal.GetWorkflow(ctx, workflows.WorkflowID("dup-steady"), "").Get(ctx, nil))
-		accts, err := stack.Store.ListAccounts(ctx, "dup-steady")
+		require.NoError(t, stack.Temporal.GetWorkflow(ctx, workflows.WorkflowID(DevKey("dup-steady")), "").Get(ctx, nil))
+		accts, err := stack.Store.ListAccounts(ctx, DevKey("dup-steady"))
 		require.NoError(t, err)
-		app, err := stack.Store.GetApplication(ctx, "dup-steady")
+		app, err := stack.Store.GetApplication(ctx, DevKey("dup-steady"))
 		require.NoError(t, err)
 		body := event("evt_late_1", "financial_connections.account.refreshed_transactions",
 			fmt.Sprintf(`{"id":%q,"object":"financial_connections.account","status":"active","account_holder":{"type":"customer","customer":%q}}`,
@@ -392,7 +392,7 @@ func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 	require.Equal(t, len(before), syncs[0].Stored)
 
 	// A full re-sync from Stripe, compared with the second snapshot.
-	d, err := stack.Store.GetDecision(ctx, "ret-second")
+	d, err := stack.Store.GetDecision(ctx, DevKey("ret-second"))
 	require.NoError(t, err)
 	snap, err := stack.Store.GetSnapshot(ctx, *d.SnapshotID)
 	require.NoError(t, err)
@@ -469,7 +469,7 @@ func returningCustomer(ctx context.Context, t *testing.T, stack *Stack, appID st
 	steady := persona(t, stack, "steady_salaried")
 	first := stack.underwriteOne(ctx, appID, steady, time.Minute)
 	require.NoError(t, first.Err)
-	accts, err := stack.Store.ListAccounts(ctx, appID)
+	accts, err := stack.Store.ListAccounts(ctx, DevKey(appID))
 	require.NoError(t, err)
 	require.Len(t, accts, 1)
 	return steady, accts[0]
@@ -549,7 +549,7 @@ func TestInactiveAccount(t *testing.T) {
 		// Wait until the workflow sees the account inactive, then the bank reconnects.
 		var inactiveID string
 		require.Eventually(t, func() bool {
-			v, err := stack.Temporal.QueryWorkflow(ctx, workflows.WorkflowID("inactive-back"), "", workflows.QueryStatus)
+			v, err := stack.Temporal.QueryWorkflow(ctx, workflows.WorkflowID(DevKey("inactive-back")), "", workflows.QueryStatus)
 			if err != nil {
 				return false
 			}
@@ -587,7 +587,7 @@ func TestRateLimitedStripe(t *testing.T) {
 	for _, r := range results {
 		require.NoError(t, r.Err, r.Persona)
 		require.Equal(t, r.Expected, r.Outcome, r.Persona)
-		it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(r.ApplicationID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(DevKey(r.ApplicationID)), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			ev, err := it.Next()
 			require.NoError(t, err)
@@ -641,7 +641,7 @@ func TestReturningCustomerSyncsTheBanksChanges(t *testing.T) {
 	for _, tx := range after {
 		require.NotEqual(t, "pending", tx.Status, "%s is settled in Postgres too", tx.ID)
 	}
-	d, err := stack.Store.GetDecision(ctx, "settle-second")
+	d, err := stack.Store.GetDecision(ctx, DevKey("settle-second"))
 	require.NoError(t, err)
 	snap, err := stack.Store.GetSnapshot(ctx, *d.SnapshotID)
 	require.NoError(t, err)
@@ -671,7 +671,7 @@ func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
 	// The history shows the wait: a refresh round that asked nothing, a timer, a second
 	// round that refreshed.
 	rounds, timers := 0, 0
-	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID("wait-second"), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(DevKey("wait-second")), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		require.NoError(t, err)
@@ -732,7 +732,7 @@ func TestConcurrentRefreshesOfOneAccount(t *testing.T) {
 // order they completed, from the workflow's history.
 func activityResults[T any](t *testing.T, ctx context.Context, stack *Stack, applicationID, activityType string) []T {
 	t.Helper()
-	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(applicationID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.WorkflowID(DevKey(applicationID)), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	scheduled := map[int64]string{}
 	var out []T
 	for it.HasNext() {
@@ -759,9 +759,9 @@ func TestStartedWithTheGoClient(t *testing.T) {
 	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond})
 	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
 	req := api.ApplicationRequest{ApplicationID: "go-client-1", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"}
-	cus, err := sc.Customers.New(api.CustomerParams(ctx, req))
+	cus, err := sc.Customers.New(api.CustomerParams(ctx, req.ApplicationID, req))
 	require.NoError(t, err)
-	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req, cus.ID))
+	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req.ApplicationID, req, cus.ID))
 	require.NoError(t, err)
 
 	run, err := stack.Temporal.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{

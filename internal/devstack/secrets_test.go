@@ -38,6 +38,8 @@ const (
 	kindEmail         secretKind = "applicant email"
 	kindLast4         secretKind = "account last4"
 	kindDescription   secretKind = "transaction description"
+	kindLenderKey     secretKind = "lender API key"
+	kindHashKey       secretKind = "request hash key"
 )
 
 // secretAllowed lists, per place ("db <table>.<column>", "log", "history"), the kinds of
@@ -104,8 +106,9 @@ func digitsAlone(value string) func(string) int {
 // TestNoSecretsOrPersonalData runs applications created with applicant names and emails
 // through the whole stack, then searches every log line, every workflow history (payloads
 // decoded) and every column of every table for the Stripe key, the webhook secret, each
-// client_secret, the applicants' names and emails, each linked account's last4 and the
-// linked ledgers' transaction descriptions. None may appear outside secretAllowed.
+// client_secret, the development lender's API key, the request hash key, the applicants'
+// names and emails, each linked account's last4 and the linked ledgers' transaction
+// descriptions. None may appear outside secretAllowed.
 func TestNoSecretsOrPersonalData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -118,6 +121,10 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 	needles := []secretNeedle{
 		{kindStripeKey, stack.APIKey, contains(stack.APIKey)},
 		{kindWebhookSecret, stack.WebhookSecret, contains(stack.WebhookSecret)},
+		{kindLenderKey, stack.LenderKey, contains(stack.LenderKey)},
+		// Its secret half alone, too: a key is never stored or logged in part.
+		{kindLenderKey, stack.LenderKey[len(stack.LenderKey)-64:], contains(stack.LenderKey[len(stack.LenderKey)-64:])},
+		{kindHashKey, string(stack.requestHashKey), contains(string(stack.requestHashKey))},
 	}
 	needles = append(needles, ledgerSecrets(t)...)
 	created := runSecretApplications(ctx, t, stack)
@@ -130,7 +137,7 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 
 	places := databaseDump(ctx, t, stack)
 	for i := range secretApplicants {
-		_, places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, created[i].ApplicationID)
+		_, places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, DevKey(created[i].ApplicationID))
 	}
 	// The stack stops before its log is read, so that every line it writes is searched.
 	require.NoError(t, stack.Close())

@@ -48,9 +48,9 @@ func TestProjectRequestsAgainstStripeMock(t *testing.T) {
 	req := api.ApplicationRequest{ApplicationID: "app-conformance", LoanAmountMinor: 100000, TermMonths: 6,
 		Currency: "usd", Applicant: &api.Applicant{Name: "A. Applicant", Email: "applicant@example.com"},
 		ReturnURL: "https://lender.example/return"}
-	cus, err := sc.Customers.New(api.CustomerParams(ctx, req))
+	cus, err := sc.Customers.New(api.CustomerParams(ctx, req.ApplicationID, req))
 	require.NoError(t, err)
-	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req, cus.ID))
+	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req.ApplicationID, req, cus.ID))
 	require.NoError(t, err)
 
 	// activities/: through the activities themselves, with a real store.
