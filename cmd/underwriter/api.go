@@ -22,7 +22,7 @@ func apiCommand() command {
 		summary: "Serve the HTTP API: POST /v1/applications and GET /v1/applications/{id} with a lender's API key (see keys create), POST /v1/webhooks/stripe signed by Stripe.",
 		env:     env,
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
-			tc := temporalFlags(fs, getenv)
+			tc, tcErr := temporalSettings(fs, getenv)
 			sc := stripeFlags(fs, getenv)
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			addr := fs.String("addr", getenvOr(getenv, envAPIAddr.name, "127.0.0.1:8080"), "listen address")
@@ -35,8 +35,14 @@ func apiCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := errors.Join(linkErr(), reactErr(), checkStripe(sc)); err != nil {
+				if err := errors.Join(linkErr(), reactErr(), tcErr()); err != nil {
 					return err
+				}
+				if err := checkStripe(sc); err != nil {
+					return err
+				}
+				if err := checkHostPort(*addr); err != nil {
+					return fmt.Errorf("addr (%s): %w", envAPIAddr.name, err)
 				}
 				secrets := splitList(getenv(envWebhookSecret.name))
 				if len(secrets) == 0 {

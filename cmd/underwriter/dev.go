@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ func devCommand() command {
 				if err != nil {
 					return err
 				}
+				if err := checkDevSettings(*dbURL, *apiAddr, *sandboxAddr, *temporalPort, *uiPort, *refreshDelay, *timeout); err != nil {
+					return err
+				}
 				fmt.Fprintln(stdout, "starting Temporal server + UI, Postgres, Stripe sandbox, worker and API ...")
 				stack, err := devstack.Start(ctx, devstack.Config{
 					DatabaseURL: *dbURL, TemporalDBPath: *temporalDB, TemporalPort: *temporalPort, UIPort: *uiPort,
@@ -74,6 +78,34 @@ func devCommand() command {
 			}
 		},
 	}
+}
+
+// checkDevSettings refuses bad settings before anything starts, naming the flag or
+// variable: a stack half started on them would only fail later, further from the cause.
+func checkDevSettings(dbURL, apiAddr, sandboxAddr string, temporalPort, uiPort int, refreshDelay, timeout time.Duration) error {
+	var errs []error
+	if dbURL != "" {
+		errs = append(errs, checkDatabaseURL(dbURL))
+	}
+	if err := checkHostPort(apiAddr); err != nil {
+		errs = append(errs, fmt.Errorf("api-addr: %w", err))
+	}
+	if err := checkHostPort(sandboxAddr); err != nil {
+		errs = append(errs, fmt.Errorf("sandbox-addr: %w", err))
+	}
+	if temporalPort < 0 || temporalPort > 65535 {
+		errs = append(errs, fmt.Errorf("temporal-port: %d is not a port in 0…65535 (0: a free one)", temporalPort))
+	}
+	if uiPort < -1 || uiPort > 65535 {
+		errs = append(errs, fmt.Errorf("ui-port: %d is not a port in 0…65535, or -1 for no UI", uiPort))
+	}
+	if refreshDelay < 0 {
+		errs = append(errs, fmt.Errorf("refresh-delay: %s is negative", refreshDelay))
+	}
+	if timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout: %s is not a positive duration", timeout))
+	}
+	return errors.Join(errs...)
 }
 
 func printResults(w io.Writer, results []devstack.Result) bool {
