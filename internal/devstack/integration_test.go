@@ -188,7 +188,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		require.Equal(t, first.ClientSecret, second.ClientSecret, "a retrying backend gets the secret again, read back from Stripe")
 
 		req.LoanAmountMinor = 200000
-		status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", req)
+		status, body := postJSON(t, stack.Client(hc), "/v1/applications", req)
 		require.Equal(t, http.StatusConflict, status)
 		require.Contains(t, body, `"field": "application_id"`)
 
@@ -200,7 +200,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 	t.Run("bad input names the field", func(t *testing.T) {
 		hc := &http.Client{Timeout: 10 * time.Second}
-		status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", map[string]any{
+		status, body := postJSON(t, stack.Client(hc), "/v1/applications", map[string]any{
 			"application_id": "it-bad", "loan_amount_minor": -5, "term_months": 12,
 		})
 		require.Equal(t, http.StatusBadRequest, status)
@@ -346,11 +346,14 @@ func TestWebhookReceiverHardening(t *testing.T) {
 // payloadData matches the base64 data of a payload in an exported history.
 var payloadData = regexp.MustCompile(`"data":\s*"([A-Za-z0-9+/=]+)"`)
 
-func postJSON(t *testing.T, hc *http.Client, url string, v any) (int, string) {
+// postJSON posts v to the API's path as c's lender, once, and returns the status and body.
+func postJSON(t *testing.T, c Client, path string, v any) (int, string) {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
-	resp, err := hc.Post(url, "application/json", bytes.NewReader(b))
+	req, err := c.newRequest(context.Background(), http.MethodPost, path, bytes.NewReader(b))
+	require.NoError(t, err)
+	resp, err := c.HTTP.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
@@ -399,7 +402,7 @@ func TestReturningCustomerSyncsOnlyWhatChanged(t *testing.T) {
 	require.Equal(t, fullListing(t, stack, acct.ID), snapshotTransactions(t, snap.Ledger))
 
 	// Account ids nobody linked are refused, naming the field, and nothing is stored.
-	status, body := postJSON(t, hc, stack.APIURL+"/v1/applications", api.ApplicationRequest{ApplicationID: "ret-bad",
+	status, body := postJSON(t, stack.Client(hc), "/v1/applications", api.ApplicationRequest{ApplicationID: "ret-bad",
 		LoanAmountMinor: 1000, TermMonths: 6, AccountIDs: []string{"fca_nobodylinkedthis"}})
 	require.Equal(t, http.StatusBadRequest, status)
 	require.Contains(t, body, `"field": "account_ids[0]"`)
