@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -92,6 +93,10 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
+		case errors.Is(err, io.EOF):
+			return req, []FieldError{{Field: "body", Problem: "empty; send a JSON object"}}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return req, []FieldError{{Field: "body", Problem: "invalid JSON: it ends before the value does"}}
 		case errors.As(err, &te) && te.Field == "": // the body itself: a number, a string, an array
 			return req, []FieldError{{Field: "body", Problem: "must be a JSON object"}}
 		case errors.As(err, &te):

@@ -1,0 +1,187 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/internal/apikey"
+	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
+	"github.com/cashflow-underwriting/underwriter/loan"
+	"github.com/cashflow-underwriting/underwriter/store"
+)
+
+// badCase is one bad request and the exact answer it must get.
+type badCase struct {
+	name    string
+	req     *http.Request
+	status  int
+	code    string
+	message string
+	field   string // the first field named, "" for none
+}
+
+// TestBadInputAPI is issue 9's table for the API and its webhook receiver: each bad
+// request gets its exact status, code, message and field, before Stripe or Temporal is
+// reached (the server has neither: reaching one would panic), and nothing accepted before
+// is lost or changed: an application of the lender, with its Stripe ids, and a processed
+// webhook event.
+func TestBadInputAPI(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(pgtest.Pool(t))
+	key, err := apikey.New()
+	require.NoError(t, err)
+	require.NoError(t, st.EnsureLender(ctx, "acme", ""))
+	require.NoError(t, st.InsertAPIKey(ctx, "acme", key.ID, "test", key.Hash))
+	s := &Server{Store: st, WebhookSecrets: []string{testWebhookSecret}, RequestHashKeys: [][]byte{[]byte("bad input test request hash key.")}}
+
+	// Accepted before: acme's application accepted-1, started, and a processed event.
+	accepted, created, err := st.CreateApplication(ctx, store.Application{ID: "acme/accepted-1", LenderID: "acme",
+		ExternalID: "accepted-1", RequestHash: "hmac-sha256:accepted", LoanAmountMinor: 300000, TermMonths: 12,
+		Currency: "usd", WorkflowID: "underwrite/acme/accepted-1", Stage: loan.StageAwaitingLink})
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, st.SetApplicationStripeIDs(ctx, accepted.ID, "cus_accepted", "fcsess_accepted"))
+	accepted, err = st.GetApplication(ctx, accepted.ID)
+	require.NoError(t, err)
+	_, err = st.RecordWebhookEvent(ctx, "evt_accepted", "financial_connections.account.created", "fca_accepted")
+	require.NoError(t, err)
+
+	post := func(body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/v1/applications", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+key.Secret)
+		return r
+	}
+	get := func(path string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Header.Set("Authorization", "Bearer "+key.Secret)
+		return r
+	}
+	const ok = `"application_id":"new-1","loan_amount_minor":300000,"term_months":12`
+	now := time.Now()
+	linked := "financial_connections.account.created"
+	cases := []badCase{
+		{"POST: no key", httptest.NewRequest(http.MethodPost, "/v1/applications", strings.NewReader("{"+ok+"}")),
+			401, "missing_api_key", "Authorization: send the lender's API key as `Authorization: Bearer uwk_…`", ""},
+		{"POST: a revoked-looking key", func() *http.Request {
+			r := post("{" + ok + "}")
+			r.Header.Set("Authorization", "Bearer "+apikey.Prefix+key.ID+"_"+strings.Repeat("f", 64))
+			return r
+		}(), 401, "invalid_api_key", "Authorization: the API key is unknown or revoked", ""},
+		{"POST: not JSON", post(`{"application_id":`), 400, "invalid_request", "body: invalid JSON: it ends before the value does", "body"},
+		{"POST: empty body", post(``), 400, "invalid_request", "body: empty; send a JSON object", "body"},
+		{"POST: a syntax error", post(`{"application_id" "x"}`), 400, "invalid_request", "body: invalid JSON at byte 19", "body"},
+		{"POST: an array", post(`[1,2]`), 400, "invalid_request", "body: must be a JSON object", "body"},
+		{"POST: two values", post("{" + ok + "}{}"), 400, "invalid_request", "body: more than one JSON value", "body"},
+		{"POST: unknown field", post("{" + ok + `,"apr":5}`), 400, "invalid_request", "apr: unknown field", "apr"},
+		{"POST: amount as a string", post(`{"application_id":"new-1","loan_amount_minor":"300000","term_months":12}`),
+			400, "invalid_request", "loan_amount_minor: must be a int64", "loan_amount_minor"},
+		{"POST: no application id", post(`{"loan_amount_minor":300000,"term_months":12}`), 400, "invalid_request",
+			"application_id: required: 1-64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit", "application_id"},
+		{"POST: an id with a slash", post(`{"application_id":"acme/accepted-1","loan_amount_minor":300000,"term_months":12}`), 400, "invalid_request",
+			"application_id: required: 1-64 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit", "application_id"},
+		{"POST: zero amount", post(`{"application_id":"new-1","loan_amount_minor":0,"term_months":12}`), 400, "invalid_request",
+			"loan_amount_minor: " + loanProblem(t, loan.Request{TermMonths: 12, Currency: "usd"}), "loan_amount_minor"},
+		{"POST: 400-month term", post(`{"application_id":"new-1","loan_amount_minor":300000,"term_months":400}`), 400, "invalid_request",
+			"term_months: " + loanProblem(t, loan.Request{AmountMinor: 300000, TermMonths: 400, Currency: "usd"}), "term_months"},
+		{"POST: not an ISO 4217 currency", post("{" + ok + `,"currency":"xyz"}`), 400, "invalid_request",
+			"currency: " + loanProblem(t, loan.Request{AmountMinor: 300000, TermMonths: 12, Currency: "xyz"}), "currency"},
+		{"POST: email without @", post("{" + ok + `,"applicant":{"email":"nobody"}}`), 400, "invalid_request",
+			"applicant.email: must be an email address", "applicant.email"},
+		{"POST: http return_url", post("{" + ok + `,"return_url":"http://lender.example/back"}`), 400, "invalid_request",
+			"return_url: must be an https URL", "return_url"},
+		{"POST: account id not fca_", post("{" + ok + `,"account_ids":["acct_1"]}`), 400, "invalid_request",
+			"account_ids[0]: must be a Financial Connections account id fca_…", "account_ids[0]"},
+		{"POST: repeated account id", post("{" + ok + `,"account_ids":["fca_1","fca_1"]}`), 400, "invalid_request",
+			"account_ids[1]: repeats fca_1", "account_ids[1]"},
+		{"POST: an account never linked", post("{" + ok + `,"account_ids":["fca_accepted"]}`), 400, "invalid_request",
+			"account_ids[0]: no account fca_accepted was linked by an earlier application", "account_ids[0]"},
+		{"POST: the accepted id with another body", post(`{"application_id":"accepted-1","loan_amount_minor":999,"term_months":12}`),
+			409, "application_conflict", "application_id: accepted-1 already exists with a different request body", "application_id"},
+		{"POST: a body over 64 KiB", post(`{"application_id":"` + strings.Repeat("a", 70<<10) + `"}`), 413, "body_too_large",
+			"body: larger than 65536 bytes", ""},
+		{"GET: no key", httptest.NewRequest(http.MethodGet, "/v1/applications/accepted-1", nil), 401, "missing_api_key",
+			"Authorization: send the lender's API key as `Authorization: Bearer uwk_…`", ""},
+		{"GET: a NUL in the id", get("/v1/applications/accepted%00-1"), 404, "application_not_found",
+			"application_id: not a valid application id", "application_id"},
+		{"GET: an unknown id", get("/v1/applications/new-1"), 404, "application_not_found", "application_id: no application new-1", "application_id"},
+		{"GET: the key as the id", get("/v1/applications/acme%2Faccepted-1"), 404, "application_not_found",
+			"application_id: not a valid application id", "application_id"},
+		{"DELETE: wrong method", get("/v1/applications/accepted-1"), 0, "", "", ""},
+
+		{"webhook: unsigned", httptest.NewRequest(http.MethodPost, "/v1/webhooks/stripe", bytes.NewReader(event("evt_new", linked, "fca_accepted", "cus_accepted"))),
+			400, "invalid_signature", "", "Stripe-Signature"},
+		{"webhook: signed with another secret", signed(event("evt_new", linked, "fca_accepted", "cus_accepted"), "whsec_other", now),
+			400, "invalid_signature", "", "Stripe-Signature"},
+		{"webhook: replayed an hour later", signed(event("evt_new", linked, "fca_accepted", "cus_accepted"), testWebhookSecret, now.Add(-time.Hour)),
+			400, "invalid_signature", "", "Stripe-Signature"},
+		{"webhook: dated a year ahead", signed(event("evt_new", linked, "fca_accepted", "cus_accepted"), testWebhookSecret, now.AddDate(1, 0, 0)),
+			400, "timestamp_in_future", "", "Stripe-Signature"},
+		{"webhook: signed but not JSON", signed([]byte(`{"id":`), testWebhookSecret, now), 400, "invalid_payload", "", "body"},
+		{"webhook: an account event without an account", signed([]byte(`{"id":"evt_new","object":"event","type":"`+linked+`","data":{"object":{"id":5}}}`), testWebhookSecret, now),
+			400, "invalid_event", "data.object: not a financial_connections.account", "data.object"},
+		{"webhook: not an event id", signed(event("evt new", linked, "fca_accepted", "cus_accepted"), testWebhookSecret, now),
+			400, "invalid_event", "id: not a Stripe event id evt_…", "id"},
+		{"webhook: not an account id", signed(event("evt_new", linked, "acct_1", "cus_accepted"), testWebhookSecret, now),
+			400, "invalid_event", "data.object.id: not a Financial Connections account id fca_…", "data.object.id"},
+		{"webhook: not a customer id", signed(event("evt_new", linked, "fca_accepted", "customer 1"), testWebhookSecret, now),
+			400, "invalid_event", "data.object.account_holder.customer: not a Stripe customer id cus_…", "data.object.account_holder.customer"},
+	}
+	for i := range cases {
+		if cases[i].name == "DELETE: wrong method" {
+			cases[i].req.Method = http.MethodDelete
+			cases[i].status, cases[i].code, cases[i].message = 405, "method_not_allowed", "DELETE /v1/applications/accepted-1: allowed GET, HEAD"
+		}
+	}
+
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, tc.req)
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			var body ErrorBody
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+			require.Equal(t, tc.code, body.Error.Code)
+			if tc.message != "" {
+				require.Equal(t, tc.message, body.Error.Message)
+			} else {
+				require.True(t, strings.HasPrefix(body.Error.Message, tc.field+": "), body.Error.Message)
+			}
+			if tc.field == "" {
+				require.Empty(t, body.Error.Fields)
+			} else {
+				require.NotEmpty(t, body.Error.Fields, rec.Body.String())
+				require.Equal(t, tc.field, body.Error.Fields[0].Field)
+			}
+		})
+	}
+
+	// Nothing accepted was lost or changed, and nothing refused was stored.
+	got, err := st.GetApplication(ctx, accepted.ID)
+	require.NoError(t, err)
+	require.Equal(t, accepted, got)
+	_, err = st.GetLenderApplication(ctx, "acme", "new-1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	isNew, err := st.RecordWebhookEvent(ctx, "evt_new", linked, "fca_accepted")
+	require.NoError(t, err)
+	require.True(t, isNew, "no refused event was recorded")
+	isNew, err = st.RecordWebhookEvent(ctx, "evt_accepted", linked, "fca_accepted")
+	require.NoError(t, err)
+	require.False(t, isNew, "the processed event is still known")
+}
+
+// loanProblem is loan.Validate's problem text for the one bad field of r.
+func loanProblem(t *testing.T, r loan.Request) string {
+	t.Helper()
+	fields := loan.FieldErrors(loan.Validate(r))
+	require.Len(t, fields, 1, fmt.Sprint(r))
+	return fields[0].Problem
+}
