@@ -49,6 +49,11 @@ type Server struct {
 	// first signs new applications, every one is accepted when a request is retried, so a
 	// key can be rotated. At least one is required; each should be 32 random bytes or more.
 	RequestHashKeys [][]byte
+	// RequireClientCert makes every route that needs an API key need a verified TLS client
+	// certificate too (mTLS: the server's tls.Config verifies certificates it is given
+	// against the lenders' CA). The webhook and /healthz never need one: Stripe and load
+	// balancers present none.
+	RequireClientCert bool
 }
 
 // Handler routes the API. A path no route has is a 404 and a known path with another

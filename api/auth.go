@@ -42,12 +42,18 @@ func lenderOf(ctx context.Context) string {
 var dummyHash = apikey.Hash("uwk_0000000000000000_" + strings.Repeat("0", 64))
 
 // authenticated serves h only to a request with an active lender API key in
-// `Authorization: Bearer`, with the lender in the request's context. Anything else is a
+// `Authorization: Bearer`, with the lender in the request's context, and, when
+// RequireClientCert is set, over a TLS connection whose client certificate verified. Anything else is a
 // 401 with a WWW-Authenticate challenge and says only what is wrong with the header:
 // whether a well-formed key is unknown, revoked or wrong is not told apart.
 func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		if s.RequireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+			s.unauthorized(w, "client_certificate_required",
+				"TLS: this route needs a client certificate signed by the API's client CA (mTLS)")
+			return
+		}
 		scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		switch {
 		case r.Header.Get("Authorization") == "":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 func apiCommand() command {
 	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envWebhookSecret, envRequestHashKey, envAPIAddr,
+		envAPITLSCert, envAPITLSKey, envAPIClientCA,
 		envLinkTimeout, envReactivation, envLogFormat, envLogLevel}, temporalEnv...)
 	return command{
 		name:    "api",
@@ -52,6 +54,10 @@ func apiCommand() command {
 				if err != nil {
 					return err
 				}
+				tlsCfg, clientCerts, err := apiTLS(getenv)
+				if err != nil {
+					return err
+				}
 				b, err := openBackends(ctx, *dbURL, *tc, logger)
 				if err != nil {
 					return err
@@ -60,10 +66,12 @@ func apiCommand() command {
 				srv := &api.Server{
 					Stripe: wiring.NewStripe(*sc, logger), Store: b.store, Temporal: b.temporal, WebhookSecrets: secrets,
 					LinkTimeout: *linkTimeout, ReactivationTimeout: *reactivation, Logger: logger, RequestHashKeys: hashKeys,
+					RequireClientCert: clientCerts,
 				}
 				// Both configs redact their secrets (slog.LogValuer).
-				logger.Info("api starting", "temporal", *tc, "stripe", *sc, "webhook_secrets", len(secrets), "build", buildVersion())
-				return serveAPI(ctx, logger, *addr, srv.Handler())
+				logger.Info("api starting", "temporal", *tc, "stripe", *sc, "webhook_secrets", len(secrets),
+					"tls", tlsCfg != nil, "client_certificates", clientCerts, "build", buildVersion())
+				return serveAPI(ctx, logger, *addr, srv.Handler(), tlsCfg)
 			}
 		},
 	}
@@ -79,11 +87,16 @@ func serveHTTP(ctx context.Context, logger interface{ Info(string, ...any) }, ad
 	return serve(ctx, logger, addr, &http.Server{Handler: h, ReadHeaderTimeout: api.ReadHeaderTimeout}, nil)
 }
 
-// serveAPI serves the API's handler h on addr with api.DefaultServerLimits: timeouts,
-// header size and the connection cap.
-func serveAPI(ctx context.Context, logger interface{ Info(string, ...any) }, addr string, h http.Handler) error {
+// serveAPI serves the API's handler h on addr with api.DefaultServerLimits (timeouts,
+// header size and the connection cap), over TLS when tlsCfg is not nil.
+func serveAPI(ctx context.Context, logger interface{ Info(string, ...any) }, addr string, h http.Handler, tlsCfg *tls.Config) error {
 	l := api.DefaultServerLimits
-	return serve(ctx, logger, addr, l.HTTPServer(h), l.Listener)
+	wrap := l.Listener
+	if tlsCfg != nil {
+		// The connection cap counts TCP connections, before their handshakes.
+		wrap = func(ln net.Listener) net.Listener { return tls.NewListener(l.Listener(ln), tlsCfg) }
+	}
+	return serve(ctx, logger, addr, l.HTTPServer(h), wrap)
 }
 
 // serve serves hs on addr, its listener wrapped by wrap unless nil, until ctx ends, then

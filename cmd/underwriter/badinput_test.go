@@ -381,6 +381,12 @@ func TestBadInputConfiguration(t *testing.T) {
 		tc{"api: UNDERWRITER_REQUEST_HASH_KEY too short", with("UNDERWRITER_REQUEST_HASH_KEY", "request-hash-key-of-the-configuration-test,short"), []string{"api"},
 			"UNDERWRITER_REQUEST_HASH_KEY: key 2 of 2 is 5 characters; use 32 or more"},
 
+		tc{"api: UNDERWRITER_TLS_CERT without its key", with("UNDERWRITER_TLS_CERT", missingCert), []string{"api"},
+			"UNDERWRITER_TLS_KEY: not set, and UNDERWRITER_TLS_CERT is"},
+		tc{"api: UNDERWRITER_TLS_CLIENT_CA without TLS", with("UNDERWRITER_TLS_CLIENT_CA", missingCert), []string{"api"},
+			"UNDERWRITER_TLS_CLIENT_CA: set, but not UNDERWRITER_TLS_CERT and UNDERWRITER_TLS_KEY: mTLS needs the API to serve TLS itself"},
+		tc{"api: UNDERWRITER_TLS_CERT missing", with("UNDERWRITER_TLS_CERT", missingCert, "UNDERWRITER_TLS_KEY", missingCert), []string{"api"},
+			"UNDERWRITER_TLS_CERT / UNDERWRITER_TLS_KEY: open " + missingCert + ": no such file or directory"},
 		tc{"keys create: no --lender", base, []string{"keys", "create"}, "--lender: not set"},
 		tc{"keys create: --lender with a slash", base, []string{"keys", "create", "--lender", "acme/eu"},
 			`--lender: lender "acme/eu": must be 1-32 lowercase letters, digits or '-', starting with a letter or digit`},
