@@ -19,7 +19,6 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
@@ -242,7 +241,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 // answers the request itself when it fails.
 func (s *Server) storeApplication(w http.ResponseWriter, r *http.Request, log *slog.Logger, lender string, req ApplicationRequest) (store.Application, bool, bool) {
 	ctx := r.Context()
-	key := apikey.ApplicationKey(lender, req.ApplicationID)
+	key := loan.ApplicationKey(lender, req.ApplicationID)
 	app, created, err := s.Store.CreateApplication(ctx, store.Application{
 		ID: key, LenderID: lender, ExternalID: req.ApplicationID, RequestHash: s.requestHash(req),
 		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
@@ -309,7 +308,7 @@ func (s *Server) startWorkflow(ctx context.Context, lender string, app store.App
 // gets Stripe's stored response: the same customer. Its metadata names the lender and the
 // lender's application id.
 func CustomerParams(ctx context.Context, key string, req ApplicationRequest) *stripe.CustomerParams {
-	lender, _ := apikey.SplitApplicationKey(key)
+	lender, _ := loan.SplitApplicationKey(key)
 	cp := &stripe.CustomerParams{Metadata: map[string]string{"application_id": req.ApplicationID, "lender": lender}}
 	cp.Context = ctx
 	cp.SetIdempotencyKey("underwriter/" + key + "/customer")

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 )
 
 // KeyLookup finds the lenders' API keys; *store.Store is one.
@@ -39,7 +37,7 @@ func lenderOf(ctx context.Context) string {
 
 // dummyHash is compared against when a key's id is unknown, so that an unknown id and a
 // wrong secret take the same time.
-var dummyHash = apikey.Hash("uwk_0000000000000000_" + strings.Repeat("0", 64))
+var dummyHash = HashKey("uwk_0000000000000000_" + strings.Repeat("0", 64))
 
 // authenticated serves h only to a request with an active lender API key in
 // `Authorization: Bearer`, with the lender in the request's context, and, when
@@ -63,7 +61,7 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 			s.unauthorized(w, "invalid_api_key", "Authorization: not a Bearer token")
 			return
 		}
-		id, err := apikey.Parse(strings.TrimSpace(key))
+		id, err := ParseKey(strings.TrimSpace(key))
 		if err != nil {
 			s.unauthorized(w, "invalid_api_key", "Authorization: not an underwriter API key (uwk_…)")
 			return
@@ -77,7 +75,7 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 		if err != nil {
 			hash = dummyHash
 		}
-		if !apikey.Matches(strings.TrimSpace(key), hash) || err != nil {
+		if !keyMatches(strings.TrimSpace(key), hash) || err != nil {
 			s.log().WarnContext(ctx, "api key refused", "api_key_id", id)
 			s.unauthorized(w, "invalid_api_key", "Authorization: the API key is unknown or revoked")
 			return

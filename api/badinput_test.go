@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
@@ -37,7 +36,7 @@ type badCase struct {
 func TestBadInputAPI(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(pgtest.Pool(t))
-	key, err := apikey.New()
+	key, err := NewKey()
 	require.NoError(t, err)
 	require.NoError(t, st.EnsureLender(ctx, "acme", ""))
 	require.NoError(t, st.InsertAPIKey(ctx, "acme", key.ID, "test", key.Hash))
@@ -73,7 +72,7 @@ func TestBadInputAPI(t *testing.T) {
 			401, "missing_api_key", "Authorization: send the lender's API key as `Authorization: Bearer uwk_…`", ""},
 		{"POST: a revoked-looking key", func() *http.Request {
 			r := post("{" + ok + "}")
-			r.Header.Set("Authorization", "Bearer "+apikey.Prefix+key.ID+"_"+strings.Repeat("f", 64))
+			r.Header.Set("Authorization", "Bearer "+KeyPrefix+key.ID+"_"+strings.Repeat("f", 64))
 			return r
 		}(), 401, "invalid_api_key", "Authorization: the API key is unknown or revoked", ""},
 		{"POST: not JSON", post(`{"application_id":`), 400, "invalid_request", "body: invalid JSON: it ends before the value does", "body"},

@@ -16,7 +16,6 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -25,8 +24,8 @@ const testWebhookSecret = "whsec_test_secret"
 // testLenderKey is the API key of lender "acme" in testServer's key table.
 var testLenderKey = mustKey()
 
-func mustKey() apikey.Key {
-	k, err := apikey.New()
+func mustKey() Key {
+	k, err := NewKey()
 	if err != nil {
 		panic(err)
 	}
@@ -37,7 +36,7 @@ func mustKey() apikey.Key {
 // that reach no Postgres.
 type memoryKeys map[string]struct {
 	lender string
-	key    apikey.Key
+	key    Key
 }
 
 func (m memoryKeys) ActiveAPIKey(_ context.Context, id string) (string, []byte, error) {
@@ -286,7 +285,7 @@ func TestStripeFailuresAnswerByWhoCanFixThem(t *testing.T) {
 // and the webhook proves itself with Stripe's signature instead.
 func TestV1RoutesNeedALenderKey(t *testing.T) {
 	other := mustKey()
-	forged := apikey.Prefix + testLenderKey.ID + "_" + strings.Repeat("0", 64)
+	forged := KeyPrefix + testLenderKey.ID + "_" + strings.Repeat("0", 64)
 	for _, tc := range []struct {
 		name, auth, code string
 	}{

@@ -15,7 +15,6 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashflow-underwriting/underwriter/api"
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/internal/pgtest"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -92,7 +91,7 @@ func TestCreateApplicationAnswersStripeErrorsByWhoCanFixThem(t *testing.T) {
 func lenderKey(t *testing.T, st *store.Store, lender string) string {
 	t.Helper()
 	ctx := context.Background()
-	k, err := apikey.New()
+	k, err := api.NewKey()
 	require.NoError(t, err)
 	require.NoError(t, st.EnsureLender(ctx, lender, ""))
 	require.NoError(t, st.InsertAPIKey(ctx, lender, k.ID, "test", k.Hash))

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
@@ -233,7 +232,7 @@ func (u *underwriting) validate(ctx workflow.Context) error {
 	}
 	if u.in.Lender != "" {
 		// Lender came with lenders; every run before it has none, so no version is needed.
-		if err := apikey.CheckLender(u.in.Lender); err != nil {
+		if err := loan.CheckLender(u.in.Lender); err != nil {
 			return temporal.NewNonRetryableApplicationError("input.Lender: "+err.Error(), ErrTypeInvalidInput, nil)
 		}
 	}

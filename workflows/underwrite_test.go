@@ -45,7 +45,7 @@ type harness struct {
 	failed     []activities.FailureInput
 	// decideErr, when set, is Decide's error.
 	decideErr error
-	decided    []activities.DecideInput
+	decided   []activities.DecideInput
 	// oldWrites counts calls of Score and RecordDecision, the decision writers of runs
 	// started before changeOneDecisionWriter.
 	oldWrites int

@@ -9,8 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
+	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -74,7 +75,7 @@ func keysCreateCommand() command {
 				if *lender == "" {
 					return errors.New("--lender: not set")
 				}
-				if err := apikey.CheckLender(*lender); err != nil {
+				if err := loan.CheckLender(*lender); err != nil {
 					return fmt.Errorf("--lender: %w", err)
 				}
 				st, closeDB, err := openStore(ctx, *dbURL)
@@ -97,7 +98,7 @@ func keysCreateCommand() command {
 // createKey makes a key for the lender, creating the lender if new, and returns the key
 // and its public id.
 func createKey(ctx context.Context, st *store.Store, lender, name, label string) (secret, id string, err error) {
-	k, err := apikey.New()
+	k, err := api.NewKey()
 	if err != nil {
 		return "", "", err
 	}

@@ -26,7 +26,6 @@ import (
 	"github.com/cashflow-underwriting/underwriter/activities"
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/internal/pgembed"
 	"github.com/cashflow-underwriting/underwriter/internal/temporalembed"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
@@ -187,7 +186,7 @@ func (s *Stack) startPostgres(ctx context.Context, cfg Config) error {
 // stored as a hash like any other; a database kept across runs collects one per run,
 // which `underwriter keys list` shows and `keys revoke` retires.
 func (s *Stack) createDevLenderKey(ctx context.Context) error {
-	k, err := apikey.New()
+	k, err := api.NewKey()
 	if err != nil {
 		return err
 	}

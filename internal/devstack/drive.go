@@ -13,8 +13,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
-	"github.com/cashflow-underwriting/underwriter/store"
+	"github.com/cashflow-underwriting/underwriter/loan"
 )
 
 // pollEvery is how often the driver reads an application's status, as a loan backend
@@ -96,7 +95,7 @@ func (s *Stack) underwriteOne(ctx context.Context, appID string, p fcsandbox.Per
 // DevKey is the Postgres key (store.Application.ID) of the development lender's
 // application id: the application id its workflow and every table know.
 func DevKey(applicationID string) string {
-	return apikey.ApplicationKey(store.DevLender, applicationID)
+	return loan.ApplicationKey(loan.DevLender, applicationID)
 }
 
 // Client is a loan backend's client of the API: its base URL and the lender's API key,

@@ -13,7 +13,6 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
-	"github.com/cashflow-underwriting/underwriter/internal/apikey"
 	"github.com/cashflow-underwriting/underwriter/loan"
 )
 
@@ -21,7 +20,7 @@ import (
 // acting as it.
 func newLender(ctx context.Context, t *testing.T, stack *Stack, lender string) Client {
 	t.Helper()
-	k, err := apikey.New()
+	k, err := api.NewKey()
 	require.NoError(t, err)
 	require.NoError(t, stack.Store.EnsureLender(ctx, lender, ""))
 	require.NoError(t, stack.Store.InsertAPIKey(ctx, lender, k.ID, "test", k.Hash))
