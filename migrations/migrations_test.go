@@ -49,7 +49,7 @@ func TestUpDownUp(t *testing.T) {
 	ctx := context.Background()
 	conn := migratedConn(t)
 	want := []string{"accounts", "api_keys", "application_accounts", "applications", "balances", "decisions", "lenders",
-		"snapshots", "transactions", "webhook_events"}
+		"outcomes", "snapshots", "transactions", "webhook_events"}
 
 	v, err := migrations.Current(ctx, conn)
 	require.NoError(t, err)
@@ -62,15 +62,17 @@ func TestUpDownUp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, migrations.Latest(), v)
 
-	// Every down step runs, one at a time; each of the first eight removes one table, the
-	// later ones change tables without adding any.
-	const tableMigrations = 8
+	// Every down step runs, one at a time; tablesAt[v] is how many tables version v has:
+	// each of the first eight adds one, 009 changes tables without adding any, 010 adds
+	// lenders and api_keys, 011 outcomes.
+	tablesAt := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11}
+	require.Len(t, tablesAt, int(migrations.Latest())+1, "say how many tables the new migration leaves")
 	for target := migrations.Latest() - 1; target >= 0; target-- {
 		require.NoError(t, migrations.MigrateTo(ctx, conn, target), "down to %d", target)
 		v, err = migrations.Current(ctx, conn)
 		require.NoError(t, err)
 		require.Equal(t, target, v)
-		require.Len(t, tables(t, conn), int(min(target, tableMigrations)))
+		require.Len(t, tables(t, conn), tablesAt[target], "tables at version %d", target)
 	}
 	require.Empty(t, tables(t, conn))
 
@@ -199,4 +201,23 @@ func TestLendersMigrationKeepsOldApplications(t *testing.T) {
 	require.ErrorContains(t, err, "applications_lender_external_key")
 	_, err = conn.Exec(ctx, `insert into lenders (id) values ('Bad/Lender')`)
 	require.ErrorContains(t, err, "lenders_id_check")
+}
+
+// TestOutcomesBelongToApplications: an outcome needs a stored application and one of the
+// three loan outcomes, one per application.
+func TestOutcomesBelongToApplications(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	_, err := conn.Exec(ctx, `insert into applications (id, lender_id, external_id, request_hash, loan_amount_minor, term_months, currency, workflow_id)
+		values ('dev/loan-1', 'dev', 'loan-1', 'h', 100, 12, 'usd', 'underwrite/dev/loan-1')`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `insert into outcomes (application_id, outcome, observed_on) values ('dev/loan-1', 'repaid', '2026-03-01')`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `insert into outcomes (application_id, outcome, observed_on) values ('dev/loan-1', 'defaulted', '2026-03-01')`)
+	require.ErrorContains(t, err, "outcomes_pkey")
+	_, err = conn.Exec(ctx, `insert into outcomes (application_id, outcome, observed_on) values ('loan-1', 'repaid', '2026-03-01')`)
+	require.ErrorContains(t, err, "outcomes_application_id_fkey")
+	_, err = conn.Exec(ctx, `insert into outcomes (application_id, outcome, observed_on) values ('dev/loan-1', 'paid', '2026-03-01')`)
+	require.ErrorContains(t, err, "outcomes_outcome_check")
 }
