@@ -113,6 +113,17 @@ func TestProductionCommands(t *testing.T) {
 	defer c.Close()
 	require.NoError(t, c.GetWorkflow(dctx, created.WorkflowID, "").Get(dctx, nil))
 
+	// An analyst replays the run from the server, by id and by query, against its decision row.
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"underwriter", "replay", "--workflow-id", created.WorkflowID}, getenvOf(env), &out, io.Discard))
+	require.Regexp(t, `underwrite/acme/prod-1\s+\S+\s+completed\s+ok\s+approve\s+\d+\s+\S+\s+equal`, out.String())
+	require.Eventually(t, func() bool {
+		out.Reset()
+		err := run(ctx, []string{"underwriter", "replay", "--query", "ExecutionStatus = 'Completed'", "--lender", "acme", "--json"},
+			getenvOf(env), &out, io.Discard)
+		return err == nil && strings.Contains(out.String(), `"decision":"equal"`)
+	}, 30*time.Second, 200*time.Millisecond, out.String())
+
 	// Both stop cleanly when interrupted.
 	stop()
 	wg.Wait()
