@@ -17,7 +17,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
+	"github.com/cashflow-underwriting/underwriter/store"
 )
 
 func trainCommand() command {
@@ -25,7 +27,8 @@ func trainCommand() command {
 		name: "train",
 		summary: "Fit a binned logistic-regression scorecard on labelled applications (every numeric feature a candidate, " +
 			"forward selection by cross-validated AUC, PD Platt-scaled on the hold-out) and write the model file, " +
-			"its model card and the training run's scores to --out.",
+			"its model card and the training run's scores to --out; with --from-db on the stored snapshots and loan outcomes of a lender's decisions.",
+		env: []envVar{envDatabaseURL},
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			ledgers := fs.String("ledgers", "", "directory of ledger files named <applicant_id>.json")
 			apps := fs.String("applications", "", "CSV with header applicant_id,loan_amount_minor,term_months")
@@ -39,14 +42,26 @@ func trainCommand() command {
 			maxChars := fs.Int("max-characteristics", 0, "most characteristics the forward selection keeps (0: the trainer's default, 12)")
 			minGain := fs.Float64("min-auc-gain", 0, "smallest gain in cross-validated AUC that adds a characteristic (0: the trainer's default, 0.001)")
 			maxCorr := fs.Float64("max-correlation", 0, "of candidates whose WoE correlates above it, only the strongest competes (0: the trainer's default, 0.9)")
+			fromDB := fs.Bool("from-db", false, "train on the stored snapshots of --lender's decided applications with an imported loan outcome "+
+				"(defaulted and charged_off bad, repaid good), instead of --ledgers, --applications and --labels")
+			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL (with --from-db)")
+			lender := fs.String("lender", loan.DevLender, "the lender whose applications --from-db trains on")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
 				switch {
+				case *fromDB && (*ledgers != "" || *apps != "" || *labels != ""):
+					return errors.New("train: --from-db reads ledgers, loans and labels from Postgres: drop --ledgers, --applications and --labels")
+				case *fromDB:
+					if err := loan.CheckLender(*lender); err != nil {
+						return fmt.Errorf("train: --lender: %w", err)
+					}
 				case *ledgers == "":
 					return errors.New("train: --ledgers: not set")
 				case *apps == "":
 					return errors.New("train: --applications: not set")
 				case *labels == "":
 					return errors.New("train: --labels: not set")
+				}
+				switch {
 				case !(*holdout > 0 && *holdout < 1):
 					return fmt.Errorf("train: --holdout: %v is not in (0, 1)", *holdout)
 				case *workers < 1:
@@ -64,21 +79,36 @@ func trainCommand() command {
 				if err != nil {
 					return err
 				}
-				applications, err := readApplications(*apps)
-				if err != nil {
-					return err
-				}
-				lab, err := readLabels(*labels)
-				if err != nil {
-					return err
-				}
-				var todo []application
-				for _, a := range applications {
-					if _, ok := lab[a.ID]; ok {
-						todo = append(todo, a)
+				var todo []trainingItem
+				var unlabelled, orphanLabels int
+				if *fromDB {
+					st, closeDB, err := openStore(ctx, *dbURL)
+					if err != nil {
+						return err
 					}
+					defer closeDB()
+					if todo, unlabelled, orphanLabels, err = storedTrainingItems(ctx, st, *lender, cutoff); err != nil {
+						return err
+					}
+				} else {
+					applications, err := readApplications(*apps)
+					if err != nil {
+						return err
+					}
+					lab, err := readLabels(*labels)
+					if err != nil {
+						return err
+					}
+					for _, a := range applications {
+						if bad, ok := lab[a.ID]; ok {
+							path := filepath.Join(*ledgers, a.ID+".json")
+							todo = append(todo, trainingItem{ID: a.ID, Loan: a.Loan, Defaulted: bad,
+								load: func(context.Context) (scoring.Ledger, time.Time, error) { return readLedger(path, cutoff) }})
+						}
+					}
+					unlabelled, orphanLabels = len(applications)-len(todo), len(lab)-len(todo)
 				}
-				samples, err := computeSamples(ctx, *ledgers, todo, lab, cutoff, *workers)
+				samples, err := computeSamples(ctx, todo, *workers)
 				if err != nil {
 					return err
 				}
@@ -87,7 +117,7 @@ func trainCommand() command {
 				if err != nil {
 					return fmt.Errorf("train: %w", err)
 				}
-				return writeTraining(res, *out, *version, len(applications)-len(todo), len(lab)-len(todo), stdout)
+				return writeTraining(res, *out, *version, unlabelled, orphanLabels, stdout)
 			}
 		},
 	}
@@ -172,10 +202,65 @@ func readLabels(path string) (map[string]bool, error) {
 	}
 }
 
-// computeSamples computes the feature vector of every application in parallel.
-func computeSamples(ctx context.Context, dir string, apps []application, lab map[string]bool, asOf time.Time, workers int) ([]scoring.TrainingSample, error) {
-	out := make([]scoring.TrainingSample, len(apps))
-	errs := make([]error, len(apps))
+// trainingItem is one labelled application to train on; load reads its ledger and the
+// cutoff day of its features, from a file or from a stored snapshot.
+type trainingItem struct {
+	ID        string
+	Loan      scoring.Loan
+	Defaulted bool
+	load      func(ctx context.Context) (scoring.Ledger, time.Time, error)
+}
+
+// storedTrainingItems lists the lender's decided applications with a snapshot and a loan
+// outcome (store.LabelledSnapshots), each loading its snapshot when a worker gets to it,
+// so that only the ledgers being computed are in memory. The cutoff is asOf when set,
+// otherwise the decision's own (which reproduces the decision's feature vector), otherwise
+// the snapshot's newest balance as_of. It also returns the counts writeTraining reports:
+// decisions without an outcome, and outcomes without a scored decision.
+func storedTrainingItems(ctx context.Context, st *store.Store, lender string, asOf time.Time) (items []trainingItem, unlabelled, orphans int, err error) {
+	stored, err := st.LabelledSnapshots(ctx, lender)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("train: %w", err)
+	}
+	if unlabelled, orphans, err = st.UnlabelledCounts(ctx, lender); err != nil {
+		return nil, 0, 0, fmt.Errorf("train: %w", err)
+	}
+	if len(stored) == 0 {
+		return nil, 0, 0, fmt.Errorf("train: --from-db: lender %s has no decided application with a snapshot and a loan outcome "+
+			"(%d decided without an outcome; import outcomes with `underwriter outcomes import`)", lender, unlabelled)
+	}
+	for _, ls := range stored {
+		items = append(items, trainingItem{ID: ls.ExternalID,
+			Loan:      scoring.Loan{AmountMinor: ls.LoanAmountMinor, TermMonths: ls.TermMonths, Currency: ls.Currency},
+			Defaulted: store.IsBadLoanOutcome(ls.Outcome),
+			load: func(ctx context.Context) (scoring.Ledger, time.Time, error) {
+				sn, err := st.GetSnapshot(ctx, ls.SnapshotID)
+				if err != nil {
+					return scoring.Ledger{}, time.Time{}, err
+				}
+				l, err := scoring.ParseLedgerFile(sn.Ledger)
+				if err != nil {
+					return scoring.Ledger{}, time.Time{}, fmt.Errorf("parse snapshot %d: %w", sn.ID, err)
+				}
+				cutoff := asOf
+				if cutoff.IsZero() && ls.Cutoff != nil {
+					cutoff = *ls.Cutoff
+				}
+				if cutoff.IsZero() {
+					if cutoff = scoring.LatestAsOf(l); cutoff.IsZero() {
+						return scoring.Ledger{}, time.Time{}, fmt.Errorf("snapshot %d: no cutoff and no balance as_of; pass --as-of", sn.ID)
+					}
+				}
+				return l, cutoff, nil
+			}})
+	}
+	return items, unlabelled, orphans, nil
+}
+
+// computeSamples computes the feature vector of every item in parallel, in items' order.
+func computeSamples(ctx context.Context, items []trainingItem, workers int) ([]scoring.TrainingSample, error) {
+	out := make([]scoring.TrainingSample, len(items))
+	errs := make([]error, len(items))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
@@ -183,21 +268,21 @@ func computeSamples(ctx context.Context, dir string, apps []application, lab map
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				a := apps[i]
-				l, cutoff, err := readLedger(filepath.Join(dir, a.ID+".json"), asOf)
+				it := items[i]
+				l, cutoff, err := it.load(ctx)
 				if err == nil {
 					var f scoring.Features
-					f, err = scoring.ComputeFeatures(l, cutoff, a.Loan)
-					out[i] = scoring.TrainingSample{ID: a.ID, Features: f, Defaulted: lab[a.ID]}
+					f, err = scoring.ComputeFeatures(l, cutoff, it.Loan)
+					out[i] = scoring.TrainingSample{ID: it.ID, Features: f, Defaulted: it.Defaulted}
 				}
 				if err != nil {
-					errs[i] = fmt.Errorf("applicant %s: %w", a.ID, err)
+					errs[i] = fmt.Errorf("applicant %s: %w", it.ID, err)
 				}
 			}
 		}()
 	}
 	var ctxErr error
-	for i := range apps {
+	for i := range items {
 		if ctxErr = ctx.Err(); ctxErr != nil {
 			break
 		}
