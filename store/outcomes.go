@@ -43,12 +43,18 @@ type OutcomeRecord struct {
 // OutcomeProblem is why one line of an outcome file cannot be imported.
 type OutcomeProblem struct {
 	Line int
-	// Field is the CSV column at fault: application_id, outcome or observed_on.
+	// Field is the CSV column at fault: application_id, outcome or observed_on; "" when
+	// the whole line is.
 	Field   string
 	Message string
 }
 
+// String is "line N (field): message", or "line N: message" for a problem of the whole
+// line.
 func (p OutcomeProblem) String() string {
+	if p.Field == "" {
+		return fmt.Sprintf("line %d: %s", p.Line, p.Message)
+	}
 	return fmt.Sprintf("line %d (%s): %s", p.Line, p.Field, p.Message)
 }
 
