@@ -88,6 +88,15 @@ type Config struct {
 	// (the zero value injects none); Server.FaultCounts counts them. Set from Go
 	// only: a chaos run's setting, not a command's.
 	FaultRates FaultRates
+	// LinkAnchor, when set, is where a link moves a persona's ledger: its newest
+	// balance.as_of lands on LinkAnchor instead of on Now at the link, every other
+	// ledger time moving by the same delta. Two runs that link the same persona minutes
+	// apart then serve the same dates, which a chaos run needs to compare its decisions
+	// with a fault-free run's (features count UTC days, so a ledger moved by the minutes
+	// between two links can put a transaction on the other side of a midnight). Every
+	// other timestamp still follows Now. It must not be after Now; an anchor on the same
+	// time of day as the ledgers' keeps their transactions' times of day.
+	LinkAnchor time.Time
 	// Now is the clock for every timestamp in objects (nil = time.Now). Timers
 	// (RefreshDelay, webhook backoff) and webhook signatures use the wall clock.
 	Now func() time.Time

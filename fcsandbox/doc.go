@@ -85,7 +85,8 @@
 //
 // Linking attaches the accounts of a persona's ledger file to the session with
 // new random ids, rebases every ledger timestamp by one delta so that the newest
-// balance.as_of equals Config.Now at link time, marks the data as prefetched
+// balance.as_of equals Config.Now at link time (or Config.LinkAnchor, when set,
+// so that links at different times serve the same dates), marks the data as prefetched
 // (per the session's prefetch list) and sends financial_connections.account.created
 // per account. CompleteLink is the Go client for it.
 //

@@ -135,3 +135,22 @@ func TestSuspendWebhooksKeepsEventsUntilResume(t *testing.T) {
 		h.hooks.waitEvent(EventAccountCreated, id)
 	}
 }
+
+func TestLinkAnchorServesTheSameDatesAtEveryLink(t *testing.T) {
+	t.Parallel()
+	anchor := time.Date(2026, 2, 27, 12, 0, 0, 0, time.UTC)
+	h := newHarness(t, tinyDir, func(c *Config) { c.LinkAnchor = anchor })
+	_, first := h.link("two_accounts")
+	h.clock.Advance(7 * time.Minute) // a later link, as in a slower run
+	_, second := h.link("two_accounts")
+	delta := anchor.Unix() - 1690001000 // the newest balance.as_of of the two
+	for _, ids := range [][]string{first, second} {
+		savings, err := h.sc.FinancialConnectionsAccounts.GetByID(ids[1], &stripe.FinancialConnectionsAccountParams{})
+		require.NoError(t, err)
+		require.Equal(t, anchor.Unix(), savings.Balance.AsOf, "the ledger ends at the anchor, not at the link")
+		require.Equal(t, 1689990000+delta, h.listAll(ids[0], "")[0].TransactedAt)
+	}
+	acct, err := h.sc.FinancialConnectionsAccounts.GetByID(second[0], &stripe.FinancialConnectionsAccountParams{})
+	require.NoError(t, err)
+	require.Equal(t, h.clock.Now().Unix(), acct.Created, "other times follow the clock")
+}

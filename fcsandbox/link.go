@@ -165,11 +165,16 @@ func (s *Server) completeSession(req LinkRequest, lf *ledger.File, opts linkOpti
 
 // linkLedger creates the persona's accounts for sess: new random ids, every
 // timestamp shifted by one delta so that the ledger's newest balance.as_of is
-// now, and the session's prefetch applied as already-succeeded refreshes.
+// now (or Config.LinkAnchor), and the session's prefetch applied as
+// already-succeeded refreshes.
 // Callers hold s.mu.
 func (s *Server) linkLedger(sess *session, lf *ledger.File, persona string, opts linkOptions) []*account {
 	now := s.now().Unix()
-	delta := now - lf.Anchor()
+	base := now
+	if !s.cfg.LinkAnchor.IsZero() {
+		base = s.cfg.LinkAnchor.Unix()
+	}
+	delta := base - lf.Anchor()
 	holder := sess.json.AccountHolder // one copy, shared read-only by the session's accounts
 	out := make([]*account, 0, len(lf.Accounts))
 	for _, la := range lf.Accounts {
