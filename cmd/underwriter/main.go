@@ -61,6 +61,9 @@ type command struct {
 	name    string
 	summary string
 	env     []envVar
+	// args names the positional arguments the command takes after its flags (read with
+	// fs.Args() in its runner), for its usage line; "" means it takes none.
+	args string
 	// flags defines the command's flags on fs, with defaults from getenv, and returns the
 	// function that runs it once the flags are parsed.
 	flags func(fs *flag.FlagSet, getenv func(string) string) func(ctx context.Context, stdout, stderr io.Writer) error
@@ -69,7 +72,7 @@ type command struct {
 func commands() []command {
 	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand(), featuresCommand(), ledgerImportCSVCommand(),
 		scoreCommand(), trainCommand(), populationGenerateCommand(), populationEvaluateCommand(),
-		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), chaosCommand(), outcomesImportCommand(), decisionsExportCommand()}
+		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), chaosCommand(), replayCommand(), outcomesImportCommand(), decisionsExportCommand()}
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -96,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			return err
 		}
-		if fs.NArg() > 0 {
+		if fs.NArg() > 0 && c.args == "" {
 			return fmt.Errorf("%s: unexpected argument %q", c.name, fs.Arg(0))
 		}
 		return runner(ctx, stdout, stderr)
@@ -122,7 +125,7 @@ func usage(w io.Writer, cmds []command) {
 }
 
 func commandUsage(w io.Writer, c command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: underwriter %s [flags]\n\n%s\n\nFlags:\n", c.name, c.summary)
+	fmt.Fprintf(w, "Usage: underwriter %s %s\n\n%s\n\nFlags:\n", c.name, strings.TrimSpace("[flags] "+c.args), c.summary)
 	fs.PrintDefaults()
 	if len(c.env) > 0 {
 		fmt.Fprintln(w, "\nEnvironment variables:")
