@@ -14,6 +14,9 @@ const TaskQueue = "underwriter"
 const (
 	// UnderwriteWorkflowName is the registered workflow type of Underwrite.
 	UnderwriteWorkflowName = "Underwrite"
+	// RescoreWorkflowName is the registered workflow type of Rescore. Its QueryStatus
+	// answers a RescoreStatus.
+	RescoreWorkflowName = "Rescore"
 	// SignalAccountLinked tells the workflow that Stripe reported a linked account
 	// (financial_connections.account.created). The payload is an AccountSignal.
 	SignalAccountLinked = "account-linked"
@@ -55,6 +58,19 @@ var (
 	// SAScore is the scorecard score once scored.
 	SAScore = temporal.NewSearchAttributeKeyInt64("UnderwritingScore")
 )
+
+// MemoRescoreProgress is the memo key under which a Rescore run shows its progress in
+// the Web UI, "done/total" applications. A memo, not a search attribute: progress is for
+// reading, nobody filters on it, and a memo needs no registration on the namespace.
+const MemoRescoreProgress = "RescoreProgress"
+
+// RescoreWorkflowID is the workflow id of a re-score of a lender's applications decided
+// in a period under a model and policy version: rescore/<lender>/<model>/<policy>/<from>_<to>
+// (UTC days, to excluded). Running the command again while it runs attaches to the same
+// workflow; after it, a new run stores nothing new.
+func RescoreWorkflowID(lender, modelVersion, policyVersion, from, to string) string {
+	return "rescore/" + lender + "/" + modelVersion + "/" + policyVersion + "/" + from + "_" + to
+}
 
 // Change ids for workflow.GetVersion. Each guards a change to the command sequence, so
 // histories recorded before it still replay (testdata/histories).

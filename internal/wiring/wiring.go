@@ -139,6 +139,7 @@ func NewWorker(c tclient.Client, acts *activities.Activities, o WorkerOptions) w
 		MaxConcurrentWorkflowTaskExecutionSize: o.MaxConcurrentWorkflows,
 	})
 	w.RegisterWorkflowWithOptions(workflows.Underwrite, workflow.RegisterOptions{Name: workflows.UnderwriteWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Rescore, workflow.RegisterOptions{Name: workflows.RescoreWorkflowName})
 	w.RegisterActivity(acts)
 	return w
 }
