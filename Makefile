@@ -6,8 +6,8 @@ STRIPEMOCK    := github.com/stripe/stripe-mock@v0.183.0
 GOBIN         := $(shell go env GOPATH)/bin
 export PATH   := $(PATH):$(GOBIN)
 
-.PHONY: test lint unit model fuzz build dev stripe-mock
-test: lint unit model fuzz
+.PHONY: test lint unit model fuzz chaos build dev stripe-mock
+test: lint unit model fuzz chaos
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,6 +41,18 @@ fuzz:
 	  echo "go test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
 	  go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
 	done
+
+# The chaos tests (build tag chaos, so `unit` does not compile them): the multi-process
+# cluster's kills and restarts, and TestChaosSmall, issue 9's chaos run at CI size (12
+# applications, every fault, a worker and an API kill, a Postgres and a sandbox restart).
+# Without the race detector: they run the worker and API as separate processes, built
+# with `go build`. About 1 minute warm, most of it the runs (docs/chaos.md); a cold cache
+# adds the build of the binary. The full run is `underwriter chaos --applications 200`.
+# One package at a time (-p 1): two clusters at once on two cores would slow both.
+chaos:
+	go vet -tags chaos ./internal/chaos/ ./internal/cluster/
+	go run $(STATICCHECK) -tags chaos ./internal/chaos/ ./internal/cluster/
+	go test -tags chaos -p 1 -count=1 -timeout 20m ./internal/chaos/ ./internal/cluster/
 
 # The Stripe conformance tests start Stripe's official mock (2023-10-16 spec) themselves.
 stripe-mock:
