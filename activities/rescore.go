@@ -18,13 +18,17 @@ import (
 
 // RescoreSelection selects the past applications a re-score reads: the lender's decided
 // applications with a snapshot, decided in [From, To).
+//
+// SelectionID, when set, narrows it to the applications `rescore --query` stored under
+// that id (store.SaveRescoreSelection).
 type RescoreSelection struct {
-	Lender   string
-	From, To time.Time
+	Lender      string
+	From, To    time.Time
+	SelectionID string
 }
 
 func (s RescoreSelection) store() store.RescoreSelection {
-	return store.RescoreSelection{Lender: s.Lender, From: s.From, To: s.To}
+	return store.RescoreSelection{Lender: s.Lender, From: s.From, To: s.To, SelectionID: s.SelectionID}
 }
 
 // RescoreBatchInput asks for the next batch of a re-score: at most Limit applications of

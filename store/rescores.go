@@ -12,9 +12,13 @@ import (
 // RescoreSelection selects the past applications a re-score reads: the lender's
 // decisions decided in [From, To) that scored a snapshot (or referred it as unusable), so
 // that there is a snapshot to score again. Expired applications have none and are left out.
+//
+// With SelectionID, only the applications SaveRescoreSelection stored under that id are
+// selected (rescore --query), still within the lender and the period.
 type RescoreSelection struct {
-	Lender   string
-	From, To time.Time
+	Lender      string
+	From, To    time.Time
+	SelectionID string
 }
 
 // RescoreCandidate is one application to re-score: its snapshot, the loan applied for and
@@ -35,13 +39,15 @@ type RescoreCandidate struct {
 const rescoreCandidatesWhere = `
 		from decisions d
 		join applications a on a.id = d.application_id
-		where a.lender_id = $1 and d.decided_at >= $2 and d.decided_at < $3 and d.snapshot_id is not null`
+		where a.lender_id = $1 and d.decided_at >= $2 and d.decided_at < $3 and d.snapshot_id is not null
+		  and ($4 = '' or exists (select 1 from rescore_selections rs
+		                          where rs.selection_id = $4 and rs.application_id = d.application_id))`
 
 // CountRescoreCandidates returns how many applications sel selects.
 func (s *Store) CountRescoreCandidates(ctx context.Context, sel RescoreSelection) (int, error) {
 	var n int
 	q := `select count(*)` + rescoreCandidatesWhere
-	if err := s.pool.QueryRow(ctx, q, sel.Lender, sel.From, sel.To).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, q, sel.Lender, sel.From, sel.To, sel.SelectionID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count applications to re-score of lender %s: %w", sel.Lender, err)
 	}
 	return n, nil
@@ -52,8 +58,8 @@ func (s *Store) CountRescoreCandidates(ctx context.Context, sel RescoreSelection
 // its cursor and resumes from it.
 func (s *Store) RescoreCandidates(ctx context.Context, sel RescoreSelection, after string, limit int) ([]RescoreCandidate, error) {
 	q := `select d.application_id, d.snapshot_id, a.loan_amount_minor, a.term_months, a.currency, d.outcome, d.rules` +
-		rescoreCandidatesWhere + ` and d.application_id > $4 order by d.application_id limit $5`
-	rows, _ := s.pool.Query(ctx, q, sel.Lender, sel.From, sel.To, after, limit)
+		rescoreCandidatesWhere + ` and d.application_id > $5 order by d.application_id limit $6`
+	rows, _ := s.pool.Query(ctx, q, sel.Lender, sel.From, sel.To, sel.SelectionID, after, limit)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[RescoreCandidate])
 	if err != nil {
 		return nil, fmt.Errorf("list applications to re-score of lender %s after %q: %w", sel.Lender, after, err)
@@ -143,11 +149,13 @@ func (s *Store) RescorePairs(ctx context.Context, sel RescoreSelection, featureS
 		from decisions d
 		join applications a on a.id = d.application_id
 		join rescores r on r.application_id = d.application_id
-			and r.feature_set_version = $4 and r.model_version = $5 and r.policy_version = $6
+			and r.feature_set_version = $5 and r.model_version = $6 and r.policy_version = $7
 		left join outcomes o on o.application_id = d.application_id
 		where a.lender_id = $1 and d.decided_at >= $2 and d.decided_at < $3 and d.snapshot_id is not null
+		  and ($4 = '' or exists (select 1 from rescore_selections rs
+		                          where rs.selection_id = $4 and rs.application_id = d.application_id))
 		order by d.application_id`
-	rows, err := s.pool.Query(ctx, q, sel.Lender, sel.From, sel.To, featureSetVersion, modelVersion, policyVersion)
+	rows, err := s.pool.Query(ctx, q, sel.Lender, sel.From, sel.To, sel.SelectionID, featureSetVersion, modelVersion, policyVersion)
 	if err != nil {
 		return nil, fmt.Errorf("read re-scores of lender %s: %w", sel.Lender, err)
 	}
@@ -190,4 +198,20 @@ func prefixed(prefix, columns string) string {
 		}
 	}
 	return string(out)
+}
+
+// SaveRescoreSelection stores under id those of keys that are applications' keys (a
+// workflow may outlive or predate its row) and returns how many they are. Saving the same
+// selection again adds nothing.
+func (s *Store) SaveRescoreSelection(ctx context.Context, id string, keys []string) (int, error) {
+	const q = `
+		with known as (select distinct a.id from unnest($2::text[]) as k join applications a on a.id = k),
+		     saved as (insert into rescore_selections (selection_id, application_id)
+		               select $1, id from known on conflict do nothing)
+		select count(*) from known`
+	var n int
+	if err := s.pool.QueryRow(ctx, q, id, keys).Scan(&n); err != nil {
+		return 0, fmt.Errorf("save re-score selection %s: %w", id, err)
+	}
+	return n, nil
 }

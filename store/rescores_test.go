@@ -107,4 +107,28 @@ func TestRescores(t *testing.T) {
 	none, err := s.RescorePairs(ctx, sel, "fs-v3/cat-v2", "v2", "v2")
 	require.NoError(t, err)
 	require.Empty(t, none)
+
+	// A selection by query narrows the same lender and period to the keys stored under it.
+	saved, err := s.SaveRescoreSelection(ctx, "q1", []string{"acme/a1", "acme/a3", "acme/gone"})
+	require.NoError(t, err)
+	require.Equal(t, 2, saved, "a key that is no application's is left out")
+	saved, err = s.SaveRescoreSelection(ctx, "q1", []string{"acme/a1", "acme/a3"})
+	require.NoError(t, err)
+	require.Equal(t, 2, saved, "saving again adds nothing")
+	narrowed := sel
+	narrowed.SelectionID = "q1"
+	n, err = s.CountRescoreCandidates(ctx, narrowed)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	page, err = s.RescoreCandidates(ctx, narrowed, "", 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"acme/a1", "acme/a3"}, []string{page[0].ApplicationID, page[1].ApplicationID})
+	pairs, err = s.RescorePairs(ctx, narrowed, "fs-v2/cat-v1", "v1", "v1")
+	require.NoError(t, err)
+	require.Len(t, pairs, 2)
+	other := narrowed
+	other.SelectionID = "q-unknown"
+	n, err = s.CountRescoreCandidates(ctx, other)
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

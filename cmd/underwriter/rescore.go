@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/internal/replay"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/scoring"
@@ -32,7 +36,7 @@ const scoreBins = 10
 func rescoreCommand() command {
 	return command{
 		name: "rescore",
-		summary: "Score the stored snapshots of a lender's past applications (decided --from to --to, UTC days, both included) " +
+		summary: "Score the stored snapshots of a lender's past applications (decided --from to --to, UTC days, both included, or matched by --query) " +
 			"under another model (--model) or policy (--policy), as a Rescore workflow on the worker (never Stripe), store the " +
 			"results beside the decisions, and print the swap set, the score shift, the PSI of the score and of each " +
 			"characteristic, and AUC and KS of both versions where loan outcomes are known.",
@@ -45,6 +49,7 @@ func rescoreCommand() command {
 			from := fs.String("from", "", "first day decided, YYYY-MM-DD (UTC; required)")
 			to := fs.String("to", "", "last day decided, YYYY-MM-DD (UTC, included; required)")
 			lender := fs.String("lender", loan.DevLender, "the lender whose applications to re-score")
+			query := fs.String("query", "", "instead of --from/--to: the applications whose Underwrite workflows this Temporal visibility query matches, e.g. 'UnderwritingOutcome = \"refer\"'")
 			batch := fs.Int("batch", workflows.DefaultRescoreBatch, "applications per activity (one batch is what a worker restart repeats)")
 			var logs logConfig
 			logs.flags(fs, getenv, "text", "error")
@@ -56,16 +61,9 @@ func rescoreCommand() command {
 				if *model == "" {
 					return errors.New("--model: not set (a scorecard model file)")
 				}
-				first, err := parseDay("--from", *from)
+				first, last, err := rescorePeriod(*from, *to, *query)
 				if err != nil {
 					return err
-				}
-				last, err := parseDay("--to", *to)
-				if err != nil {
-					return err
-				}
-				if last.Before(first) {
-					return fmt.Errorf("--to: %s is before --from %s", *to, *from)
 				}
 				if err := loan.CheckLender(*lender); err != nil {
 					return fmt.Errorf("--lender: %w", err)
@@ -93,8 +91,16 @@ func rescoreCommand() command {
 					return err
 				}
 				defer c.Close()
+				selection := activities.RescoreSelection{Lender: *lender, From: first, To: last.AddDate(0, 0, 1)}
+				what := fmt.Sprintf("decided %s to %s", *from, *to)
+				if *query != "" {
+					if selection.SelectionID, err = rescoreSelection(ctx, c, st, *lender, *query); err != nil {
+						return err
+					}
+					what = fmt.Sprintf("selected by query %q", *query)
+				}
 				in := workflows.RescoreInput{
-					Selection: activities.RescoreSelection{Lender: *lender, From: first, To: last.AddDate(0, 0, 1)},
+					Selection: selection,
 					Model:     modelJSON, Policy: policyJSON, BatchSize: *batch,
 					ModelVersion: eng.Model.ModelVersion, PolicyVersion: eng.Policy.PolicyVersion,
 					FeatureSetVersion: eng.Model.FeatureSetVersion,
@@ -103,19 +109,79 @@ func rescoreCommand() command {
 				if err != nil {
 					return err
 				}
-				sel := store.RescoreSelection{Lender: in.Selection.Lender, From: in.Selection.From, To: in.Selection.To}
+				sel := store.RescoreSelection{Lender: in.Selection.Lender, From: in.Selection.From, To: in.Selection.To,
+					SelectionID: in.Selection.SelectionID}
 				pairs, err := st.RescorePairs(ctx, sel, in.FeatureSetVersion, in.ModelVersion, in.PolicyVersion)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "rescore of lender %s, decided %s to %s: %d applications under model %s, policy %s (%s)\n",
-					*lender, *from, *to, len(pairs), in.ModelVersion, in.PolicyVersion, in.FeatureSetVersion)
+				fmt.Fprintf(stdout, "rescore of lender %s, %s: %d applications under model %s, policy %s (%s)\n",
+					*lender, what, len(pairs), in.ModelVersion, in.PolicyVersion, in.FeatureSetVersion)
 				fmt.Fprintf(stdout, "workflow %s: %d scored, %d stored, %d already stored\n",
 					wid, progress.Done, progress.Stored, progress.Done-progress.Stored)
 				return rescoreReport(stdout, eng, pairs)
 			}
 		},
 	}
+}
+
+// queryPeriod is the period a --query selection lies in: all of time the table holds.
+var queryPeriod = [2]time.Time{time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC)}
+
+// rescorePeriod checks the selection flags: --from and --to (both UTC days, --to not
+// before --from), or --query alone. It returns the first and last day selected.
+func rescorePeriod(from, to, query string) (time.Time, time.Time, error) {
+	if query != "" {
+		if from != "" || to != "" {
+			return time.Time{}, time.Time{}, errors.New("--query: give it instead of --from and --to, not with them")
+		}
+		return queryPeriod[0], queryPeriod[1], nil
+	}
+	first, err := parseDay("--from", from)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	last, err := parseDay("--to", to)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if last.Before(first) {
+		return time.Time{}, time.Time{}, fmt.Errorf("--to: %s is before --from %s", to, from)
+	}
+	return first, last, nil
+}
+
+// rescoreSelection resolves a visibility query to the lender's applications (their
+// Underwrite workflows' ids are underwrite/<application key>) and stores them as a
+// selection whose id is a hash of the keys, so that the same matches resume the same
+// re-score. It refuses a query that matches none of the lender's applications.
+func rescoreSelection(ctx context.Context, c tclient.Client, st *store.Store, lender, query string) (string, error) {
+	seen := map[string]bool{}
+	err := replay.Query(ctx, c, query, func(workflowID, _ string) error {
+		key, ok := strings.CutPrefix(workflowID, "underwrite/")
+		if l, _ := loan.SplitApplicationKey(key); ok && l == lender {
+			seen[key] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("--query: %w", err)
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	sum := sha256.Sum256([]byte(strings.Join(keys, "\n")))
+	id := hex.EncodeToString(sum[:8])
+	n, err := st.SaveRescoreSelection(ctx, id, keys)
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "", fmt.Errorf("--query: %q matches no application of lender %s", query, lender)
+	}
+	return id, nil
 }
 
 // rescoreFiles reads the model and policy files (the embedded policy v2 without one) and
@@ -142,6 +208,9 @@ func runRescore(ctx context.Context, c tclient.Client, in workflows.RescoreInput
 	dayOf := func(t time.Time) string { return t.Format(time.DateOnly) }
 	wid := workflows.RescoreWorkflowID(in.Selection.Lender, in.ModelVersion, in.PolicyVersion,
 		dayOf(in.Selection.From), dayOf(in.Selection.To))
+	if in.Selection.SelectionID != "" {
+		wid = workflows.RescoreWorkflowID(in.Selection.Lender, in.ModelVersion, in.PolicyVersion, "query", in.Selection.SelectionID)
+	}
 	run, err := c.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{
 		ID: wid, TaskQueue: workflows.TaskQueue,
 		// A second command while the first runs waits for the same run rather than

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ func TestRescoreFlags(t *testing.T) {
 		{[]string{"--model", "missing.json", "--from", "2026-10-01", "--to", "2026-10-31"}, "--model: open missing.json: no such file or directory"},
 		{[]string{"--model", model, "--policy", "missing.json", "--from", "2026-10-01", "--to", "2026-10-31"}, "--policy: open missing.json: no such file or directory"},
 		{[]string{"--model", bad, "--from", "2026-10-01", "--to", "2026-10-31"}, "load model file " + bad},
+		{[]string{"--model", model, "--from", "2026-10-01", "--query", "UnderwritingOutcome = 'refer'"},
+			"--query: give it instead of --from and --to, not with them"},
 	} {
 		err := run(context.Background(), append([]string{"underwriter", "rescore"}, tc.args...), env, &bytes.Buffer{}, &bytes.Buffer{})
 		require.ErrorContains(t, err, tc.want, "%v", tc.args)
@@ -130,4 +133,32 @@ func TestRescoreCommand(t *testing.T) {
 	require.Contains(t, out, fmt.Sprintf("loan outcomes known for %d applications scored by both", n))
 	require.Regexp(t, `original +AUC \d\.\d{3}  KS \d\.\d{3}`, out)
 	require.Regexp(t, `new +AUC \d\.\d{3}  KS \d\.\d{3}`, out)
+
+	// --query selects by the workflows' search attributes instead of a period: the
+	// referred applications only, under v1; the second run resumes the same selection.
+	referred := 0
+	for _, r := range results {
+		if r.Outcome == loan.OutcomeRefer {
+			referred++
+		}
+	}
+	require.Positive(t, referred)
+	query := []string{"underwriter", "rescore", "--model", filepath.Join(models, "scorecard-v1.json"),
+		"--policy", filepath.Join(models, "policy-v1.json"), "--query", "UnderwritingOutcome = 'refer'"}
+	require.Eventually(t, func() bool {
+		var qout, errOut bytes.Buffer
+		if err := run(ctx, query, env, &qout, &errOut); err != nil {
+			t.Log(err)
+			return false
+		}
+		out = qout.String()
+		return strings.Contains(out, fmt.Sprintf(": %d applications under model v1", referred))
+	}, 30*time.Second, 500*time.Millisecond)
+	require.Contains(t, out, `selected by query "UnderwritingOutcome = 'refer'"`)
+	require.Contains(t, out, fmt.Sprintf("%d scored, 0 stored, %d already stored", referred, referred), "v1 re-scores exist already")
+
+	var qout bytes.Buffer
+	err = run(ctx, []string{"underwriter", "rescore", "--model", filepath.Join(models, "scorecard-v1.json"),
+		"--query", "UnderwritingOutcome = 'refer'", "--lender", "acme"}, env, &qout, &bytes.Buffer{})
+	require.EqualError(t, err, `--query: "UnderwritingOutcome = 'refer'" matches no application of lender acme`)
 }
