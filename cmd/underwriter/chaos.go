@@ -38,6 +38,18 @@ func chaosCommand() command {
 				if err != nil {
 					return err
 				}
+				// Refused before anything is built or started.
+				for _, f := range []struct {
+					name string
+					v    int
+				}{{"applications", *apps}, {"workers", *workers}, {"concurrency", *concurrency}} {
+					if f.v < 1 {
+						return fmt.Errorf("--%s %d: must be at least 1", f.name, f.v)
+					}
+				}
+				if *timeout <= 0 {
+					return fmt.Errorf("--timeout %s: must be positive", *timeout)
+				}
 				if *logDir == "" {
 					if *logDir, err = os.MkdirTemp("", "underwriter-chaos-"); err != nil {
 						return fmt.Errorf("create the log directory: %w", err)
