@@ -321,8 +321,9 @@ func runOnce(ctx context.Context, cfg Config, apps []applicant, sizes map[string
 	begin := time.Now()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var started atomic.Int64
+	var started, done atomic.Int64
 	var monkeyErr error
+	var hold func(int64)
 	monkeyDone := make(chan struct{})
 	if chaos {
 		// The schedule draws from its own stream: the fault rates' stream is the sandbox's.
@@ -330,15 +331,27 @@ func runOnce(ctx context.Context, cfg Config, apps []applicant, sizes map[string
 		events := schedule(cfg.Plan, len(apps), rng)
 		go func() {
 			defer close(monkeyDone)
-			out.hurts, monkeyErr = monkey(runCtx, cl, cfg.Plan, events, &started, rng, cfg.Logger.With("run", name))
+			out.hurts, monkeyErr = monkey(runCtx, cl, cfg.Plan, events, &started, &done, rng, cfg.Logger.With("run", name))
 			if monkeyErr != nil {
 				cancel() // a cluster that cannot restart decides nothing more
 			}
 		}()
+		// The next application starts once every event whose turn came is over: each
+		// event then meets the applications started before it in flight, however fast
+		// they run, and none is left over when the last one is decided.
+		hold = func(n int64) {
+			for done.Load() < due(events, n) {
+				select {
+				case <-monkeyDone:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
 	} else {
 		close(monkeyDone)
 	}
-	out.results = driveAll(runCtx, cl, apps, cfg.Concurrency, cfg.Timeout, &started)
+	out.results = driveAll(runCtx, cl, apps, cfg.Concurrency, cfg.Timeout, &started, hold)
 	cancel()
 	<-monkeyDone
 	out.elapsed = time.Since(begin)

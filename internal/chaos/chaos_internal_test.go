@@ -36,6 +36,15 @@ func TestScheduleHasEveryEventAmongTheStarts(t *testing.T) {
 	require.Len(t, schedule(DefaultPlan(1), 1, rand.New(rand.NewPCG(1, 2))), 4, "one application still gets one of each")
 }
 
+func TestDueCountsTheEventsWhoseTurnCame(t *testing.T) {
+	t.Parallel()
+	events := []event{{KillAPI, 2}, {KillWorker, 2}, {RestartPostgres, 5}}
+	require.EqualValues(t, 0, due(events, 1))
+	require.EqualValues(t, 2, due(events, 2))
+	require.EqualValues(t, 2, due(events, 4))
+	require.EqualValues(t, 3, due(events, 5))
+}
+
 func TestDefaultPlan(t *testing.T) {
 	t.Parallel()
 	p := DefaultPlan(200)

@@ -65,12 +65,17 @@ func applicants(n int, seed uint64, personas []fcsandbox.Persona) []applicant {
 }
 
 // driveAll underwrites every applicant, at most concurrency at once, and counts the
-// applications started in started (the chaos schedule follows it).
-func driveAll(ctx context.Context, cl *cluster.Cluster, apps []applicant, concurrency int, timeout time.Duration, started *atomic.Int64) []Result {
+// applications started in started (the chaos schedule follows it). Before each start it
+// calls hold with the number started so far, which may wait (nil: no wait).
+func driveAll(ctx context.Context, cl *cluster.Cluster, apps []applicant, concurrency int, timeout time.Duration,
+	started *atomic.Int64, hold func(started int64)) []Result {
 	results := make([]Result, len(apps))
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for i, a := range apps {
+		if hold != nil {
+			hold(started.Load())
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():

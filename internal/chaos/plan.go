@@ -84,55 +84,81 @@ type Hurts struct {
 	WorkerKills, APIKills, PostgresRestarts, SandboxRestarts int
 }
 
+// due is how many of events have their turn once started applications have started.
+func due(events []event, started int64) int64 {
+	n := int64(0)
+	for _, ev := range events {
+		if ev.after <= started {
+			n++
+		}
+	}
+	return n
+}
+
 // monkey carries out events on cl as the applications start (started counts them), each
 // at least MinGap after the previous one and a random moment after its turn, until the
-// events run out or ctx ends. A restart that fails stops it with the error: the cluster
-// is then broken, not merely hurt.
-func monkey(ctx context.Context, cl *cluster.Cluster, p Plan, events []event, started *atomic.Int64, rng *rand.Rand, logger *slog.Logger) (Hurts, error) {
+// events run out or ctx ends; done counts the events over. The applications' starts
+// wait for the events whose turn has come (see runOnce), so every event lands while the
+// applications started before it are in flight. A restart that fails stops it with the
+// error: the cluster is then broken, not merely hurt.
+func monkey(ctx context.Context, cl *cluster.Cluster, p Plan, events []event, started, done *atomic.Int64, rng *rand.Rand, logger *slog.Logger) (Hurts, error) {
 	var h Hurts
 	last := time.Time{}
 	for _, ev := range events {
-		for started.Load() < ev.after || time.Since(last) < p.MinGap {
-			if err := sleep(ctx, 50*time.Millisecond); err != nil {
-				return h, nil // the applications are done: the remaining events are moot
-			}
+		if err := runEvent(ctx, cl, p, ev, started, rng, logger, &h, &last); err != nil {
+			return h, err
 		}
-		// A random moment within the next second: kills land in the middle of work, not
-		// just as an application starts.
-		if err := sleep(ctx, time.Duration(rng.Int64N(int64(time.Second)))); err != nil {
+		done.Add(1)
+		if ctx.Err() != nil {
 			return h, nil
 		}
-		down := time.Duration(rng.Int64N(int64(p.MaxDowntime) + 1))
-		var err error
-		switch ev.kind {
-		case KillWorker:
-			i := rng.IntN(cl.Workers())
-			if err = cl.RestartWorker(ctx, i, down); err == nil {
-				h.WorkerKills++
-			}
-		case KillAPI:
-			if err = cl.RestartAPI(ctx, down); err == nil {
-				h.APIKills++
-			}
-		case RestartPostgres:
-			if err = cl.RestartPostgres(ctx); err == nil {
-				h.PostgresRestarts++
-			}
-		case RestartSandbox:
-			if err = cl.RestartSandbox(ctx, down); err == nil {
-				h.SandboxRestarts++
-			}
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return h, nil
-			}
-			return h, fmt.Errorf("%s: %w", ev.kind, err)
-		}
-		logger.Info("chaos event", "kind", ev.kind, "downtime_ms", down.Milliseconds(), "started", started.Load())
-		last = time.Now()
 	}
 	return h, nil
+}
+
+// runEvent waits for ev's turn and carries it out, counting it in h. An end of ctx is no
+// error: the applications are done and the remaining events are moot.
+func runEvent(ctx context.Context, cl *cluster.Cluster, p Plan, ev event, started *atomic.Int64, rng *rand.Rand, logger *slog.Logger, h *Hurts, last *time.Time) error {
+	for started.Load() < ev.after || time.Since(*last) < p.MinGap {
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return nil
+		}
+	}
+	// A random moment within the next second: kills land in the middle of work, not
+	// just as an application starts.
+	if err := sleep(ctx, time.Duration(rng.Int64N(int64(time.Second)))); err != nil {
+		return nil
+	}
+	down := time.Duration(rng.Int64N(int64(p.MaxDowntime) + 1))
+	var err error
+	switch ev.kind {
+	case KillWorker:
+		i := rng.IntN(cl.Workers())
+		if err = cl.RestartWorker(ctx, i, down); err == nil {
+			h.WorkerKills++
+		}
+	case KillAPI:
+		if err = cl.RestartAPI(ctx, down); err == nil {
+			h.APIKills++
+		}
+	case RestartPostgres:
+		if err = cl.RestartPostgres(ctx); err == nil {
+			h.PostgresRestarts++
+		}
+	case RestartSandbox:
+		if err = cl.RestartSandbox(ctx, down); err == nil {
+			h.SandboxRestarts++
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", ev.kind, err)
+	}
+	logger.Info("chaos event", "kind", ev.kind, "downtime_ms", down.Milliseconds(), "started", started.Load())
+	*last = time.Now()
+	return nil
 }
 
 // sleep waits d or until ctx ends.
