@@ -75,4 +75,3 @@ func TestReadFileRefusesWhatIsNotAHistory(t *testing.T) {
 	require.Error(t, err)
 	require.True(t, strings.HasPrefix(err.Error(), "../../go.mod: not a Temporal history exported as JSON"), err.Error())
 }
-
