@@ -282,6 +282,10 @@ func (s *Server) startWorkflow(ctx context.Context, lender string, app store.App
 		// again (a decided or running application is answered as for a retry).
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// What the Web UI shows above the history: ids and the loan, never the applicant.
+		StaticSummary: fmt.Sprintf("%s: %d %s (minor units) over %d months", app.ID, req.LoanAmountMinor,
+			strings.ToUpper(req.Currency), req.TermMonths),
+		StaticDetails: startDetails(lender, app, req, customerID, sessionID),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAApplicationID.ValueSet(app.ID),
 			workflows.SALender.ValueSet(lender),
@@ -301,6 +305,20 @@ func (s *Server) startWorkflow(ctx context.Context, lender string, app store.App
 	default:
 		return "", err
 	}
+}
+
+// startDetails are the workflow's static details in the Web UI: who asked for what, and
+// the Stripe ids the run waits on (ids only: no name, email or client_secret).
+func startDetails(lender string, app store.Application, req ApplicationRequest, customerID, sessionID string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lender: %s\napplication: %s\nloan: %d %s (minor units), %d months\ncustomer: %s\n",
+		lender, app.ExternalID, req.LoanAmountMinor, req.Currency, req.TermMonths, customerID)
+	if len(req.AccountIDs) > 0 {
+		fmt.Fprintf(&b, "returning customer, accounts: %s\n", strings.Join(req.AccountIDs, ", "))
+	} else {
+		fmt.Fprintf(&b, "Financial Connections session: %s\n", sessionID)
+	}
+	return b.String()
 }
 
 // CustomerParams is the Stripe customer the API creates for the application stored under

@@ -32,7 +32,7 @@ func (u *underwriting) decide(ctx workflow.Context, outcome string, snap *activi
 		return UnderwriteResult{}, err
 	}
 	var res activities.DecideResult
-	if err := workflow.ExecuteActivity(dbOptions(ctx), acts.Decide, in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(summarized(dbOptions(ctx), "score the snapshot and record the one decision"), acts.Decide, in).Get(ctx, &res); err != nil {
 		return UnderwriteResult{}, fmt.Errorf("record decision: %w", err)
 	}
 	return u.publish(ctx, res.Outcome, res.Score, snap)
@@ -104,6 +104,7 @@ func (u *underwriting) publish(ctx workflow.Context, outcome string, scored *act
 	drain(u.linked)
 	drain(u.refreshed)
 	drain(u.statusCh)
+	detail(ctx, "%s", decidedDetails(res))
 	return res, nil
 }
 

@@ -71,7 +71,7 @@ func (u *underwriting) refresh(ctx workflow.Context, accounts []string) (states 
 func (u *underwriting) requestRefresh(ctx workflow.Context, accounts []string, round int) ([]activities.AccountState, error) {
 	var state activities.RefreshState
 	key := fmt.Sprintf("%s/refresh/%d", workflow.GetInfo(ctx).WorkflowExecution.ID, round)
-	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RequestRefresh, activities.RefreshInput{
+	if err := workflow.ExecuteActivity(summarized(stripeOptions(ctx), fmt.Sprintf("request refresh %d of %d accounts", round, len(accounts))), acts.RequestRefresh, activities.RefreshInput{
 		ApplicationID: u.in.ApplicationID, AccountIDs: accounts, IdempotencyKey: key,
 	}).Get(ctx, &state); err != nil {
 		return nil, fmt.Errorf("request refresh round %d: %w", round, err)
@@ -91,7 +91,9 @@ func (u *underwriting) awaitRefresh(ctx workflow.Context, accounts []string, sta
 		if remaining <= 0 {
 			return states, nil
 		}
-		if !wait(ctx, min(poll, remaining), u.refreshed, u.statusCh) {
+		pause := min(poll, remaining)
+		detail(ctx, "refresh pending at Stripe since %s; waiting for its webhook, polling in %s", at(deadline.Add(-RefreshTimeout)), pause)
+		if !wait(ctx, pause, "wait for the refresh webhook, at most "+pause.String(), u.refreshed, u.statusCh) {
 			poll = min(2*poll, RefreshMaxPoll)
 		}
 		var err error
@@ -115,7 +117,8 @@ func (u *underwriting) awaitReactivation(ctx workflow.Context, accounts []string
 		if remaining <= 0 || anyDisconnected(states) {
 			return false, nil
 		}
-		wait(ctx, min(LinkPollInterval, remaining), u.statusCh)
+		detail(ctx, "an account is inactive at its bank; waiting for its reactivation until %s", at(deadline))
+		wait(ctx, min(LinkPollInterval, remaining), "wait for reactivation", u.statusCh)
 		if _, err := u.readRefreshStatus(ctx, accounts); err != nil {
 			return false, err
 		}
@@ -126,7 +129,7 @@ func (u *underwriting) awaitReactivation(ctx workflow.Context, accounts []string
 // status query.
 func (u *underwriting) readRefreshStatus(ctx workflow.Context, accounts []string) ([]activities.AccountState, error) {
 	var state activities.RefreshState
-	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.RefreshStatus, activities.RefreshStatusInput{
+	if err := workflow.ExecuteActivity(summarized(stripeOptions(ctx), "read the refresh status"), acts.RefreshStatus, activities.RefreshStatusInput{
 		AccountIDs: accounts,
 	}).Get(ctx, &state); err != nil {
 		return nil, fmt.Errorf("read refresh status: %w", err)

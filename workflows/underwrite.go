@@ -156,7 +156,8 @@ func (u *underwriting) recordFailure(ctx workflow.Context, cause error) {
 	if err := u.setStage(dctx, loan.StageFailed); err != nil {
 		log.Error("publish failed stage", "application_id", u.in.ApplicationID, "err", err)
 	}
-	err := workflow.ExecuteActivity(dbOptions(dctx), acts.RecordFailure, activities.FailureInput{
+	detail(dctx, "failed: %s", FailureCause(cause))
+	err := workflow.ExecuteActivity(summarized(dbOptions(dctx), "record the failure"), acts.RecordFailure, activities.FailureInput{
 		ApplicationID: u.in.ApplicationID, Cause: FailureCause(cause),
 	}).Get(dctx, nil)
 	if err != nil {
@@ -266,7 +267,7 @@ func (u *underwriting) validate(ctx workflow.Context) error {
 
 func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 	if workflow.GetVersion(ctx, changeRegisterApplication, workflow.DefaultVersion, 1) == 1 {
-		if err := workflow.ExecuteActivity(dbOptions(ctx), acts.RegisterApplication, activities.RegisterInput{
+		if err := workflow.ExecuteActivity(summarized(dbOptions(ctx), "register application "+u.in.ApplicationID), acts.RegisterApplication, activities.RegisterInput{
 			ApplicationID: u.in.ApplicationID, Lender: u.in.Lender, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 			CustomerID: u.in.CustomerID, SessionID: u.in.SessionID,
 			LoanAmountMinor: u.in.LoanAmountMinor, TermMonths: u.in.TermMonths, Currency: u.in.Currency,
@@ -311,7 +312,7 @@ func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 		return UnderwriteResult{}, err
 	}
 	var snap activities.SnapshotRef
-	if err := workflow.ExecuteActivity(dbOptions(ctx), acts.FreezeSnapshot,
+	if err := workflow.ExecuteActivity(summarized(dbOptions(ctx), "freeze the snapshot to score"), acts.FreezeSnapshot,
 		activities.SnapshotInput{ApplicationID: u.in.ApplicationID}).Get(ctx, &snap); err != nil {
 		return UnderwriteResult{}, fmt.Errorf("freeze snapshot: %w", err)
 	}
@@ -356,7 +357,8 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 			return nil, nil
 		}
 		pause := min(remaining, LinkPollInterval)
-		if signalled := wait(ctx, pause, u.linked); !signalled && pause == remaining {
+		detail(ctx, "waiting for the applicant to link a bank account; expires %s", at(deadline))
+		if signalled := wait(ctx, pause, "wait for the link webhook, at most "+pause.String(), u.linked); !signalled && pause == remaining {
 			continue // the link timeout has passed: no poll, the loop ends
 		}
 		if ids, err := u.linkedAccounts(ctx); err != nil || len(ids) > 0 {
@@ -368,7 +370,7 @@ func (u *underwriting) waitForLink(ctx workflow.Context) ([]string, error) {
 // linkedAccounts reads the accounts linked through the application's session, sorted.
 func (u *underwriting) linkedAccounts(ctx workflow.Context) ([]string, error) {
 	var linked activities.LinkedAccountsResult
-	if err := workflow.ExecuteActivity(stripeOptions(ctx), acts.LinkedAccounts, activities.LinkedAccountsInput{
+	if err := workflow.ExecuteActivity(summarized(stripeOptions(ctx), "read the session's linked accounts"), acts.LinkedAccounts, activities.LinkedAccountsInput{
 		ApplicationID: u.in.ApplicationID, SessionID: u.in.SessionID,
 	}).Get(ctx, &linked); err != nil {
 		return nil, fmt.Errorf("read linked accounts: %w", err)
@@ -388,9 +390,9 @@ func (u *underwriting) sync(ctx workflow.Context, accounts []string) error {
 	})
 	var txns, bals []workflow.Future
 	for _, id := range accounts {
-		txns = append(txns, workflow.ExecuteActivity(syncCtx, acts.SyncTransactions,
+		txns = append(txns, workflow.ExecuteActivity(summarized(syncCtx, "sync the transactions of "+id), acts.SyncTransactions,
 			activities.SyncInput{ApplicationID: u.in.ApplicationID, AccountID: id}))
-		bals = append(bals, workflow.ExecuteActivity(stripeOptions(ctx), acts.StoreBalance,
+		bals = append(bals, workflow.ExecuteActivity(summarized(stripeOptions(ctx), "store the balance of "+id), acts.StoreBalance,
 			activities.BalanceInput{ApplicationID: u.in.ApplicationID, AccountID: id}))
 	}
 	var errs []error
@@ -413,6 +415,9 @@ func (u *underwriting) sync(ctx workflow.Context, accounts []string) error {
 // setStage records the stage for the status query and the search attribute. The API reads
 // the stage with the status query, so stages cost no activity.
 func (u *underwriting) setStage(ctx workflow.Context, stage string) error {
+	if d, ok := stageDetails[stage]; ok {
+		detail(ctx, "%s", d)
+	}
 	u.status.Stage = stage
 	u.status.UpdatedAt = workflow.Now(ctx)
 	if err := workflow.UpsertTypedSearchAttributes(ctx,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -500,4 +501,32 @@ func TestUnderwriteWaitsForTheStaleAccountWhileAnotherRefreshes(t *testing.T) {
 	require.Len(t, rounds, 2, "B is refreshed once Stripe allows it")
 	require.False(t, rounds[1].Before(retryAt))
 	require.False(t, h.decided[0].Operational.RefreshFailed)
+}
+
+// currentDetails reads the run's current details through Temporal's built-in metadata
+// query, as the Web UI does.
+func currentDetails(t *testing.T, env *testsuite.TestWorkflowEnvironment) string {
+	t.Helper()
+	v, err := env.QueryWorkflow("__temporal_workflow_metadata")
+	require.NoError(t, err)
+	var md sdkpb.WorkflowMetadata
+	require.NoError(t, v.Get(&md))
+	return md.GetCurrentDetails()
+}
+
+// TestUnderwriteSaysWhatItWaitsFor: the run's current details say what it waits for while
+// it waits for the link (with the deadline), and its outcome and reason codes once
+// decided.
+func TestUnderwriteSaysWhatItWaitsFor(t *testing.T) {
+	h := newHarness(t, scoring.Decision{Outcome: "decline", Score: 531,
+		Reasons: []scoring.Reason{{Code: "NSF_EXCESS"}, {Code: "NEGATIVE_DAYS_EXCESS"}}})
+	h.env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
+		activities.RefreshState{Accounts: []activities.AccountState{finished("fca_1", activities.RefreshSucceeded)}}, nil)
+	var waiting string
+	h.env.RegisterDelayedCallback(func() { waiting = currentDetails(t, h.env) }, 30*time.Second)
+	h.linkAfter(time.Minute)
+	h.env.ExecuteWorkflow(Underwrite, testInput)
+	h.result(t)
+	require.Regexp(t, `^waiting for the applicant to link a bank account; expires \d{4}-\d\d-\d\dT`, waiting)
+	require.Equal(t, "decided: decline, score 531 — NSF_EXCESS, NEGATIVE_DAYS_EXCESS", currentDetails(t, h.env))
 }

@@ -15,9 +15,11 @@ import (
 // It is the workflow's one way of waiting for a webhook with a polling fallback (the link,
 // a refresh, a reactivation). Its commands (start a timer, cancel it when a signal came
 // first) are what the recorded histories hold: changing them needs workflow.GetVersion.
-func wait(ctx workflow.Context, d time.Duration, chans ...workflow.ReceiveChannel) (signalled bool) {
+//
+// summary names the wait in the Web UI (the timer's summary).
+func wait(ctx workflow.Context, d time.Duration, summary string, chans ...workflow.ReceiveChannel) (signalled bool) {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	timer := workflow.NewTimer(timerCtx, d)
+	timer := workflow.NewTimerWithOptions(timerCtx, d, workflow.TimerOptions{Summary: summary})
 	sel := workflow.NewSelector(ctx)
 	for _, ch := range chans {
 		sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
@@ -138,6 +140,9 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 	places := databaseDump(ctx, t, stack)
 	for i := range secretApplicants {
 		_, places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, DevKey(created[i].ApplicationID))
+	}
+	for wid, text := range workflowMetadata(ctx, t, stack) {
+		places["metadata "+wid] = text
 	}
 	// The stack stops before its log is read, so that every line it writes is searched.
 	require.NoError(t, stack.Close())
@@ -277,6 +282,41 @@ func databaseDump(ctx context.Context, t *testing.T, stack *Stack) map[string]st
 		out["db "+c.table+"."+c.name] = string(bytes.Join(values, []byte("\n")))
 	}
 	require.Contains(t, out["db applications.id"], "secrets-steady_salaried", "the dump holds this run's rows")
+	return out
+}
+
+// workflowMetadata returns, per workflow of the run, what the Web UI shows besides the
+// history: every search attribute's name and value, the static summary and details, and
+// the current details. Only the attributes the workflows declare may be set, and they hold
+// ids and enums.
+func workflowMetadata(ctx context.Context, t *testing.T, stack *Stack) map[string]string {
+	t.Helper()
+	resp, err := stack.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{})
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.Executions)
+	out := map[string]string{}
+	dc := converter.GetDefaultDataConverter()
+	for _, e := range resp.Executions {
+		wid := e.GetExecution().GetWorkflowId()
+		var b strings.Builder
+		for name, p := range e.GetSearchAttributes().GetIndexedFields() {
+			var v any
+			require.NoError(t, dc.FromPayload(p, &v))
+			if _, ok := workflows.SearchAttributeTypes()[name]; !ok && !strings.HasPrefix(name, "Temporal") && name != "BuildIds" {
+				t.Errorf("%s: search attribute %s is not one the workflows declare", wid, name)
+			}
+			fmt.Fprintf(&b, "%s=%v\n", name, v)
+		}
+		desc, err := stack.Temporal.DescribeWorkflowExecution(ctx, wid, e.GetExecution().GetRunId())
+		require.NoError(t, err)
+		md := desc.GetExecutionConfig().GetUserMetadata()
+		var summary, details string
+		require.NoError(t, dc.FromPayload(md.GetSummary(), &summary))
+		require.NoError(t, dc.FromPayload(md.GetDetails(), &details))
+		require.Contains(t, summary, strings.TrimPrefix(wid, "underwrite/"), "the summary names the application")
+		fmt.Fprintf(&b, "summary: %s\ndetails: %s\n", summary, details)
+		out[wid] = b.String()
+	}
 	return out
 }
 

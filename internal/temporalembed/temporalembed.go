@@ -586,6 +586,9 @@ func (s *Server) startUI(ctx context.Context, port int) error {
 		CORS:             uiconfig.CORS{CookieInsecure: true},
 		HideLogs:         true,
 		DefaultNamespace: s.namespace,
+		// The UI asks Temporal's news feed on every page load: the embedded UI makes no
+		// request off the machine.
+		DisableNewsFetch: true,
 	}))
 	s.ui = ui
 	s.uiDone = make(chan struct{})

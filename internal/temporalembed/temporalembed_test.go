@@ -2,6 +2,7 @@ package temporalembed_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -127,6 +128,17 @@ func TestStartInMemory(t *testing.T) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+
+	// The UI is told not to fetch Temporal's news feed: it makes no request off the machine.
+	sresp, err := http.Get(s.UIURL() + "/api/v1/settings")
+	require.NoError(t, err)
+	defer sresp.Body.Close()
+	var settings struct {
+		DisableNewsFetch, NotifyOnNewVersion bool
+	}
+	require.NoError(t, json.NewDecoder(sresp.Body).Decode(&settings))
+	require.True(t, settings.DisableNewsFetch)
+	require.False(t, settings.NotifyOnNewVersion)
 }
 
 // TestRestartOnFile creates the database file in a child process (a real
