@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	tclient "go.temporal.io/sdk/client"
 
+	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -30,6 +31,7 @@ var (
 	envTemporalTLS       = envVar{"TEMPORAL_TLS", "\"true\" to connect to Temporal with TLS"}
 	envTemporalTLSCert   = envVar{"TEMPORAL_TLS_CERT", "mTLS client certificate file for Temporal"}
 	envTemporalTLSKey    = envVar{"TEMPORAL_TLS_KEY", "mTLS client key file for Temporal"}
+	envPayloadKeys       = envVar{codec.EnvKeys, "payload encryption keys id:<64 hex>,… (secret): the first encrypts, all decrypt; empty: payloads in plain JSON"}
 	envStripeKey         = envVar{"STRIPE_SECRET_KEY", "Stripe secret key sk_test_… / sk_live_… (secret)"}
 	envStripeAPIBase     = envVar{"STRIPE_API_BASE", "Stripe API URL; empty for Stripe itself, or the sandbox URL"}
 	envWebhookSecret     = envVar{"STRIPE_WEBHOOK_SECRET", "webhook signing secret whsec_… (secret); comma-separated during rotation"}
@@ -66,9 +68,10 @@ func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {
 	}
 }
 
-// temporalSettings defines the Temporal flags on fs, with defaults from getenv, and
-// returns the check of the environment values the config cannot hold: TEMPORAL_TLS must
-// be a boolean (strconv.ParseBool).
+// temporalSettings is temporalFlags with the check of the environment values the
+// config cannot hold: TEMPORAL_TLS must be a boolean (strconv.ParseBool), and
+// UNDERWRITER_PAYLOAD_KEYS, when set, valid keys (its codec becomes the config's data
+// converter, so every client dialled from it encrypts payloads).
 func temporalSettings(fs *flag.FlagSet, getenv func(string) string) (*wiring.TemporalConfig, func() error) {
 	c := &wiring.TemporalConfig{
 		APIKey:      getenv(envTemporalAPIKey.name),
@@ -83,9 +86,19 @@ func temporalSettings(fs *flag.FlagSet, getenv func(string) string) (*wiring.Tem
 		}
 		c.TLS = b
 	}
+	var keysErr error
+	if v := strings.TrimSpace(getenv(envPayloadKeys.name)); v != "" {
+		pc, err := codec.ParseKeys(v)
+		if err != nil {
+			// The codec's errors name key ids and problems, never a key.
+			keysErr = fmt.Errorf("%s: %w", envPayloadKeys.name, err)
+		} else {
+			c.DataConverter = pc.DataConverter()
+		}
+	}
 	fs.StringVar(&c.Address, "temporal-address", getenvOr(getenv, envTemporalAddress.name, "127.0.0.1:7233"), "Temporal frontend host:port")
 	fs.StringVar(&c.Namespace, "temporal-namespace", getenvOr(getenv, envTemporalNamespace.name, "default"), "Temporal namespace")
-	return c, func() error { return tlsErr }
+	return c, func() error { return errors.Join(tlsErr, keysErr) }
 }
 
 // checkTemporal refuses a Temporal configuration that cannot work, before anything
@@ -139,7 +152,7 @@ func checkDatabaseURL(dbURL string) error {
 	return nil
 }
 
-var temporalEnv = []envVar{envTemporalAddress, envTemporalNamespace, envTemporalAPIKey, envTemporalTLS, envTemporalTLSCert, envTemporalTLSKey}
+var temporalEnv = []envVar{envTemporalAddress, envTemporalNamespace, envTemporalAPIKey, envTemporalTLS, envTemporalTLSCert, envTemporalTLSKey, envPayloadKeys}
 
 func stripeFlags(fs *flag.FlagSet, getenv func(string) string) *wiring.StripeConfig {
 	c := &wiring.StripeConfig{SecretKey: getenv(envStripeKey.name)}

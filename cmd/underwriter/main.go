@@ -72,7 +72,7 @@ type command struct {
 func commands() []command {
 	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand(), featuresCommand(), ledgerImportCSVCommand(),
 		scoreCommand(), trainCommand(), populationGenerateCommand(), populationEvaluateCommand(),
-		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), chaosCommand(), replayCommand(), outcomesImportCommand(), decisionsExportCommand(), rescoreCommand()}
+		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), chaosCommand(), replayCommand(), outcomesImportCommand(), decisionsExportCommand(), rescoreCommand(), codecCommand()}
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/cashflow-underwriting/underwriter/internal/replay"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
@@ -65,6 +66,9 @@ func replayCommand() command {
 						return err
 					}
 				}
+				if err := tcErr(); err != nil && len(files) > 0 { // files need UNDERWRITER_PAYLOAD_KEYS valid too
+					return err
+				}
 				if fromServer {
 					if err := errors.Join(tcErr(), checkTemporal(*tc)); err != nil {
 						return err
@@ -92,7 +96,7 @@ func replayCommand() command {
 					if err != nil {
 						return err
 					}
-					if err := check(replay.History(h, f, "", "", logger)); err != nil {
+					if err := check(replay.HistoryWithConverter(h, f, "", "", logger, tc.DataConverter)); err != nil {
 						return err
 					}
 				}
@@ -102,7 +106,7 @@ func replayCommand() command {
 						return err
 					}
 					defer c.Close()
-					if err := replayFromServer(ctx, c, *workflowID, *runID, serverQuery(*query, *lender), logger, check); err != nil {
+					if err := replayFromServer(ctx, c, *workflowID, *runID, serverQuery(*query, *lender), logger, tc.DataConverter, check); err != nil {
 						return err
 					}
 				}
@@ -121,13 +125,13 @@ func serverQuery(query, lender string) string {
 }
 
 // replayFromServer replays the one run, or every run the query matches.
-func replayFromServer(ctx context.Context, c tclient.Client, workflowID, runID, query string, logger *slog.Logger, check func(replay.Run) error) error {
+func replayFromServer(ctx context.Context, c tclient.Client, workflowID, runID, query string, logger *slog.Logger, dc converter.DataConverter, check func(replay.Run) error) error {
 	one := func(wid, rid string) error {
 		h, err := replay.Fetch(ctx, c, wid, rid)
 		if err != nil {
 			return err
 		}
-		return check(replay.History(h, "server", wid, rid, logger))
+		return check(replay.HistoryWithConverter(h, "server", wid, rid, logger, dc))
 	}
 	if workflowID != "" {
 		return one(workflowID, runID)

@@ -113,12 +113,22 @@ func Query(ctx context.Context, c tclient.Client, query string, fn func(workflow
 // run (taken from the history's start event when empty). logger receives the replay's
 // own logs (nil: discarded).
 func History(h *historypb.History, source, workflowID, runID string, logger *slog.Logger) Run {
-	return replayWith(workflows.Underwrite, h, source, workflowID, runID, logger)
+	return replayWith(workflows.Underwrite, h, source, workflowID, runID, logger, nil)
+}
+
+// HistoryWithConverter is History for histories whose payloads need dc to read, such as
+// encrypted ones (internal/codec); plain payloads pass through the codec's converter, so
+// histories recorded before encryption still replay. Nil dc is History.
+func HistoryWithConverter(h *historypb.History, source, workflowID, runID string, logger *slog.Logger, dc converter.DataConverter) Run {
+	return replayWith(workflows.Underwrite, h, source, workflowID, runID, logger, dc)
 }
 
 // replayWith is History with code standing in for Underwrite, for the tests of the
 // versioning procedure.
-func replayWith(code any, h *historypb.History, source, workflowID, runID string, logger *slog.Logger) Run {
+func replayWith(code any, h *historypb.History, source, workflowID, runID string, logger *slog.Logger, dc converter.DataConverter) Run {
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
 	r := Run{Source: source, WorkflowID: workflowID, RunID: runID, Status: status(h)}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -135,9 +145,13 @@ func replayWith(code any, h *historypb.History, source, workflowID, runID string
 	if r.WorkflowID == "" {
 		r.WorkflowID = "replay" // a history exported before the start event named its workflow
 	}
-	rp := worker.NewWorkflowReplayer()
+	rp, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		r.Err = "replayer: " + err.Error()
+		return r
+	}
 	rp.RegisterWorkflowWithOptions(code, workflow.RegisterOptions{Name: workflows.UnderwriteWorkflowName})
-	err := rp.ReplayWorkflowHistoryWithOptions(tlog.NewStructuredLogger(logger), h, worker.ReplayWorkflowHistoryOptions{
+	err = rp.ReplayWorkflowHistoryWithOptions(tlog.NewStructuredLogger(logger), h, worker.ReplayWorkflowHistoryOptions{
 		OriginalExecution: workflow.Execution{ID: r.WorkflowID, RunID: r.RunID},
 	})
 	if err != nil {
@@ -162,7 +176,7 @@ func replayWith(code any, h *historypb.History, source, workflowID, runID string
 		return r
 	}
 	r.Result = &res
-	if recorded, ok := recordedResult(h); ok {
+	if recorded, ok := recordedResult(h, dc); ok {
 		if diff := compareResults(res, recorded); diff != "" {
 			r.Mismatch = "the replayed result differs from the recorded one: " + diff
 		}
@@ -193,10 +207,10 @@ func status(h *historypb.History) string {
 }
 
 // recordedResult is the result the history's completion event holds.
-func recordedResult(h *historypb.History) (workflows.UnderwriteResult, bool) {
+func recordedResult(h *historypb.History, dc converter.DataConverter) (workflows.UnderwriteResult, bool) {
 	var res workflows.UnderwriteResult
 	last := h.Events[len(h.Events)-1].GetWorkflowExecutionCompletedEventAttributes()
-	if last == nil || converter.GetDefaultDataConverter().FromPayloads(last.GetResult(), &res) != nil {
+	if last == nil || dc.FromPayloads(last.GetResult(), &res) != nil {
 		return res, false
 	}
 	return res, true

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
@@ -57,11 +58,11 @@ func TestVersioningProcedure(t *testing.T) {
 		h, err := ReadFile(f)
 		require.NoError(t, err)
 
-		guarded := replayWith(extraTimer(true), h, f, "", "", nil)
+		guarded := replayWith(extraTimer(true), h, f, "", "", nil, nil)
 		require.True(t, guarded.OK(), "%s behind GetVersion: %+v", f, guarded)
 		require.NotNil(t, guarded.Result)
 
-		bare := replayWith(extraTimer(false), h, f, "", "", nil)
+		bare := replayWith(extraTimer(false), h, f, "", "", nil, nil)
 		require.False(t, bare.OK(), "%s without GetVersion replayed", f)
 		require.Contains(t, bare.Err, "[TMPRL1100]", "a nondeterminism error")
 		require.Regexp(t, `(?i)event[a-z ]*:? \d+`, bare.Err, "it names the event")
@@ -74,4 +75,22 @@ func TestReadFileRefusesWhatIsNotAHistory(t *testing.T) {
 	_, err := ReadFile("../../go.mod")
 	require.Error(t, err)
 	require.True(t, strings.HasPrefix(err.Error(), "../../go.mod: not a Temporal history exported as JSON"), err.Error())
+}
+
+// TestPlainHistoriesReplayWithTheCodec: with payload encryption turned on
+// (UNDERWRITER_PAYLOAD_KEYS), the histories recorded before it, whose payloads are plain
+// JSON, still replay and give their recorded results: the codec passes plain payloads
+// through.
+func TestPlainHistoriesReplayWithTheCodec(t *testing.T) {
+	c, err := codec.ParseKeys("k1:" + codec.GenerateKey())
+	require.NoError(t, err)
+	for _, f := range histories(t) {
+		h, err := ReadFile(f)
+		require.NoError(t, err)
+		r := HistoryWithConverter(h, f, "", "", nil, c.DataConverter())
+		require.True(t, r.OK(), "%s: %+v", f, r)
+		require.Equal(t, "completed", r.Status)
+		require.NotNil(t, r.Result)
+		require.Equal(t, r.Result, History(h, f, "", "", nil).Result, f)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
 	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -82,6 +83,10 @@ type TemporalConfig struct {
 	TLS bool
 	// TLSCertFile and TLSKeyFile are an mTLS client certificate (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY).
 	TLSCertFile, TLSKeyFile string
+	// DataConverter converts every payload the client and its workers read and write,
+	// such as the payload codec's (internal/codec, UNDERWRITER_PAYLOAD_KEYS). Nil is the
+	// SDK's default: plain JSON payloads.
+	DataConverter converter.DataConverter
 }
 
 // DialTemporal connects to Temporal.
@@ -90,6 +95,8 @@ func DialTemporal(ctx context.Context, cfg TemporalConfig, logger *slog.Logger) 
 		HostPort:  cfg.Address,
 		Namespace: cfg.Namespace,
 		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		// Nil keeps the SDK's default converter.
+		DataConverter: cfg.DataConverter,
 	}
 	if cfg.TLS || cfg.APIKey != "" || cfg.TLSCertFile != "" {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -152,7 +159,8 @@ func (c StripeConfig) LogValue() slog.Value {
 // LogValue implements slog.LogValuer: the API key is never logged.
 func (c TemporalConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("address", c.Address), slog.String("namespace", c.Namespace),
-		slog.Bool("api_key_set", c.APIKey != ""), slog.Bool("tls", c.TLS || c.APIKey != "" || c.TLSCertFile != ""))
+		slog.Bool("api_key_set", c.APIKey != ""), slog.Bool("tls", c.TLS || c.APIKey != "" || c.TLSCertFile != ""),
+		slog.Bool("payload_encryption", c.DataConverter != nil))
 }
 
 // redactKey keeps a Stripe key's prefix (sk_test_, rk_live_, …), which tells test mode
