@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
 	"github.com/cashflow-underwriting/underwriter/api"
@@ -67,6 +68,11 @@ type Config struct {
 	// PostPendingOnRefresh makes every sandbox refresh post the pending transactions, so
 	// that later refreshes change data as a real bank's do.
 	PostPendingOnRefresh bool
+	// PayloadCodec, when set, encodes every payload the stack's Temporal client, worker and
+	// API write (internal/codec's AES-GCM codec), and decodes what they read.
+	PayloadCodec converter.PayloadCodec
+	// UICodecEndpoint is the codec endpoint the Web UI decodes payloads with ("": none).
+	UICodecEndpoint string
 	// Logger receives every component's logs.
 	Logger *slog.Logger
 	// BuildVersion is recorded with decisions.
@@ -206,6 +212,7 @@ func (s *Stack) startTemporal(ctx context.Context, cfg Config) error {
 		FrontendPort:     cfg.TemporalPort,
 		UIPort:           cfg.UIPort,
 		SearchAttributes: workflows.SearchAttributeTypes(),
+		CodecEndpoint:    cfg.UICodecEndpoint,
 		// Only the server's errors reach the developer, and none once Close begins.
 		Logger: slog.New(quietHandler{next: s.logger.Handler(), min: slog.LevelError, muted: &s.closing}).
 			With("component", "temporal-server"),
@@ -215,7 +222,11 @@ func (s *Stack) startTemporal(ctx context.Context, cfg Config) error {
 	}
 	s.onClose("stop temporal server", ts.Stop)
 	s.TemporalAddress, s.Namespace, s.UIURL = ts.FrontendAddress(), ts.Namespace(), ts.UIURL()
-	if s.Temporal, err = wiring.DialTemporal(ctx, wiring.TemporalConfig{Address: s.TemporalAddress, Namespace: s.Namespace}, s.logger); err != nil {
+	tc := wiring.TemporalConfig{Address: s.TemporalAddress, Namespace: s.Namespace}
+	if cfg.PayloadCodec != nil {
+		tc.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), cfg.PayloadCodec)
+	}
+	if s.Temporal, err = wiring.DialTemporal(ctx, tc, s.logger); err != nil {
 		return err
 	}
 	s.onClose("close temporal client", func() error { s.Temporal.Close(); return nil })

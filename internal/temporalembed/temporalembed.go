@@ -90,6 +90,11 @@ type Config struct {
 	// name. They are registered at start, including on a restart with an
 	// existing file that lacks some of them.
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// CodecEndpoint is the remote payload codec (underwriter codec) the Web UI sends
+	// payloads to for decoding, such as http://127.0.0.1:8089; "" means none. The UI sends
+	// its cookies with each request (includeCredentials): the endpoint authenticates by a
+	// session cookie it issued, since the UI's passAccessToken needs an OIDC login.
+	CodecEndpoint string
 	// Logger receives this package's start and stop lines (info) and the
 	// server's own warnings and errors while it runs. The server's info and
 	// debug lines are dropped; its lines while starting are held back and
@@ -110,6 +115,7 @@ type Server struct {
 	logger    *slog.Logger
 	logs      *logState
 	lock      *os.File // nil in memory
+	codec     string   // the UI's codec endpoint, "" for none
 
 	stopOnce sync.Once
 	stopErr  error
@@ -150,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	// From here on, s.Stop releases the lock.
-	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock}
+	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock, codec: cfg.CodecEndpoint}
 
 	if err := s.waitReady(ctx, cfg.SearchAttributes); err != nil {
 		logs.flush(logger)
@@ -589,6 +595,7 @@ func (s *Server) startUI(ctx context.Context, port int) error {
 		// The UI asks Temporal's news feed on every page load: the embedded UI makes no
 		// request off the machine.
 		DisableNewsFetch: true,
+		Codec:            uiconfig.Codec{Endpoint: s.codec, IncludeCredentials: s.codec != ""},
 	}))
 	s.ui = ui
 	s.uiDone = make(chan struct{})

@@ -239,3 +239,27 @@ func TestStartRefusesWhatItCannotServe(t *testing.T) {
 		require.ErrorContains(t, err, "in use by another temporal server")
 	})
 }
+
+// TestUICodecEndpoint: with CodecEndpoint set, the UI's settings name it and ask the
+// browser to send its cookies there (includeCredentials), the codec endpoint's session.
+func TestUICodecEndpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := temporalembed.Start(ctx, temporalembed.Config{CodecEndpoint: "http://127.0.0.1:18089", Logger: testLogger()})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Stop()) })
+	resp, err := http.Get(s.UIURL() + "/api/v1/settings")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var settings struct {
+		Codec struct {
+			Endpoint           string
+			IncludeCredentials bool
+			PassAccessToken    bool
+		}
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&settings))
+	require.Equal(t, "http://127.0.0.1:18089", settings.Codec.Endpoint)
+	require.True(t, settings.Codec.IncludeCredentials)
+	require.False(t, settings.Codec.PassAccessToken)
+}

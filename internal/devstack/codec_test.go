@@ -1,0 +1,113 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/enums/v1"
+	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/codec"
+	"github.com/cashflow-underwriting/underwriter/internal/replay"
+	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/workflows"
+)
+
+// TestEncryptedPayloads: with the payload codec on, the worker still decides, while the
+// history the server holds carries the application id in no payload's data (only in ids
+// and search attributes, which are not payload data the codec owns); the history replays
+// with the codec and the decision is the worker's.
+func TestEncryptedPayloads(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pc, err := codec.ParseKeys("k1:" + codec.GenerateKey())
+	require.NoError(t, err)
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, PayloadCodec: pc})
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
+	req := api.ApplicationRequest{ApplicationID: "private-app-7", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"}
+	cus, err := sc.Customers.New(api.CustomerParams(ctx, req.ApplicationID, req))
+	require.NoError(t, err)
+	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req.ApplicationID, req, cus.ID))
+	require.NoError(t, err)
+	run, err := stack.Temporal.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{
+		ID: workflows.WorkflowID(req.ApplicationID), TaskQueue: workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.Underwrite, workflows.UnderwriteInput{
+		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID,
+		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+	})
+	require.NoError(t, err)
+	hc := &http.Client{Timeout: 30 * time.Second}
+	require.Eventually(t, func() bool {
+		_, err := stack.Store.GetApplication(ctx, req.ApplicationID)
+		return err == nil
+	}, 30*time.Second, 20*time.Millisecond)
+	_, err = fcsandbox.CompleteLink(ctx, hc, stack.SandboxURL, sess.ClientSecret, "steady_salaried")
+	require.NoError(t, err)
+	var res workflows.UnderwriteResult
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, "approve", res.Outcome)
+
+	h, err := replay.Fetch(ctx, stack.Temporal, workflows.WorkflowID(req.ApplicationID), "")
+	require.NoError(t, err)
+	var encrypted, plain int
+	for _, ev := range h.GetEvents() {
+		eachPayload(ev.ProtoReflect(), func(p *commonpb.Payload) {
+			if string(p.GetMetadata()[converter.MetadataEncoding]) == codec.MetadataEncoding {
+				encrypted++
+			} else {
+				plain++
+			}
+			require.False(t, bytes.Contains(p.GetData(), []byte(req.ApplicationID)),
+				"event %d %s: a payload holds the application id in plain text", ev.GetEventId(), ev.GetEventType())
+		})
+	}
+	require.Positive(t, encrypted)
+	require.Zero(t, plain, "payloads written without the codec")
+
+	// The default converter cannot read the result; the codec's replays it.
+	r := replay.HistoryWithConverter(h, "server", "", "", nil, pc.DataConverter())
+	require.True(t, r.OK(), "%+v", r)
+	require.Equal(t, res.Outcome, r.Result.Outcome)
+	require.Equal(t, res.Score, r.Result.Score)
+}
+
+// eachPayload calls fn with every payload in m, except search attributes (indexed by the
+// server, never encoded: they carry only ids and enums).
+func eachPayload(m protoreflect.Message, fn func(*commonpb.Payload)) {
+	if p, ok := m.Interface().(*commonpb.Payload); ok {
+		fn(p)
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() == "search_attributes" || fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		switch {
+		case fd.IsList():
+			for i := 0; i < v.List().Len(); i++ {
+				eachPayload(v.List().Get(i).Message(), fn)
+			}
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					eachPayload(mv.Message(), fn)
+					return true
+				})
+			}
+		default:
+			eachPayload(v.Message(), fn)
+		}
+		return true
+	})
+}
