@@ -8,10 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -34,6 +37,7 @@ func devCommand() command {
 				refreshDelay = fs.Duration("refresh-delay", 300*time.Millisecond, "how long a sandbox refresh stays pending")
 				timeout      = fs.Duration("timeout", 2*time.Minute, "how long to wait for each sample decision")
 				samples      = fs.Bool("samples", true, "underwrite the sample personas at start")
+				encrypt      = fs.Bool("encrypt-payloads", false, "encrypt workflow payloads with a random key for this run, and serve the codec endpoint the Web UI decodes them with")
 				logs         logConfig
 			)
 			logs.flags(fs, getenv, "text", "warn")
@@ -47,15 +51,29 @@ func devCommand() command {
 					return err
 				}
 				fmt.Fprintln(stdout, "starting Temporal server + UI, Postgres, Stripe sandbox, worker and API ...")
-				stack, err := devstack.Start(ctx, devstack.Config{
+				dcfg := devstack.Config{
 					DatabaseURL: *dbURL, TemporalDBPath: *temporalDB, TemporalPort: *temporalPort, UIPort: *uiPort,
 					APIAddr: *apiAddr, SandboxAddr: *sandboxAddr, PersonaDir: *personas, RefreshDelay: *refreshDelay,
 					Logger: logger, BuildVersion: buildVersion(),
-				})
+				}
+				var dc *devCodec
+				if *encrypt {
+					if dc, err = newDevCodec(*uiPort != -1); err != nil {
+						return err
+					}
+					defer dc.close()
+					dcfg.PayloadCodec, dcfg.UICodecEndpoint = dc.codec, dc.endpoint
+				}
+				stack, err := devstack.Start(ctx, dcfg)
 				if err != nil {
 					return err
 				}
 				defer stack.Close()
+				if dc != nil {
+					if err := dc.serve(stack.UIURL, stdout); err != nil {
+						return err
+					}
+				}
 				ready := time.Since(start)
 				fmt.Fprintf(stdout, "ready in %s\n\n", ready.Round(time.Millisecond))
 				ok := true
@@ -149,4 +167,55 @@ func shortID() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// devCodec is dev's payload encryption: a random key for the run and, with the Web UI,
+// the codec endpoint on its own loopback listener, opened before the stack so the UI is
+// configured with its address.
+type devCodec struct {
+	codec    *codec.Codec
+	ln       net.Listener // nil without the UI
+	endpoint string
+	hs       *http.Server
+}
+
+func newDevCodec(withUI bool) (*devCodec, error) {
+	pc, err := codec.ParseKeys("dev:" + codec.GenerateKey())
+	if err != nil {
+		return nil, err
+	}
+	d := &devCodec{codec: pc}
+	if withUI {
+		if d.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("listen for the codec endpoint: %w", err)
+		}
+		d.endpoint = "http://" + d.ln.Addr().String()
+	}
+	return d, nil
+}
+
+// serve starts the codec endpoint for the UI at uiURL and prints its login URL.
+func (d *devCodec) serve(uiURL string, stdout io.Writer) error {
+	if d.ln == nil {
+		fmt.Fprintln(stdout, "payloads encrypted with a random key for this run (no Web UI, no codec endpoint)")
+		return nil
+	}
+	token := codec.NewLoginToken()
+	h, err := codec.NewHandler(codec.ServerConfig{Codec: d.codec, Origin: uiURL, LoginToken: token})
+	if err != nil {
+		return err
+	}
+	d.hs = &http.Server{Handler: h, ReadHeaderTimeout: codecReadHeaderTimeout}
+	go func() { _ = d.hs.Serve(d.ln) }() // returns at close
+	fmt.Fprintf(stdout, "payloads encrypted with a random key for this run; the Web UI decodes them through %s\n"+
+		"log in once, in the browser you open the UI with:\n  %s/login?token=%s\n\n", d.endpoint, d.endpoint, token)
+	return nil
+}
+
+func (d *devCodec) close() {
+	if d.hs != nil {
+		_ = d.hs.Close()
+	} else if d.ln != nil {
+		_ = d.ln.Close()
+	}
 }
