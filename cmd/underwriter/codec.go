@@ -77,13 +77,25 @@ func codecCommand() command {
 					return fmt.Errorf("listen on %s: %w", *addr, err)
 				}
 				base := scheme + "://" + ln.Addr().String()
-				_ = ln.Close() // serve listens again on the port it found free
+				if wrap != nil {
+					ln = wrap(ln)
+				}
 				// The token is a one-time login, not a key: printing it is how the operator
 				// gets it, the way a notebook server prints its login URL.
 				fmt.Fprintf(stdout, "codec endpoint: %s (key ids %s; encrypting with %s)\nlog in once, in the browser that opens the UI at %s:\n  %s/login?token=%s\n",
 					base, strings.Join(pc.KeyIDs(), ", "), pc.EncryptKeyID(), *origin, base, token)
 				hs := &http.Server{Handler: h, ReadHeaderTimeout: codecReadHeaderTimeout}
-				return serve(ctx, logger, ln.Addr().String(), hs, wrap)
+				errc := make(chan error, 1)
+				go func() { errc <- hs.Serve(ln) }()
+				logger.Info("codec endpoint listening", "addr", base, "ui_origin", *origin, "key_ids", pc.KeyIDs())
+				select {
+				case err := <-errc:
+					return fmt.Errorf("serve on %s: %w", base, err)
+				case <-ctx.Done():
+				}
+				sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+				defer cancel()
+				return hs.Shutdown(sctx)
 			}
 		},
 	}
