@@ -68,10 +68,11 @@ func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {
 	}
 }
 
-// temporalSettings is temporalFlags with the check of the environment values the
-// config cannot hold: TEMPORAL_TLS must be a boolean (strconv.ParseBool), and
-// UNDERWRITER_PAYLOAD_KEYS, when set, valid keys (its codec becomes the config's data
-// converter, so every client dialled from it encrypts payloads).
+// temporalSettings defines the Temporal flags on fs, with defaults from getenv, and
+// returns the check of the environment values the config cannot hold: TEMPORAL_TLS must
+// be a boolean (strconv.ParseBool), and UNDERWRITER_PAYLOAD_KEYS, when set, valid keys
+// (its codec becomes the config's data converter, so every client dialled from it
+// encrypts payloads).
 func temporalSettings(fs *flag.FlagSet, getenv func(string) string) (*wiring.TemporalConfig, func() error) {
 	c := &wiring.TemporalConfig{
 		APIKey:      getenv(envTemporalAPIKey.name),
