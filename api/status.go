@@ -93,6 +93,12 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		}
 	case app.Stage != loan.StageCreated:
 		s.liveStage(ctx, app.WorkflowID, &out)
+		if out.Stage == loan.StageFailed && out.FailureCause == "" {
+			// The run failed since the row was read: it stores its cause before it says so.
+			if again, err := s.Store.GetApplication(ctx, app.ID); err == nil && again.FailureCause != nil {
+				out.FailureCause = *again.FailureCause
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -146,22 +146,24 @@ func (u *underwriting) underwrite(ctx workflow.Context) (UnderwriteResult, error
 	return u.run(ctx)
 }
 
-// recordFailure publishes stage failed and stores it with the cause on the application's
-// row. It runs in a disconnected context, so a cancelled workflow records it too, and only
-// logs its own failure: the workflow's error is what the run ends with.
+// recordFailure stores stage failed and the cause on the application's row, then
+// publishes the stage (status query, search attribute): in that order, so whoever sees
+// stage failed through the workflow finds its cause in Postgres. It runs in a disconnected
+// context, so a cancelled workflow records it too, and only logs its own failure: the
+// workflow's error is what the run ends with.
 func (u *underwriting) recordFailure(ctx workflow.Context, cause error) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	log := workflow.GetLogger(dctx)
-	if err := u.setStage(dctx, loan.StageFailed); err != nil {
-		log.Error("publish failed stage", "application_id", u.in.ApplicationID, "err", err)
-	}
 	detail(dctx, "failed: %s", FailureCause(cause))
 	err := workflow.ExecuteActivity(summarized(dbOptions(dctx), "record the failure"), acts.RecordFailure, activities.FailureInput{
 		ApplicationID: u.in.ApplicationID, Cause: FailureCause(cause),
 	}).Get(dctx, nil)
 	if err != nil {
 		log.Error("record failure", "application_id", u.in.ApplicationID, "err", err)
+	}
+	if err := u.setStage(dctx, loan.StageFailed); err != nil {
+		log.Error("publish failed stage", "application_id", u.in.ApplicationID, "err", err)
 	}
 }
 

@@ -583,7 +583,7 @@ func TestInactiveAccount(t *testing.T) {
 func TestRateLimitedStripe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, SandboxRateLimit: 8})
+	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, SandboxRateLimit: 4})
 
 	results := stack.UnderwriteSamples(ctx, "rl", 3*time.Minute)
 	retried := 0
