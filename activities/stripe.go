@@ -68,7 +68,11 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 					// waits for its reactivation or refers the application.
 					again, gerr := a.getAccount(ctx, id)
 					if gerr != nil {
-						return RefreshState{}, err
+						// The re-read failed (a 429, a 5xx): retry the activity, which
+						// re-reads first. Returning the refusal instead would fail the
+						// workflow on a non-retryable AccountInactive when the refusal
+						// was only the account turning inactive.
+						return RefreshState{}, gerr
 					}
 					active := again.Status == stripe.FinancialConnectionsAccountStatusActive
 					if active && a.refreshPlan(accountState(again)) == planRefresh {

@@ -74,16 +74,18 @@ type AccountState struct {
 	TransactionRefreshID     string
 	TransactionRefreshStatus string
 	BalanceRefreshStatus     string
-	// NextRefreshAvailableAt is zero when Stripe reports null.
-	NextRefreshAvailableAt time.Time
+	// NextRefreshAvailableAt is zero when Stripe reports null. Zero times and false are
+	// left out of the JSON payload (omitzero): "RetryAt":"0001-01-01T00:00:00Z" in a
+	// history says nothing.
+	NextRefreshAvailableAt time.Time `json:"NextRefreshAvailableAt,omitzero"`
 	// LastAttemptedAt is when the latest transaction refresh started (zero: never).
-	LastAttemptedAt time.Time
+	LastAttemptedAt time.Time `json:"LastAttemptedAt,omitzero"`
 	// Requested says RequestRefresh started a refresh of this account in this call.
-	Requested bool
+	Requested bool `json:"Requested,omitzero"`
 	// RetryAt is set by RequestRefresh when it could not start a refresh yet (Stripe's
 	// next_refresh_available_at is still ahead) and the data Stripe holds is older than
 	// the fresh-data window: the workflow waits until then and asks again.
-	RetryAt time.Time
+	RetryAt time.Time `json:"RetryAt,omitzero"`
 }
 
 // DefaultFreshDataWindow is how old the data of a succeeded refresh may be and still be

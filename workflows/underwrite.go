@@ -68,13 +68,16 @@ type UnderwriteInput struct {
 	ApplicationID string
 	// Lender is the lender that owns the application; empty means the development lender
 	// "dev", which owns workflows started before lenders existed.
-	Lender     string
-	CustomerID string
-	SessionID  string
+	//
+	// Fields whose zero value means "the default" or "none" are left out of the JSON
+	// payload (omitzero), so that the history shows what was asked, not "LinkTimeout":0.
+	Lender     string `json:"Lender,omitzero"`
+	CustomerID string `json:"CustomerID,omitzero"`
+	SessionID  string `json:"SessionID,omitzero"`
 	// AccountIDs underwrites a returning customer on accounts an earlier application
 	// linked: the workflow skips the wait for a link, and the sync pulls only what changed
 	// since the accounts' last sync. Empty for a new link through SessionID.
-	AccountIDs      []string
+	AccountIDs      []string `json:"AccountIDs,omitzero"`
 	LoanAmountMinor int64
 	TermMonths      int
 	// Currency is a lowercase ISO code; empty means loan.DefaultCurrency, as in the API.
@@ -82,9 +85,9 @@ type UnderwriteInput struct {
 	// workflow fails at once with ErrTypeInvalidInput.
 	Currency string
 	// LinkTimeout overrides DefaultLinkTimeout when positive.
-	LinkTimeout time.Duration
+	LinkTimeout time.Duration `json:"LinkTimeout,omitzero"`
 	// ReactivationTimeout overrides DefaultReactivationTimeout when positive.
-	ReactivationTimeout time.Duration
+	ReactivationTimeout time.Duration `json:"ReactivationTimeout,omitzero"`
 }
 
 // UnderwriteResult is the workflow's result: the decision in brief. The full record is in

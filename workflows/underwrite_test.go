@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -529,4 +530,27 @@ func TestUnderwriteSaysWhatItWaitsFor(t *testing.T) {
 	h.result(t)
 	require.Regexp(t, `^waiting for the applicant to link a bank account; expires \d{4}-\d\d-\d\dT`, waiting)
 	require.Equal(t, "decided: decline, score 531 — NSF_EXCESS, NEGATIVE_DAYS_EXCESS", currentDetails(t, h.env))
+}
+
+// TestPayloadsLeaveOutDefaults: a history shows what was asked, not zero values that mean
+// "the default" ("LinkTimeout":0) or "never" ("RetryAt":"0001-01-01T00:00:00Z"); a set value
+// is there, and the JSON decodes back to the same value.
+func TestPayloadsLeaveOutDefaults(t *testing.T) {
+	b, err := json.Marshal(testInput)
+	require.NoError(t, err)
+	for _, absent := range []string{"LinkTimeout", "ReactivationTimeout", "AccountIDs", "Lender"} {
+		require.NotContains(t, string(b), `"`+absent+`"`)
+	}
+	in := testInput
+	in.LinkTimeout, in.Lender = time.Hour, "acme"
+	b, err = json.Marshal(in)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"LinkTimeout":3600000000000`)
+	var back UnderwriteInput
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, in, back)
+
+	b, err = json.Marshal(activities.AccountState{AccountID: "fca_1", Status: "active"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"AccountID":"fca_1","Status":"active","TransactionRefreshID":"","TransactionRefreshStatus":"","BalanceRefreshStatus":""}`, string(b))
 }

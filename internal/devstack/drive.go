@@ -195,6 +195,9 @@ func (c Client) WaitForDecision(ctx context.Context, id string) (api.Application
 		}
 		if err == nil {
 			stage = st.Stage
+			if st.FailureCause != "" {
+				stage += ": " + st.FailureCause
+			}
 		}
 		select {
 		case <-ctx.Done():
