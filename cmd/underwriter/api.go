@@ -43,7 +43,7 @@ func apiCommand() command {
 				if err := checkStripe(sc); err != nil {
 					return err
 				}
-				if err := checkHostPort(*addr); err != nil {
+				if err := checkListenAddr(*addr); err != nil {
 					return fmt.Errorf("addr (%s): %w", envAPIAddr.name, err)
 				}
 				secrets := splitList(getenv(envWebhookSecret.name))

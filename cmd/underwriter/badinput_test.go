@@ -375,7 +375,7 @@ func TestBadInputConfiguration(t *testing.T) {
 		tc{"api: UNDERWRITER_API_ADDR without a port", with("UNDERWRITER_API_ADDR", "0.0.0.0"), []string{"api"},
 			`addr (UNDERWRITER_API_ADDR): "0.0.0.0" is not host:port`},
 		tc{"api: --addr with a port out of range", base, []string{"api", "--addr", "127.0.0.1:0x50"},
-			`addr (UNDERWRITER_API_ADDR): "127.0.0.1:0x50": port "0x50" is not a number in 1…65535`},
+			`addr (UNDERWRITER_API_ADDR): "127.0.0.1:0x50": port "0x50" is not a number in 0…65535`},
 		tc{"api: no UNDERWRITER_REQUEST_HASH_KEY", with("UNDERWRITER_REQUEST_HASH_KEY", ""), []string{"api"},
 			"UNDERWRITER_REQUEST_HASH_KEY: not set (a secret of 32 characters or more, e.g. from `openssl rand -hex 32`)"},
 		tc{"api: UNDERWRITER_REQUEST_HASH_KEY too short", with("UNDERWRITER_REQUEST_HASH_KEY", "request-hash-key-of-the-configuration-test,short"), []string{"api"},
@@ -402,7 +402,7 @@ func TestBadInputConfiguration(t *testing.T) {
 		tc{"sandbox: --addr without a port", nil, []string{"sandbox", "--addr", "127.0.0.1"},
 			`addr: "127.0.0.1" is not host:port`},
 		tc{"sandbox: --addr with a port out of range", nil, []string{"sandbox", "--addr", "127.0.0.1:70000"},
-			`addr: "127.0.0.1:70000": port "70000" is not a number in 1…65535`},
+			`addr: "127.0.0.1:70000": port "70000" is not a number in 0…65535`},
 		tc{"sandbox: FCSANDBOX_RATE_LIMIT not a number", map[string]string{"FCSANDBOX_RATE_LIMIT": "fast"}, []string{"sandbox"},
 			`parse FCSANDBOX_RATE_LIMIT: strconv.Atoi: parsing "fast": invalid syntax`},
 		tc{"sandbox: FCSANDBOX_RATE_LIMIT zero", map[string]string{"FCSANDBOX_RATE_LIMIT": "0"}, []string{"sandbox"},
@@ -435,7 +435,7 @@ func TestBadInputConfiguration(t *testing.T) {
 		tc{"dev: --api-addr without a port", nil, []string{"dev", "--api-addr", "localhost"},
 			`api-addr: "localhost" is not host:port`},
 		tc{"dev: --sandbox-addr with a named port", nil, []string{"dev", "--sandbox-addr", "127.0.0.1:http"},
-			`sandbox-addr: "127.0.0.1:http": port "http" is not a number in 1…65535`},
+			`sandbox-addr: "127.0.0.1:http": port "http" is not a number in 0…65535`},
 		tc{"dev: --temporal-port out of range", nil, []string{"dev", "--temporal-port", "70000"},
 			"temporal-port: 70000 is not a port in 0…65535 (0: a free one)"},
 		tc{"dev: --ui-port below -1", nil, []string{"dev", "--ui-port", "-2"},
@@ -469,4 +469,14 @@ func TestBadInputConfiguration(t *testing.T) {
 	err := run(ctx, []string{"underwriter", "worker"}, env(base), &bytes.Buffer{}, &bytes.Buffer{})
 	require.ErrorContains(t, err, "connect to postgres (DATABASE_URL)")
 	require.NotZero(t, db.conns.Load())
+}
+
+// TestListenAddressesTakePortZero: the commands that listen accept port 0 (a free
+// port, as devstack and the tests use it), while an address the command dials does
+// not.
+func TestListenAddressesTakePortZero(t *testing.T) {
+	require.NoError(t, checkDevSettings("", "127.0.0.1:0", "127.0.0.1:0", 0, 0, 0, time.Minute))
+	require.NoError(t, checkListenAddr(":0"))
+	require.EqualError(t, checkListenAddr("127.0.0.1:-1"), `"127.0.0.1:-1": port "-1" is not a number in 0…65535`)
+	require.EqualError(t, checkHostPort("127.0.0.1:0"), `"127.0.0.1:0": port "0" is not a number in 1…65535`)
 }

@@ -130,13 +130,19 @@ func checkTemporal(c wiring.TemporalConfig) error {
 
 // checkHostPort refuses an address that is not host:port with a port in 1…65535 (an
 // empty host means every interface, as net.Listen reads it).
-func checkHostPort(addr string) error {
+func checkHostPort(addr string) error { return checkAddr(addr, 1) }
+
+// checkListenAddr checks an address the command listens on, where port 0 asks the
+// system for a free one (the listener's log line gives the port it got).
+func checkListenAddr(addr string) error { return checkAddr(addr, 0) }
+
+func checkAddr(addr string, minPort int) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("%q is not host:port", addr)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("%q: port %q is not a number in 1…65535", addr, port)
+	if n, err := strconv.Atoi(port); err != nil || n < minPort || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number in %d…65535", addr, port, minPort)
 	}
 	return nil
 }

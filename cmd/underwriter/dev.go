@@ -105,10 +105,10 @@ func checkDevSettings(dbURL, apiAddr, sandboxAddr string, temporalPort, uiPort i
 	if dbURL != "" {
 		errs = append(errs, checkDatabaseURL(dbURL))
 	}
-	if err := checkHostPort(apiAddr); err != nil {
+	if err := checkListenAddr(apiAddr); err != nil {
 		errs = append(errs, fmt.Errorf("api-addr: %w", err))
 	}
-	if err := checkHostPort(sandboxAddr); err != nil {
+	if err := checkListenAddr(sandboxAddr); err != nil {
 		errs = append(errs, fmt.Errorf("sandbox-addr: %w", err))
 	}
 	if temporalPort < 0 || temporalPort > 65535 {

@@ -35,7 +35,7 @@ func sandboxCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := checkHostPort(*addr); err != nil {
+				if err := checkListenAddr(*addr); err != nil {
 					return fmt.Errorf("addr: %w", err)
 				}
 				if err := checkSandboxEnv(getenv); err != nil {
