@@ -41,6 +41,12 @@ type Activities struct {
 	Logger *slog.Logger
 	// BuildVersion is recorded with every decision.
 	BuildVersion string
+	// DeploymentVersion is the worker's Temporal Worker Deployment Version,
+	// "<deployment name>:<build id>" (internal/wiring.Deployment.String), recorded with every
+	// decision; "" for an unversioned worker, stored as null. Set it from the same
+	// configuration as the worker's deployment options, so that a decision names the
+	// version its workflow run is pinned to.
+	DeploymentVersion string
 	// FreshDataWindow overrides DefaultFreshDataWindow when positive.
 	FreshDataWindow time.Duration
 }

@@ -92,6 +92,10 @@ func (a *Activities) decisionRow(appID, workflowID, runID, outcome string, score
 		DecidedAt: a.now(), BuildVersion: a.BuildVersion,
 		Reasons: json.RawMessage("[]"), Rules: json.RawMessage("[]"), Features: json.RawMessage("{}"), Points: json.RawMessage("[]"),
 	}
+	if a.DeploymentVersion != "" {
+		v := a.DeploymentVersion
+		d.DeploymentVersion = &v
+	}
 	if scored != nil {
 		v := scored.Decision
 		cutoff := scored.Cutoff

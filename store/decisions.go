@@ -46,11 +46,15 @@ type Decision struct {
 	DecidedAt    time.Time  `db:"decided_at"`
 	BuildVersion string     `db:"build_version"`
 	CreatedAt    time.Time  `db:"created_at"`
+	// DeploymentVersion is the Worker Deployment Version of the worker that made the
+	// decision, "<deployment name>:<build id>"; nil for an unversioned worker and for
+	// decisions made before the column existed. It is written as given: "" is stored as nil.
+	DeploymentVersion *string `db:"deployment_version"`
 }
 
 const decisionColumns = `application_id, workflow_id, run_id, outcome, score, pd, reasons, rules,
 	features, points, model_version, policy_version, feature_set_version, reason_code_map_version,
-	snapshot_id, content_hash, as_of, cutoff, decided_at, build_version, created_at`
+	snapshot_id, content_hash, as_of, cutoff, decided_at, build_version, created_at, deployment_version`
 
 // RecordDecision stores d unless the application already has a decision, and returns the
 // stored decision with created reporting whether it was d. Writing a decision twice (an
@@ -60,9 +64,10 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision) (Decision, bool,
 	const q = `
 		insert into decisions (application_id, workflow_id, run_id, outcome, score, pd, reasons,
 			rules, features, points, model_version, policy_version, feature_set_version,
-			reason_code_map_version, snapshot_id, content_hash, as_of, cutoff, decided_at, build_version)
+			reason_code_map_version, snapshot_id, content_hash, as_of, cutoff, decided_at, build_version,
+			deployment_version)
 		values ($1, $2, $3, $4, $5, $6, coalesce($7::jsonb, '[]'), coalesce($8::jsonb, '[]'),
-			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, nullif($21, ''))
 		on conflict (application_id) do nothing
 		returning ` + decisionColumns
 	var cutoff *time.Time
@@ -73,7 +78,7 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision) (Decision, bool,
 	rows, _ := s.pool.Query(ctx, q, d.ApplicationID, d.WorkflowID, d.RunID, d.Outcome, d.Score, d.PD,
 		jsonArg(d.Reasons), jsonArg(d.Rules), jsonArg(d.Features), jsonArg(d.Points),
 		d.ModelVersion, d.PolicyVersion, d.FeatureSetVersion, d.ReasonCodeMapVersion,
-		d.SnapshotID, d.ContentHash, d.AsOf, cutoff, d.DecidedAt, d.BuildVersion)
+		d.SnapshotID, d.ContentHash, d.AsOf, cutoff, d.DecidedAt, d.BuildVersion, d.DeploymentVersion)
 	got, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Decision])
 	if err == nil {
 		return got, true, nil

@@ -167,7 +167,7 @@ func (s *Store) RescorePairs(ctx context.Context, sel RescoreSelection, featureS
 		if err := rows.Scan(&p.LoanOutcome,
 			&d.ApplicationID, &d.WorkflowID, &d.RunID, &d.Outcome, &d.Score, &d.PD, &d.Reasons, &d.Rules,
 			&d.Features, &d.Points, &d.ModelVersion, &d.PolicyVersion, &d.FeatureSetVersion, &d.ReasonCodeMapVersion,
-			&d.SnapshotID, &d.ContentHash, &d.AsOf, &d.Cutoff, &d.DecidedAt, &d.BuildVersion, &d.CreatedAt,
+			&d.SnapshotID, &d.ContentHash, &d.AsOf, &d.Cutoff, &d.DecidedAt, &d.BuildVersion, &d.CreatedAt, &d.DeploymentVersion,
 			&r.ApplicationID, &r.FeatureSetVersion, &r.ModelVersion, &r.PolicyVersion, &r.SnapshotID,
 			&r.Outcome, &r.Score, &r.PD, &r.Reasons, &r.Rules, &r.Features, &r.Points, &r.ReasonCodeMapVersion,
 			&r.Cutoff, &r.WorkflowID, &r.BuildVersion, &r.RescoredAt); err != nil {

@@ -348,13 +348,14 @@ func TestDecisions(t *testing.T) {
 		ModelVersion: "v1", PolicyVersion: "v1", FeatureSetVersion: "fs-v1", ReasonCodeMapVersion: "rc-v1",
 		SnapshotID: &sn.ID, ContentHash: ptr(sn.ContentHash), AsOf: ptr(sn.AsOf),
 		Cutoff:    ptr(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)),
-		DecidedAt: decidedAt, BuildVersion: "dev",
+		DecidedAt: decidedAt, BuildVersion: "dev", DeploymentVersion: ptr("underwriter:build-1"),
 	}
 
 	first, created, err := s.RecordDecision(ctx, d)
 	require.NoError(t, err)
 	require.True(t, created)
 	require.Equal(t, 712, *first.Score)
+	require.Equal(t, "underwriter:build-1", *first.DeploymentVersion, "the deployment version that made the decision")
 	require.JSONEq(t, string(d.Features), string(first.Features))
 	require.JSONEq(t, string(d.Reasons), string(first.Reasons))
 	require.True(t, first.Cutoff.Equal(*d.Cutoff))
@@ -379,9 +380,10 @@ func TestDecisions(t *testing.T) {
 	require.NoError(t, err)
 	expired, created, err := s.RecordDecision(ctx, store.Decision{ApplicationID: "app_2", WorkflowID: "underwrite/app_2",
 		RunID: "run-1", Outcome: loan.OutcomeExpired, ModelVersion: "v1", PolicyVersion: "v1",
-		FeatureSetVersion: "fs-v1", DecidedAt: decidedAt, BuildVersion: "dev"})
+		FeatureSetVersion: "fs-v1", DecidedAt: decidedAt, BuildVersion: "dev", DeploymentVersion: ptr("")})
 	require.NoError(t, err)
 	require.True(t, created)
+	require.Nil(t, expired.DeploymentVersion, "an unversioned worker's \"\" is stored as null")
 	require.Nil(t, expired.Score)
 	require.Nil(t, expired.PD)
 	require.Nil(t, expired.SnapshotID)
