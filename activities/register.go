@@ -73,3 +73,28 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) error {
 	a.log(ctx).Warn("application failed", "application_id", in.ApplicationID)
 	return nil
 }
+
+// LoanChangeInput is ChangeLoan's input: the application and its new loan amount and
+// term (the currency does not change).
+type LoanChangeInput struct {
+	ApplicationID   string
+	LoanAmountMinor int64
+	TermMonths      int
+}
+
+// ChangeLoan records a loan amount and term the workflow accepted (the change-loan
+// update) on the application's row, so GET shows the loan the decision will be made
+// for. A decided application is a non-retryable ErrTypeConflict: the workflow accepts
+// a change only before it decides, so this means the row and the run disagree.
+// Idempotent.
+func (a *Activities) ChangeLoan(ctx context.Context, in LoanChangeInput) error {
+	err := a.Store.ChangeApplicationLoan(ctx, in.ApplicationID, in.LoanAmountMinor, in.TermMonths)
+	if errors.Is(err, store.ErrConflict) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeConflict, err)
+	}
+	if err != nil {
+		return err
+	}
+	a.log(ctx).Info("loan changed", "application_id", in.ApplicationID, "loan_amount_minor", in.LoanAmountMinor, "term_months", in.TermMonths)
+	return nil
+}

@@ -68,6 +68,7 @@ func (s *Server) Handler() http.Handler {
 	// itself with Stripe's signature instead, and /healthz says nothing about applications.
 	mux.HandleFunc("POST /v1/applications", s.authenticated(s.createApplication))
 	mux.HandleFunc("GET /v1/applications/{id}", s.authenticated(s.getApplication))
+	mux.HandleFunc("PATCH /v1/applications/{id}", s.authenticated(s.changeApplication))
 	mux.HandleFunc("POST /v1/webhooks/stripe", s.stripeWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

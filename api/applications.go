@@ -82,38 +82,15 @@ type ApplicationCreated struct {
 	ClientSecret  string `json:"client_secret,omitempty"`
 	Stage         string `json:"stage"`
 	Created       bool   `json:"created"`
+	// Decision is the recorded decision, for a request with ?wait=decision that was
+	// decided within its wait (Stage is then decided).
+	Decision *DecisionResponse `json:"decision,omitempty"`
 }
 
 func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 	var req ApplicationRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.Is(err, io.EOF):
-			return req, []FieldError{{Field: "body", Problem: "empty; send a JSON object"}}
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return req, []FieldError{{Field: "body", Problem: "invalid JSON: it ends before the value does"}}
-		case errors.As(err, &te) && te.Field == "": // the body itself: a number, a string, an array
-			return req, []FieldError{{Field: "body", Problem: "must be a JSON object"}}
-		case errors.As(err, &te):
-			return req, []FieldError{{Field: te.Field, Problem: "must be a " + te.Type.String()}}
-		case errors.As(err, &se):
-			return req, []FieldError{{Field: "body", Problem: fmt.Sprintf("invalid JSON at byte %d", se.Offset)}}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			if name == "" { // the key "" names no field to point at
-				return req, []FieldError{{Field: "body", Problem: `unknown field ""`}}
-			}
-			return req, []FieldError{{Field: name, Problem: "unknown field"}}
-		default:
-			return req, []FieldError{{Field: "body", Problem: err.Error()}}
-		}
-	}
-	if dec.More() {
-		return req, []FieldError{{Field: "body", Problem: "more than one JSON value"}}
+	if errs := decodeJSON(body, &req); len(errs) > 0 {
+		return req, errs
 	}
 	if req.Currency == "" {
 		req.Currency = loan.DefaultCurrency
@@ -150,6 +127,41 @@ func decodeApplication(body []byte) (ApplicationRequest, []FieldError) {
 	return req, errs
 }
 
+// decodeJSON decodes one JSON object into v, refusing unknown fields and trailing data,
+// and names the field or the place of a problem.
+func decodeJSON(body []byte, v any) []FieldError {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.Is(err, io.EOF):
+			return []FieldError{{Field: "body", Problem: "empty; send a JSON object"}}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return []FieldError{{Field: "body", Problem: "invalid JSON: it ends before the value does"}}
+		case errors.As(err, &te) && te.Field == "": // the body itself: a number, a string, an array
+			return []FieldError{{Field: "body", Problem: "must be a JSON object"}}
+		case errors.As(err, &te):
+			return []FieldError{{Field: te.Field, Problem: "must be a " + te.Type.String()}}
+		case errors.As(err, &se):
+			return []FieldError{{Field: "body", Problem: fmt.Sprintf("invalid JSON at byte %d", se.Offset)}}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if name == "" { // the key "" names no field to point at
+				return []FieldError{{Field: "body", Problem: `unknown field ""`}}
+			}
+			return []FieldError{{Field: name, Problem: "unknown field"}}
+		default:
+			return []FieldError{{Field: "body", Problem: err.Error()}}
+		}
+	}
+	if dec.More() {
+		return []FieldError{{Field: "body", Problem: "more than one JSON value"}}
+	}
+	return nil
+}
+
 // createApplication answers POST /v1/applications: it validates the request, stores the
 // application as the authenticated lender's, creates the Stripe customer and session (or
 // reuses a returning customer's accounts) and starts the workflow. Every step is
@@ -162,6 +174,13 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, ferrs := decodeApplication(body)
+	wait, werr := parseWait(r.URL.Query())
+	switch {
+	case werr != nil:
+		ferrs = append(ferrs, *werr)
+	case wait.decision && len(req.AccountIDs) == 0:
+		ferrs = append(ferrs, FieldError{"wait", "decision needs account_ids: an applicant who has still to link a bank account cannot be decided within the request"})
+	}
 	if len(ferrs) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request", ferrs[0].Field+": "+ferrs[0].Problem, ferrs)
 		return
@@ -202,7 +221,14 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	runID, err := s.startWorkflow(ctx, lender, app, req, cus.ID, sess.ID)
+	var runID string
+	var decision tclient.WorkflowUpdateHandle
+	var err error
+	if wait.decision {
+		runID, decision, err = s.startWithDecisionUpdate(ctx, lender, app, req, cus.ID, sess.ID)
+	} else {
+		runID, err = s.startWorkflow(ctx, lender, app, req, cus.ID, sess.ID)
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "start workflow", "workflow_id", app.WorkflowID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "workflow_unavailable", "could not start underwriting; retry the same request", nil)
@@ -227,10 +253,21 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 		log.InfoContext(ctx, "application created", "workflow_id", app.WorkflowID, "customer_id", cus.ID, "fc_session_id", sess.ID)
 	}
-	writeJSON(w, status, ApplicationCreated{
+	out := ApplicationCreated{
 		ApplicationID: req.ApplicationID, WorkflowID: app.WorkflowID, RunID: runID, CustomerID: cus.ID,
 		SessionID: sess.ID, ClientSecret: sess.ClientSecret, Stage: app.Stage, Created: created,
-	})
+	}
+	if wait.decision {
+		var failed bool
+		out.Decision, failed = s.awaitDecision(ctx, log, decision, app.ID, wait.timeout)
+		switch {
+		case out.Decision != nil:
+			out.Stage = loan.StageDecided
+		case failed:
+			out.Stage = loan.StageFailed
+		}
+	}
+	writeJSON(w, status, out)
 }
 
 // storeApplication stores the lender's application, or finds the one a first attempt of
@@ -275,27 +312,8 @@ func (s *Server) storeApplication(w http.ResponseWriter, r *http.Request, log *s
 func (s *Server) startWorkflow(ctx context.Context, lender string, app store.Application, req ApplicationRequest, customerID, sessionID string) (string, error) {
 	tctx, tcancel := context.WithTimeout(ctx, temporalTimeout)
 	defer tcancel()
-	run, err := s.Temporal.ExecuteWorkflow(tctx, tclient.StartWorkflowOptions{
-		ID:        app.WorkflowID,
-		TaskQueue: workflows.TaskQueue,
-		// A workflow id runs once, unless its run failed: then the same request starts it
-		// again (a decided or running application is answered as for a retry).
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// What the Web UI shows above the history: ids and the loan, never the applicant.
-		StaticSummary: fmt.Sprintf("%s: %d %s (minor units) over %d months", app.ID, req.LoanAmountMinor,
-			strings.ToUpper(req.Currency), req.TermMonths),
-		StaticDetails: startDetails(lender, app, req, customerID, sessionID),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SAApplicationID.ValueSet(app.ID),
-			workflows.SALender.ValueSet(lender),
-			workflows.SAStage.ValueSet(loan.StageAwaitingLink),
-		),
-	}, workflows.UnderwriteWorkflowName, workflows.UnderwriteInput{
-		ApplicationID: app.ID, Lender: lender, CustomerID: customerID, SessionID: sessionID, AccountIDs: req.AccountIDs,
-		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
-		LinkTimeout: s.LinkTimeout, ReactivationTimeout: s.ReactivationTimeout,
-	})
+	opts, input := s.startRequest(lender, app, req, customerID, sessionID)
+	run, err := s.Temporal.ExecuteWorkflow(tctx, opts, workflows.UnderwriteWorkflowName, input)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
@@ -305,6 +323,32 @@ func (s *Server) startWorkflow(ctx context.Context, lender string, app store.App
 	default:
 		return "", err
 	}
+}
+
+// startRequest is how the API starts an application's Underwrite workflow: its options
+// and its input.
+func (s *Server) startRequest(lender string, app store.Application, req ApplicationRequest, customerID, sessionID string) (tclient.StartWorkflowOptions, workflows.UnderwriteInput) {
+	return tclient.StartWorkflowOptions{
+			ID:        app.WorkflowID,
+			TaskQueue: workflows.TaskQueue,
+			// A workflow id runs once, unless its run failed: then the same request starts it
+			// again (a decided or running application is answered as for a retry).
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			// What the Web UI shows above the history: ids and the loan, never the applicant.
+			StaticSummary: fmt.Sprintf("%s: %d %s (minor units) over %d months", app.ID, req.LoanAmountMinor,
+				strings.ToUpper(req.Currency), req.TermMonths),
+			StaticDetails: startDetails(lender, app, req, customerID, sessionID),
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.SAApplicationID.ValueSet(app.ID),
+				workflows.SALender.ValueSet(lender),
+				workflows.SAStage.ValueSet(loan.StageAwaitingLink),
+			),
+		}, workflows.UnderwriteInput{
+			ApplicationID: app.ID, Lender: lender, CustomerID: customerID, SessionID: sessionID, AccountIDs: req.AccountIDs,
+			LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
+			LinkTimeout: s.LinkTimeout, ReactivationTimeout: s.ReactivationTimeout,
+		}
 }
 
 // startDetails are the workflow's static details in the Web UI: who asked for what, and

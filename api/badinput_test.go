@@ -59,6 +59,16 @@ func TestBadInputAPI(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer "+key.Secret)
 		return r
 	}
+	postTo := func(path, body string) *http.Request {
+		r := post(body)
+		r.URL.RawQuery = strings.TrimPrefix(path, "/v1/applications?")
+		return r
+	}
+	patch := func(path, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPatch, path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+key.Secret)
+		return r
+	}
 	get := func(path string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
 		r.Header.Set("Authorization", "Bearer "+key.Secret)
@@ -107,6 +117,26 @@ func TestBadInputAPI(t *testing.T) {
 			409, "application_conflict", "application_id: accepted-1 already exists with a different request body", "application_id"},
 		{"POST: a body over 64 KiB", post(`{"application_id":"` + strings.Repeat("a", 70<<10) + `"}`), 413, "body_too_large",
 			"body: larger than 65536 bytes", ""},
+		{"POST: wait for something else", postTo("/v1/applications?wait=approval", "{"+ok+`,"account_ids":["fca_1"]}`), 400, "invalid_request",
+			`wait: "approval": the one thing to wait for is decision`, "wait"},
+		{"POST: wait for a decision that needs a link", postTo("/v1/applications?wait=decision", "{"+ok+"}"), 400, "invalid_request",
+			"wait: decision needs account_ids: an applicant who has still to link a bank account cannot be decided within the request", "wait"},
+		{"POST: wait five minutes", postTo("/v1/applications?wait=decision&wait_timeout=5m", "{"+ok+`,"account_ids":["fca_1"]}`), 400, "invalid_request",
+			`wait_timeout: "5m" is not a duration from 1s to 40s, such as 20s`, "wait_timeout"},
+		{"POST: wait_timeout without wait", postTo("/v1/applications?wait_timeout=5s", "{"+ok+`,"account_ids":["fca_1"]}`), 400, "invalid_request",
+			"wait_timeout: needs wait=decision", "wait_timeout"},
+		{"PATCH: no key", httptest.NewRequest(http.MethodPatch, "/v1/applications/accepted-1", strings.NewReader(`{}`)), 401, "missing_api_key",
+			"Authorization: send the lender's API key as `Authorization: Bearer uwk_…`", ""},
+		{"PATCH: not JSON", patch("/v1/applications/accepted-1", `{"term_months":`), 400, "invalid_request",
+			"body: invalid JSON: it ends before the value does", "body"},
+		{"PATCH: a field that cannot change", patch("/v1/applications/accepted-1", `{"loan_amount_minor":1000,"term_months":6,"currency":"eur"}`), 400, "invalid_request",
+			"currency: unknown field", "currency"},
+		{"PATCH: no term", patch("/v1/applications/accepted-1", `{"loan_amount_minor":1000}`), 400, "invalid_request",
+			"term_months: required", "term_months"},
+		{"PATCH: zero amount", patch("/v1/applications/accepted-1", `{"loan_amount_minor":0,"term_months":12}`), 400, "invalid_request",
+			"loan_amount_minor: " + loanProblem(t, loan.Request{TermMonths: 12, Currency: "usd"}), "loan_amount_minor"},
+		{"PATCH: an unknown id", patch("/v1/applications/new-1", `{"loan_amount_minor":1000,"term_months":6}`), 404, "application_not_found",
+			"application_id: no application new-1", "application_id"},
 		{"GET: no key", httptest.NewRequest(http.MethodGet, "/v1/applications/accepted-1", nil), 401, "missing_api_key",
 			"Authorization: send the lender's API key as `Authorization: Bearer uwk_…`", ""},
 		{"GET: a NUL in the id", get("/v1/applications/accepted%00-1"), 404, "application_not_found",
@@ -137,7 +167,7 @@ func TestBadInputAPI(t *testing.T) {
 	for i := range cases {
 		if cases[i].name == "DELETE: wrong method" {
 			cases[i].req.Method = http.MethodDelete
-			cases[i].status, cases[i].code, cases[i].message = 405, "method_not_allowed", "DELETE /v1/applications/accepted-1: allowed GET, HEAD"
+			cases[i].status, cases[i].code, cases[i].message = 405, "method_not_allowed", "DELETE /v1/applications/accepted-1: allowed GET, HEAD, PATCH"
 		}
 	}
 

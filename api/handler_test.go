@@ -82,7 +82,7 @@ func TestRoutesAnswerUnknownPathsAndWrongMethods(t *testing.T) {
 		code, allow  string
 	}{
 		{http.MethodGet, "/v1/applications", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
-		{http.MethodDelete, "/v1/applications/loan-1", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodDelete, "/v1/applications/loan-1", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD, PATCH"},
 		{http.MethodGet, "/v1/webhooks/stripe", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 		{http.MethodGet, "/v1/nothing", http.StatusNotFound, "not_found", ""},

@@ -77,12 +77,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		out.Stage = loan.StageDecided
-		out.Decision = &DecisionResponse{
-			Outcome: d.Outcome, Score: d.Score, PD: d.PD, Reasons: d.Reasons, Rules: d.Rules,
-			ModelVersion: d.ModelVersion, PolicyVersion: d.PolicyVersion, FeatureSetVersion: d.FeatureSetVersion,
-			SnapshotID: d.SnapshotID, ContentHash: d.ContentHash, AsOf: d.AsOf, DecidedAt: d.DecidedAt,
-			WorkflowID: d.WorkflowID, RunID: d.RunID,
-		}
+		out.Decision = decisionResponse(d)
 	case !isNotFound(err):
 		s.log().ErrorContext(ctx, "read decision", "application_id", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "could not read the decision", nil)

@@ -231,3 +231,24 @@ func (s *Store) SetApplicationStage(ctx context.Context, id, stage string) error
 	}
 	return nil
 }
+
+// ChangeApplicationLoan records a changed loan amount and term on an undecided
+// application (the workflow accepted the change while it waited for a link or a
+// refresh). Repeating it is a no-op. A decided application wraps ErrConflict: its
+// decision was made for the loan it records; an unknown id wraps ErrNotFound.
+func (s *Store) ChangeApplicationLoan(ctx context.Context, id string, amountMinor int64, termMonths int) error {
+	const q = `
+		update applications set loan_amount_minor = $2, term_months = $3, updated_at = now()
+		where id = $1 and not exists (select 1 from decisions d where d.application_id = $1)`
+	tag, err := s.pool.Exec(ctx, q, id, amountMinor, termMonths)
+	if err != nil {
+		return fmt.Errorf("change loan of application %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	if _, err := s.GetApplication(ctx, id); err != nil {
+		return fmt.Errorf("change loan: %w", err)
+	}
+	return fmt.Errorf("change loan of application %s: it is decided: %w", id, ErrConflict)
+}

@@ -19,6 +19,9 @@ import (
 // one activity writes every decision. Runs started before keep their two steps
 // (scoreThenRecord), so their histories still replay.
 func (u *underwriting) decide(ctx workflow.Context, outcome string, snap *activities.SnapshotRef, op scoring.Operational) (UnderwriteResult, error) {
+	if err := u.awaitLoanChange(ctx); err != nil {
+		return UnderwriteResult{}, err
+	}
 	if workflow.GetVersion(ctx, changeOneDecisionWriter, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return u.scoreThenRecord(ctx, outcome, snap, op)
 	}

@@ -30,6 +30,29 @@ const (
 	SignalAccountStatus = "account-status"
 	// QueryStatus answers the application's current Status at every stage.
 	QueryStatus = "status"
+	// UpdateDecision completes with the application's UnderwriteResult once its decision
+	// is recorded, or fails with ErrTypeApplicationFailed when the run fails first. A
+	// loan backend sends it with the start (Update-with-Start) to get a returning
+	// customer's decision in the same request. It takes no argument.
+	UpdateDecision = "decision"
+	// UpdateChangeLoan changes the loan's amount and term (a LoanChange) while the
+	// application still waits for its link or refresh; its validator refuses it later,
+	// for a loan outside loan's bounds, or while another change is being recorded, so a
+	// refused change leaves nothing in history. It answers a LoanChange: the loan the
+	// decision will be made for.
+	UpdateChangeLoan = "change-loan"
+)
+
+// Error types of refused or failed updates.
+const (
+	// ErrTypeTooLate refuses a loan change after the application stopped waiting for its
+	// link or refresh: the data is being scored for the loan asked for.
+	ErrTypeTooLate = "TooLate"
+	// ErrTypeChangeInProgress refuses a loan change while another one is being recorded.
+	ErrTypeChangeInProgress = "ChangeInProgress"
+	// ErrTypeApplicationFailed fails UpdateDecision when the run fails before a decision;
+	// its message is the run's FailureCause.
+	ErrTypeApplicationFailed = "ApplicationFailed"
 )
 
 // Stages and outcomes are loan's (loan.Stage*, loan.Outcome*): the workflow reports them

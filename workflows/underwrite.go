@@ -139,6 +139,7 @@ func Underwrite(ctx workflow.Context, in UnderwriteInput) (UnderwriteResult, err
 		workflow.GetVersion(ctx, changeRecordFailure, workflow.DefaultVersion, 1) == 1 {
 		u.recordFailure(ctx, err)
 	}
+	u.finish(ctx, res, err)
 	return res, err
 }
 
@@ -209,10 +210,18 @@ type underwriting struct {
 	linked    workflow.ReceiveChannel
 	refreshed workflow.ReceiveChannel
 	statusCh  workflow.ReceiveChannel
+
+	// changing is true while UpdateChangeLoan records a change; the decision waits for it.
+	changing bool
+	// ended, result and endErr are how the run ended, for UpdateDecision.
+	ended  bool
+	result UnderwriteResult
+	endErr error
 }
 
-// setup validates the input and opens the signal channels and the status query. It issues
-// no command but the version markers of changeValidateInput and changeCurrencyAllowList.
+// setup validates the input and opens the signal channels, the updates and the status
+// query. It issues no command but the version markers of changeValidateInput and
+// changeCurrencyAllowList.
 func (u *underwriting) setup(ctx workflow.Context) error {
 	if err := u.validate(ctx); err != nil {
 		return err
@@ -221,6 +230,9 @@ func (u *underwriting) setup(ctx workflow.Context) error {
 	u.linked = workflow.GetSignalChannel(ctx, SignalAccountLinked)
 	u.refreshed = workflow.GetSignalChannel(ctx, SignalRefreshUpdated)
 	u.statusCh = workflow.GetSignalChannel(ctx, SignalAccountStatus)
+	if err := u.setUpdateHandlers(ctx); err != nil {
+		return err
+	}
 	return workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) {
 		return u.status, nil
 	})
