@@ -18,6 +18,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/replay"
 	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
@@ -72,6 +73,7 @@ func TestDecisionInTheSameRequest(t *testing.T) {
 	accepted, completed := updateEvents(t, ctx, stack, "sync-second")
 	require.Equal(t, []string{workflows.UpdateDecision}, accepted)
 	require.Equal(t, 1, completed)
+	replaysWithItsDecision(t, ctx, stack, "sync-second")
 
 	// The same request again: the workflow has ended; the answer is the recorded decision.
 	status, body = send(t, c, http.MethodPost, "/v1/applications?wait=decision", req)
@@ -214,6 +216,8 @@ func TestChangeTheLoanWhileWaitingForTheLink(t *testing.T) {
 	require.Equal(t, newAmount, decide[0].Loan.AmountMinor, "scored for the changed loan")
 	require.Equal(t, newTerm, decide[0].Loan.TermMonths)
 
+	replaysWithItsDecision(t, ctx, stack, "change-1")
+
 	status, body = send(t, c, http.MethodPatch, "/v1/applications/change-1", map[string]any{
 		"loan_amount_minor": newAmount, "term_months": newTerm})
 	require.Equal(t, http.StatusConflict, status, "%s", body)
@@ -237,4 +241,18 @@ func activityInputs[T any](t *testing.T, ctx context.Context, stack *Stack, appl
 		}
 	}
 	return out
+}
+
+// replaysWithItsDecision replays a decided application's history, updates and all,
+// against this build, and compares its result with the decision row.
+func replaysWithItsDecision(t *testing.T, ctx context.Context, stack *Stack, applicationID string) {
+	t.Helper()
+	wid := workflows.WorkflowID(DevKey(applicationID))
+	require.NoError(t, stack.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, nil))
+	h, err := replay.Fetch(ctx, stack.Temporal, wid, "")
+	require.NoError(t, err)
+	r := replay.History(h, "server", wid, "", nil)
+	require.NoError(t, replay.CompareDecision(ctx, stack.Store, &r))
+	require.True(t, r.OK(), "%+v", r)
+	require.Equal(t, "equal", r.Decision)
 }
