@@ -289,7 +289,7 @@ func newTripwire(t *testing.T) *tripwire {
 func (w *tripwire) addr() string { return w.ln.Addr().String() }
 
 // TestBadInputConfiguration is issue 9's table for configuration: each bad setting of
-// worker, api, migrate, sandbox and dev stops the command at start, before it connects
+// worker, api, migrate, sandbox, dev and deploy stops the command at start, before it connects
 // to Postgres, Temporal or Stripe or listens, with a message naming the environment
 // variable or the flag and the problem.
 func TestBadInputConfiguration(t *testing.T) {
@@ -360,6 +360,22 @@ func TestBadInputConfiguration(t *testing.T) {
 			"max-concurrent-activities: -1 is negative"},
 		tc{"worker: --max-concurrent-activities not a number", base, []string{"worker", "--max-concurrent-activities", "many"},
 			`invalid value "many" for flag -max-concurrent-activities: parse error`},
+		tc{"worker: --deployment-name with a dot", base, []string{"worker", "--deployment-name", "underwriter.eu"},
+			`deployment-name (UNDERWRITER_DEPLOYMENT_NAME): "underwriter.eu" contains '.' or ':', which Temporal's version strings use as delimiters`},
+		tc{"worker: UNDERWRITER_BUILD_ID reserved", with("UNDERWRITER_BUILD_ID", "__v2"), []string{"worker"},
+			`build-id (UNDERWRITER_BUILD_ID): "__v2" starts with "__", which Temporal reserves`},
+		tc{"worker: --build-id empty", base, []string{"worker", "--build-id", ""},
+			"build-id (UNDERWRITER_BUILD_ID): empty: a versioned worker needs a build id"},
+		tc{"worker: UNDERWRITER_SET_CURRENT_IF_NONE not a boolean", with("UNDERWRITER_SET_CURRENT_IF_NONE", "maybe"), []string{"worker"},
+			`UNDERWRITER_SET_CURRENT_IF_NONE: "maybe" is not true or false`},
+		tc{"deploy set-current: no --build-id", base, []string{"deploy", "set-current"},
+			"--build-id: not set (a build id from `underwriter deploy status`)"},
+		tc{"deploy set-current: TEMPORAL_ADDRESS without a port", with("TEMPORAL_ADDRESS", "temporal.internal"), []string{"deploy", "set-current", "--build-id", "v2"},
+			`temporal-address (TEMPORAL_ADDRESS): "temporal.internal" is not host:port`},
+		tc{"deploy status: UNDERWRITER_DEPLOYMENT_NAME with a colon", with("UNDERWRITER_DEPLOYMENT_NAME", "underwriter:eu"), []string{"deploy", "status"},
+			`deployment-name (UNDERWRITER_DEPLOYMENT_NAME): "underwriter:eu" contains '.' or ':', which Temporal's version strings use as delimiters`},
+		tc{"deploy status: --deployment-name empty", base, []string{"deploy", "status", "--deployment-name", ""},
+			"deployment-name (UNDERWRITER_DEPLOYMENT_NAME): empty"},
 		tc{"api: no STRIPE_WEBHOOK_SECRET", with("STRIPE_WEBHOOK_SECRET", " , "), []string{"api"},
 			"STRIPE_WEBHOOK_SECRET: not set (the webhook endpoint's signing secret whsec_…)"},
 		tc{"api: UNDERWRITER_LINK_TIMEOUT not a duration", with("UNDERWRITER_LINK_TIMEOUT", "1 day"), []string{"api"},

@@ -272,17 +272,35 @@ func (s *Stack) startSandbox(cfg Config, personas fs.FS, ln net.Listener) (*fcsa
 
 // startWorkerAndAPI starts the worker and serves the API on ln, both talking to the
 // sandbox with its key: the same code as `underwriter worker` and `underwriter api`.
+//
+// The worker is version cfg.BuildVersion ("devel" when empty) of the Worker Deployment
+// wiring.DefaultDeploymentName, as a production worker is, and dev makes its version the
+// current one before the API takes requests: dev runs the one worker there is, and a
+// Temporal database kept across runs (TemporalDBPath) may name an older build current,
+// whose runs then wait for that build (`underwriter deploy status` lists them).
 func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
+	// The server registers the version on the worker's first poll, within a second or so.
+	const setCurrentTimeout = time.Minute
 	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: s.APIKey, APIBase: s.SandboxURL}, s.logger)
 	s.requestHashKey = []byte(randomHex(32))
+	dep := wiring.Deployment{Name: wiring.DefaultDeploymentName, BuildID: cfg.BuildVersion}
+	if dep.BuildID == "" {
+		dep.BuildID = "devel"
+	}
 	w := wiring.NewWorker(s.Temporal, &activities.Activities{
 		Stripe: sc, Store: s.Store, Logger: s.logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
-		FreshDataWindow: cfg.FreshDataWindow,
-	}, wiring.WorkerOptions{})
+		FreshDataWindow: cfg.FreshDataWindow, DeploymentVersion: dep.String(),
+	}, wiring.WorkerOptions{Deployment: dep})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	s.onClose("stop worker", func() error { w.Stop(); return nil })
+	ctx, cancel := context.WithTimeout(context.Background(), setCurrentTimeout)
+	_, err := wiring.SetCurrentVersion(ctx, s.Temporal, dep, false)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("make the worker's version current: %w", err)
+	}
 	srv := &api.Server{
 		Stripe: sc, Store: s.Store, Temporal: s.Temporal, WebhookSecrets: []string{s.WebhookSecret},
 		LinkTimeout: cfg.LinkTimeout, ReactivationTimeout: cfg.ReactivationTimeout, Logger: s.logger.With("component", "api"),

@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
 	"github.com/cashflow-underwriting/underwriter/workflows"
@@ -136,17 +135,22 @@ func OpenPostgres(ctx context.Context, url string) (*pgxpool.Pool, error) {
 type WorkerOptions struct {
 	MaxConcurrentActivities int
 	MaxConcurrentWorkflows  int
+	// Deployment is the worker's Worker Deployment Version; the zero Deployment is an
+	// unversioned worker. Set the activities' DeploymentVersion to Deployment.String(), so
+	// that decisions record it.
+	Deployment Deployment
 }
 
+// taskQueue is the one task queue of every workflow and activity.
+const taskQueue = workflows.TaskQueue
+
 // NewWorker returns a worker on workflows.TaskQueue with every workflow and activity
-// registered. Start it with Start or Run.
+// registered, each workflow pinned to the worker's deployment version
+// (WorkflowRegisterOptions). Start it with Start or Run.
 func NewWorker(c tclient.Client, acts *activities.Activities, o WorkerOptions) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, worker.Options{
-		MaxConcurrentActivityExecutionSize:     o.MaxConcurrentActivities,
-		MaxConcurrentWorkflowTaskExecutionSize: o.MaxConcurrentWorkflows,
-	})
-	w.RegisterWorkflowWithOptions(workflows.Underwrite, workflow.RegisterOptions{Name: workflows.UnderwriteWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Rescore, workflow.RegisterOptions{Name: workflows.RescoreWorkflowName})
+	w := NewBareWorker(c, o)
+	w.RegisterWorkflowWithOptions(workflows.Underwrite, WorkflowRegisterOptions(workflows.UnderwriteWorkflowName))
+	w.RegisterWorkflowWithOptions(workflows.Rescore, WorkflowRegisterOptions(workflows.RescoreWorkflowName))
 	w.RegisterActivity(acts)
 	return w
 }
