@@ -14,12 +14,10 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"strings"
 )
 
@@ -242,7 +240,7 @@ func decodeError(data []byte, err error) error {
 		if off > 0 && off < int64(len(data)) {
 			off--
 		}
-		line, col := position(data, off)
+		line, col := JSONPosition(data, off)
 		return fmt.Errorf("%w: decode ledger file: line %d, column %d: %s", ErrInvalid, line, col, se.Error())
 	case errors.As(err, &te):
 		// No line here: inside Transaction.UnmarshalJSON the offset counts from the
@@ -251,35 +249,9 @@ func decodeError(data []byte, err error) error {
 		if field == "" {
 			field = "file"
 		}
-		return fmt.Errorf("%w: decode ledger file: %s: got %s, want %s", ErrInvalid, field, te.Value, jsonKind(te.Type))
+		return fmt.Errorf("%w: decode ledger file: %s: got %s, want %s", ErrInvalid, field, te.Value, JSONKind(te.Type))
 	}
 	return fmt.Errorf("%w: decode ledger file: %w", ErrInvalid, err)
-}
-
-// position returns the 1-based line and column of byte offset off in data.
-func position(data []byte, off int64) (line, col int) {
-	off = min(max(off, 0), int64(len(data)))
-	before := data[:off]
-	line = 1 + bytes.Count(before, []byte{'\n'})
-	col = int(off) - bytes.LastIndexByte(before, '\n')
-	return line, col
-}
-
-// jsonKind names the JSON value a Go type is decoded from.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "an integer"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	}
-	return t.String()
 }
 
 // Validate checks every field the pipeline relies on and returns the first problem,
