@@ -3,23 +3,17 @@ package devstack
 import (
 	"bytes"
 	"context"
-	"log/slog"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/api/enums/v1"
-	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/cashflow-underwriting/underwriter/api"
-	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/internal/replay"
-	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
@@ -33,27 +27,8 @@ func TestEncryptedPayloads(t *testing.T) {
 	pc, err := codec.ParseKeys("k1:" + codec.GenerateKey())
 	require.NoError(t, err)
 	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, PayloadCodec: pc})
-	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
 	req := api.ApplicationRequest{ApplicationID: "private-app-7", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"}
-	cus, err := sc.Customers.New(api.CustomerParams(ctx, req.ApplicationID, req))
-	require.NoError(t, err)
-	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req.ApplicationID, req, cus.ID))
-	require.NoError(t, err)
-	run, err := stack.Temporal.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{
-		ID: workflows.WorkflowID(req.ApplicationID), TaskQueue: workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.Underwrite, workflows.UnderwriteInput{
-		ApplicationID: req.ApplicationID, CustomerID: cus.ID, SessionID: sess.ID,
-		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
-	})
-	require.NoError(t, err)
-	hc := &http.Client{Timeout: 30 * time.Second}
-	require.Eventually(t, func() bool {
-		_, err := stack.Store.GetApplication(ctx, req.ApplicationID)
-		return err == nil
-	}, 30*time.Second, 20*time.Millisecond)
-	_, err = fcsandbox.CompleteLink(ctx, hc, stack.SandboxURL, sess.ClientSecret, "steady_salaried")
-	require.NoError(t, err)
+	run := startWithGoClient(ctx, t, stack, req, "steady_salaried")
 	var res workflows.UnderwriteResult
 	require.NoError(t, run.Get(ctx, &res))
 	require.Equal(t, "approve", res.Outcome)

@@ -760,13 +760,29 @@ func TestStartedWithTheGoClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond})
-	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
 	req := api.ApplicationRequest{ApplicationID: "go-client-1", LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd"}
+	run := startWithGoClient(ctx, t, stack, req, "steady_salaried")
+	hc := &http.Client{Timeout: 30 * time.Second}
+	var res workflows.UnderwriteResult
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, "approve", res.Outcome)
+	st, err := stack.Client(hc).WaitForDecision(ctx, req.ApplicationID)
+	require.NoError(t, err)
+	require.Equal(t, "approve", st.Decision.Outcome)
+}
+
+// startWithGoClient starts req's Underwrite workflow as the README's Go-client
+// integration does (the backend creates the Stripe customer and session itself and
+// starts the workflow with the Temporal client), then links persona's account once the
+// workflow has registered the application: a webhook before that is acknowledged and
+// ignored (the workflow's session poll would still find the link, only later).
+func startWithGoClient(ctx context.Context, t *testing.T, stack *Stack, req api.ApplicationRequest, persona string) tclient.WorkflowRun {
+	t.Helper()
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: stack.APIKey, APIBase: stack.SandboxURL}, slog.New(slog.DiscardHandler))
 	cus, err := sc.Customers.New(api.CustomerParams(ctx, req.ApplicationID, req))
 	require.NoError(t, err)
 	sess, err := sc.FinancialConnectionsSessions.New(api.SessionParams(ctx, req.ApplicationID, req, cus.ID))
 	require.NoError(t, err)
-
 	run, err := stack.Temporal.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{
 		ID: workflows.WorkflowID(req.ApplicationID), TaskQueue: workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -775,21 +791,11 @@ func TestStartedWithTheGoClient(t *testing.T) {
 		LoanAmountMinor: req.LoanAmountMinor, TermMonths: req.TermMonths, Currency: req.Currency,
 	})
 	require.NoError(t, err)
-	hc := &http.Client{Timeout: 30 * time.Second}
-	// The applicant links once the workflow has registered the application (a webhook
-	// before that is acknowledged and ignored; the workflow's session poll would still
-	// find the link, only later).
 	require.Eventually(t, func() bool {
 		_, err := stack.Store.GetApplication(ctx, req.ApplicationID)
 		return err == nil
 	}, 30*time.Second, 20*time.Millisecond)
-	_, err = fcsandbox.CompleteLink(ctx, hc, stack.SandboxURL, sess.ClientSecret, "steady_salaried")
+	_, err = fcsandbox.CompleteLink(ctx, &http.Client{Timeout: 30 * time.Second}, stack.SandboxURL, sess.ClientSecret, persona)
 	require.NoError(t, err)
-
-	var res workflows.UnderwriteResult
-	require.NoError(t, run.Get(ctx, &res))
-	require.Equal(t, "approve", res.Outcome)
-	st, err := stack.Client(hc).WaitForDecision(ctx, req.ApplicationID)
-	require.NoError(t, err)
-	require.Equal(t, "approve", st.Decision.Outcome)
+	return run
 }
