@@ -9,6 +9,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/cashflow-underwriting/underwriter/loan"
+	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
@@ -48,26 +49,11 @@ type DecisionResponse struct {
 }
 
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !applicationIDPattern.MatchString(id) {
-		// No application can have this id (a NUL byte, invalid UTF-8, a slash…): Postgres
-		// would refuse some of them outright, so they never reach it.
-		writeError(w, http.StatusNotFound, "application_not_found", "application_id: not a valid application id",
-			[]FieldError{{"application_id", "not a valid application id"}})
+	app, ok := s.lenderApplication(w, r)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	// Another lender's application with this id is not found: ids are per lender.
-	app, err := s.Store.GetLenderApplication(ctx, lenderOf(ctx), id)
-	if isNotFound(err) {
-		writeError(w, http.StatusNotFound, "application_not_found", "application_id: no application "+id, []FieldError{{"application_id", "not found"}})
-		return
-	}
-	if err != nil {
-		s.log().ErrorContext(ctx, "read application", "application_id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "could not read the application", nil)
-		return
-	}
+	ctx, id := r.Context(), app.ExternalID
 	out := ApplicationStatus{
 		ApplicationID: app.ExternalID, WorkflowID: app.WorkflowID, Stage: app.Stage,
 		LoanAmountMinor: app.LoanAmountMinor, TermMonths: app.TermMonths, Currency: app.Currency,
@@ -129,4 +115,30 @@ var endedWithoutDecision = map[enumspb.WorkflowExecutionStatus]string{
 	enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED: "terminated",
 	enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:  "timed out",
 	enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:   "canceled",
+}
+
+// lenderApplication reads the authenticated lender's application named by the path's
+// {id}. It answers the request itself when there is none (404: another lender's
+// application with this id is not found, ids are per lender) or it cannot be read.
+func (s *Server) lenderApplication(w http.ResponseWriter, r *http.Request) (store.Application, bool) {
+	id := r.PathValue("id")
+	if !applicationIDPattern.MatchString(id) {
+		// No application can have this id (a NUL byte, invalid UTF-8, a slash…): Postgres
+		// would refuse some of them outright, so they never reach it.
+		writeError(w, http.StatusNotFound, "application_not_found", "application_id: not a valid application id",
+			[]FieldError{{"application_id", "not a valid application id"}})
+		return store.Application{}, false
+	}
+	ctx := r.Context()
+	app, err := s.Store.GetLenderApplication(ctx, lenderOf(ctx), id)
+	if isNotFound(err) {
+		writeError(w, http.StatusNotFound, "application_not_found", "application_id: no application "+id, []FieldError{{"application_id", "not found"}})
+		return app, false
+	}
+	if err != nil {
+		s.log().ErrorContext(ctx, "read application", "application_id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not read the application", nil)
+		return app, false
+	}
+	return app, true
 }

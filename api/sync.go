@@ -152,10 +152,8 @@ type LoanChanged struct {
 // too_late), so a refused change leaves nothing in the workflow's history; after the
 // decision a changed loan is a new application or a re-score.
 func (s *Server) changeApplication(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !applicationIDPattern.MatchString(id) {
-		writeError(w, http.StatusNotFound, "application_not_found", "application_id: not a valid application id",
-			[]FieldError{{"application_id", "not a valid application id"}})
+	app, ok := s.lenderApplication(w, r)
+	if !ok {
 		return
 	}
 	body, ok := readBody(w, r, maxApplicationBody)
@@ -178,19 +176,8 @@ func (s *Server) changeApplication(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", missing[0].Field+": "+missing[0].Problem, missing)
 		return
 	}
-	ctx := r.Context()
-	lender := lenderOf(ctx)
-	log := s.log().With("lender", lender, "application_id", id)
-	app, err := s.Store.GetLenderApplication(ctx, lender, id)
-	if isNotFound(err) {
-		writeError(w, http.StatusNotFound, "application_not_found", "application_id: no application "+id, []FieldError{{"application_id", "not found"}})
-		return
-	}
-	if err != nil {
-		log.ErrorContext(ctx, "read application", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "could not read the application", nil)
-		return
-	}
+	ctx, id := r.Context(), app.ExternalID
+	log := s.log().With("lender", app.LenderID, "application_id", id)
 	var ferrs []FieldError
 	for _, fe := range loan.FieldErrors(loan.Validate(loan.Request{AmountMinor: *req.LoanAmountMinor, TermMonths: *req.TermMonths, Currency: app.Currency})) {
 		ferrs = append(ferrs, FieldError{fe.Field, fe.Problem})

@@ -349,16 +349,8 @@ var payloadData = regexp.MustCompile(`"data":\s*"([A-Za-z0-9+/=]+)"`)
 // postJSON posts v to the API's path as c's lender, once, and returns the status and body.
 func postJSON(t *testing.T, c Client, path string, v any) (int, string) {
 	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	req, err := c.newRequest(context.Background(), http.MethodPost, path, bytes.NewReader(b))
-	require.NoError(t, err)
-	resp, err := c.HTTP.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(out)
+	status, body := send(t, c, http.MethodPost, path, v)
+	return status, string(body)
 }
 
 // TestReturningCustomerSyncsOnlyWhatChanged underwrites a customer twice on the same linked
