@@ -29,6 +29,9 @@ type ExportedDecision struct {
 	// Reasons and Rules are the decision's JSON arrays as stored (jsonb: keys reordered).
 	Reasons json.RawMessage
 	Rules   json.RawMessage
+	// DeploymentVersion is the Worker Deployment Version that made the decision
+	// ("<deployment>:<build id>"), nil for an unversioned worker or an older decision.
+	DeploymentVersion *string
 }
 
 // DecisionFilter selects decisions to export: decided in [From, To), of one lender or, with
@@ -46,7 +49,8 @@ type DecisionFilter struct {
 func (s *Store) ExportDecisions(ctx context.Context, f DecisionFilter, fn func(*ExportedDecision) error) (int, error) {
 	const q = `
 		select a.external_id, a.lender_id, d.decided_at, d.model_version, d.policy_version,
-			d.feature_set_version, d.outcome, d.score, d.pd, o.outcome, o.observed_on, d.reasons, d.rules
+			d.feature_set_version, d.outcome, d.score, d.pd, o.outcome, o.observed_on, d.reasons, d.rules,
+			d.deployment_version
 		from decisions d
 		join applications a on a.id = d.application_id
 		left join outcomes o on o.application_id = d.application_id
@@ -61,7 +65,8 @@ func (s *Store) ExportDecisions(ctx context.Context, f DecisionFilter, fn func(*
 	// One ExportedDecision for every row: what a row leaves behind is garbage as soon as
 	// fn returns, so memory does not grow with the number of rows.
 	dst := []any{&d.ExternalID, &d.LenderID, &d.DecidedAt, &d.ModelVersion, &d.PolicyVersion,
-		&d.FeatureSetVersion, &d.Outcome, &d.Score, &d.PD, &d.LoanOutcome, &d.LoanObservedOn, &d.Reasons, &d.Rules}
+		&d.FeatureSetVersion, &d.Outcome, &d.Score, &d.PD, &d.LoanOutcome, &d.LoanObservedOn, &d.Reasons, &d.Rules,
+		&d.DeploymentVersion}
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dst...); err != nil {

@@ -21,7 +21,8 @@ import (
 // exportColumns are the CSV columns of `decisions export`, and the keys of its JSONL
 // objects.
 var exportColumns = []string{"application_id", "lender", "decided_at", "outcome", "score", "pd",
-	"model_version", "policy_version", "feature_set_version", "loan_outcome", "loan_observed_on", "reasons", "rules"}
+	"model_version", "policy_version", "feature_set_version", "loan_outcome", "loan_observed_on", "reasons", "rules",
+	"deployment_version"}
 
 // exportBuffer is the size of the export's write buffer: rows reach the output in 64 KiB
 // writes as they come from Postgres, and memory stays that of one buffer and one row.
@@ -31,8 +32,8 @@ func decisionsExportCommand() command {
 	return command{
 		name: "decisions export",
 		summary: "Write every decision of a period (--from, --to: UTC days, both included) as CSV or JSONL, one row per decision: " +
-			"the lender's application id, lender, decided_at, outcome, score, PD, versions, the loan outcome if known, reasons and " +
-			"policy rule results. Rows stream from Postgres: memory does not grow with their number.",
+			"the lender's application id, lender, decided_at, outcome, score, PD, versions, the loan outcome if known, reasons, " +
+			"policy rule results and the Worker Deployment Version that made it. Rows stream from Postgres: memory does not grow with their number.",
 		env: []envVar{envDatabaseURL},
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
@@ -211,6 +212,10 @@ func csvRecord(rec []string, d *store.ExportedDecision) error {
 		rec[10] = d.LoanObservedOn.UTC().Format(time.DateOnly)
 	}
 	rec[11], rec[12] = codes.String(), results.String()
+	rec[13] = ""
+	if d.DeploymentVersion != nil {
+		rec[13] = *d.DeploymentVersion
+	}
 	return nil
 }
 
@@ -230,12 +235,14 @@ type exportedDecision struct {
 	LoanObservedOn    *string         `json:"loan_observed_on"`
 	Reasons           json.RawMessage `json:"reasons"`
 	Rules             json.RawMessage `json:"rules"`
+	DeploymentVersion *string         `json:"deployment_version"`
 }
 
 func jsonlRecord(d *store.ExportedDecision) exportedDecision {
 	e := exportedDecision{ApplicationID: d.ExternalID, Lender: d.LenderID, DecidedAt: d.DecidedAt.UTC(), Outcome: d.Outcome,
 		Score: d.Score, PD: d.PD, ModelVersion: d.ModelVersion, PolicyVersion: d.PolicyVersion,
-		FeatureSetVersion: d.FeatureSetVersion, LoanOutcome: d.LoanOutcome, Reasons: d.Reasons, Rules: d.Rules}
+		FeatureSetVersion: d.FeatureSetVersion, LoanOutcome: d.LoanOutcome, Reasons: d.Reasons, Rules: d.Rules,
+		DeploymentVersion: d.DeploymentVersion}
 	if d.LoanObservedOn != nil {
 		day := d.LoanObservedOn.UTC().Format(time.DateOnly)
 		e.LoanObservedOn = &day

@@ -28,6 +28,8 @@ func TestDecisionsExport(t *testing.T) {
 		d := store.Decision{ApplicationID: key, WorkflowID: "underwrite/" + key, RunID: "r", Outcome: outcome, DecidedAt: decidedAt,
 			ModelVersion: "v2", PolicyVersion: "v2", FeatureSetVersion: "fs-v3/cat-v2", BuildVersion: "test"}
 		if scored {
+			v := "underwriter:test"
+			d.DeploymentVersion = &v
 			score, pd := 655, 0.0425
 			d.Score, d.PD = &score, &pd
 			d.Reasons = json.RawMessage(`[{"code":"NSF_RECENT","text":"Recent insufficient-funds fees","value":2},{"code":"LOW_BUFFER","text":"Low cash buffer"}]`)
@@ -46,9 +48,9 @@ func TestDecisionsExport(t *testing.T) {
 
 	out, err := runIn(t, e, "decisions", "export", "--from", "2026-02-01", "--to", "2026-02-03", "--lender", "acme")
 	require.NoError(t, err)
-	require.Equal(t, `application_id,lender,decided_at,outcome,score,pd,model_version,policy_version,feature_set_version,loan_outcome,loan_observed_on,reasons,rules
-loan-1,acme,2026-02-03T10:30:00Z,approve,655,0.0425,v2,v2,fs-v3/cat-v2,repaid,2026-08-03,NSF_RECENT;LOW_BUFFER,min_history_days=true;max_nsf_90d=false
-loan-2,acme,2026-02-03T11:30:00Z,expired,,,v2,v2,fs-v3/cat-v2,,,,
+	require.Equal(t, `application_id,lender,decided_at,outcome,score,pd,model_version,policy_version,feature_set_version,loan_outcome,loan_observed_on,reasons,rules,deployment_version
+loan-1,acme,2026-02-03T10:30:00Z,approve,655,0.0425,v2,v2,fs-v3/cat-v2,repaid,2026-08-03,NSF_RECENT;LOW_BUFFER,min_history_days=true;max_nsf_90d=false,underwriter:test
+loan-2,acme,2026-02-03T11:30:00Z,expired,,,v2,v2,fs-v3/cat-v2,,,,,
 `, out)
 
 	// JSONL, every lender, into a file: the reasons and rules as objects, null for what is unknown.
@@ -64,13 +66,16 @@ loan-2,acme,2026-02-03T11:30:00Z,expired,,,v2,v2,fs-v3/cat-v2,,,,
 		"score":655,"pd":0.0425,"model_version":"v2","policy_version":"v2","feature_set_version":"fs-v3/cat-v2",
 		"loan_outcome":"repaid","loan_observed_on":"2026-08-03",
 		"reasons":[{"code":"NSF_RECENT","text":"Recent insufficient-funds fees","value":2},{"code":"LOW_BUFFER","text":"Low cash buffer"}],
-		"rules":[{"rule":"min_history_days","actual":180,"threshold":90,"passed":true},{"rule":"max_nsf_90d","actual":2,"threshold":1,"passed":false}]}`, lines[0])
+		"rules":[{"rule":"min_history_days","actual":180,"threshold":90,"passed":true},{"rule":"max_nsf_90d","actual":2,"threshold":1,"passed":false}],
+		"deployment_version":"underwriter:test"}`, lines[0])
 	require.JSONEq(t, `{"application_id":"loan-1","lender":"other","decided_at":"2026-02-03T10:30:00Z","outcome":"refer",
 		"score":655,"pd":0.0425,"model_version":"v2","policy_version":"v2","feature_set_version":"fs-v3/cat-v2",
 		"loan_outcome":null,"loan_observed_on":null,
 		"reasons":[{"code":"NSF_RECENT","text":"Recent insufficient-funds fees","value":2},{"code":"LOW_BUFFER","text":"Low cash buffer"}],
-		"rules":[{"rule":"min_history_days","actual":180,"threshold":90,"passed":true},{"rule":"max_nsf_90d","actual":2,"threshold":1,"passed":false}]}`, lines[1])
+		"rules":[{"rule":"min_history_days","actual":180,"threshold":90,"passed":true},{"rule":"max_nsf_90d","actual":2,"threshold":1,"passed":false}],
+		"deployment_version":"underwriter:test"}`, lines[1])
 	require.Contains(t, lines[2], `"application_id":"loan-2","lender":"acme","decided_at":"2026-02-03T11:30:00Z","outcome":"expired","score":null,"pd":null`)
+	require.Contains(t, lines[2], `"deployment_version":null`, "a decision of an unversioned worker")
 	require.Contains(t, lines[3], `"application_id":"loan-3"`)
 }
 
