@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cashflow-underwriting/underwriter/internal/cluster"
+	"github.com/cashflow-underwriting/underwriter/internal/ctxsleep"
 )
 
 // Event kinds of a Plan.
@@ -120,13 +121,13 @@ func monkey(ctx context.Context, cl *cluster.Cluster, p Plan, events []event, st
 // error: the applications are done and the remaining events are moot.
 func runEvent(ctx context.Context, cl *cluster.Cluster, p Plan, ev event, started *atomic.Int64, rng *rand.Rand, logger *slog.Logger, h *Hurts, last *time.Time) error {
 	for started.Load() < ev.after || time.Since(*last) < p.MinGap {
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return nil
 		}
 	}
 	// A random moment within the next second: kills land in the middle of work, not
 	// just as an application starts.
-	if err := sleep(ctx, time.Duration(rng.Int64N(int64(time.Second)))); err != nil {
+	if err := ctxsleep.Sleep(ctx, time.Duration(rng.Int64N(int64(time.Second)))); err != nil {
 		return nil
 	}
 	down := time.Duration(rng.Int64N(int64(p.MaxDowntime) + 1))
@@ -159,16 +160,4 @@ func runEvent(ctx context.Context, cl *cluster.Cluster, p Plan, ev event, starte
 	logger.Info("chaos event", "kind", ev.kind, "downtime_ms", down.Milliseconds(), "started", started.Load())
 	*last = time.Now()
 	return nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -37,6 +37,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
+	"github.com/cashflow-underwriting/underwriter/internal/ctxsleep"
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
 	"github.com/cashflow-underwriting/underwriter/internal/pgembed"
 	"github.com/cashflow-underwriting/underwriter/internal/temporalembed"
@@ -376,7 +377,7 @@ func (c *Cluster) RestartWorker(ctx context.Context, i int, downtime time.Durati
 	if err := c.KillWorker(i); err != nil {
 		return err
 	}
-	if err := sleep(ctx, downtime); err != nil {
+	if err := ctxsleep.Sleep(ctx, downtime); err != nil {
 		return err
 	}
 	return c.StartWorker(ctx, i)
@@ -411,7 +412,7 @@ func (c *Cluster) RestartAPI(ctx context.Context, downtime time.Duration) error 
 	if err := c.KillAPI(); err != nil {
 		return err
 	}
-	if err := sleep(ctx, downtime); err != nil {
+	if err := ctxsleep.Sleep(ctx, downtime); err != nil {
 		return err
 	}
 	return c.StartAPI(ctx)
@@ -437,7 +438,7 @@ func (c *Cluster) RestartSandbox(ctx context.Context, downtime time.Duration) er
 	c.Sandbox.SuspendWebhooks()
 	c.stopSandboxHTTP()
 	c.logger.Info("sandbox stopped")
-	if err := sleep(ctx, downtime); err != nil {
+	if err := ctxsleep.Sleep(ctx, downtime); err != nil {
 		return err
 	}
 	ln, err := listenAgain(ctx, c.sandboxAddr)
@@ -458,7 +459,7 @@ func listenAgain(ctx context.Context, addr string) (net.Listener, error) {
 		if ln, err = net.Listen("tcp", addr); err == nil {
 			return ln, nil
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
@@ -506,21 +507,6 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func randomHex(n int) string {

@@ -49,6 +49,8 @@ import (
 	"go.temporal.io/server/common/resolver"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"github.com/cashflow-underwriting/underwriter/internal/ctxsleep"
 )
 
 // DefaultNamespace is the namespace created when Config.Namespace is empty.
@@ -536,7 +538,7 @@ func (s *Server) waitReady(ctx context.Context, want map[string]enumspb.IndexedV
 		if err == nil {
 			break
 		}
-		if serr := sleep(ctx, pollInterval); serr != nil {
+		if serr := ctxsleep.Sleep(ctx, pollInterval); serr != nil {
 			return fmt.Errorf("wait for temporal frontend at %s: %w (last error: %v)", s.frontend, serr, err)
 		}
 	}
@@ -547,7 +549,7 @@ func (s *Server) waitReady(ctx context.Context, want map[string]enumspb.IndexedV
 		if err == nil {
 			break
 		}
-		if serr := sleep(ctx, pollInterval); serr != nil {
+		if serr := ctxsleep.Sleep(ctx, pollInterval); serr != nil {
 			return fmt.Errorf("wait for namespace %s: %w (last error: %v)", s.namespace, serr, err)
 		}
 	}
@@ -623,20 +625,9 @@ func (s *Server) startUI(ctx context.Context, port int) error {
 			}
 			err = fmt.Errorf("status %s", resp.Status)
 		}
-		if serr := sleep(ctx, pollInterval); serr != nil {
+		if serr := ctxsleep.Sleep(ctx, pollInterval); serr != nil {
 			return fmt.Errorf("wait for web ui at %s: %w (last error: %v)", s.uiURL, serr, err)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
