@@ -397,10 +397,14 @@ func semiMonthlyCalendar(days []int64) bool {
 		return false
 	}
 	var near [32][]bool // near[a][i]: occurrence i is within the tolerance of anchor day a
+	flags := make([]bool, 32*len(days))
 	for a := 1; a <= 31; a++ {
-		near[a] = make([]bool, len(days))
-		for i, d := range days {
-			near[a][i] = anchorDistance(d, a) <= semiMonthlyAnchorDays
+		near[a] = flags[a*len(days) : (a+1)*len(days) : (a+1)*len(days)]
+	}
+	for i, d := range days {
+		ms := neighbourMonths(d) // the calendar work once per day, not once per anchor
+		for a := 1; a <= 31; a++ {
+			near[a][i] = ms.anchorDistance(d, a) <= semiMonthlyAnchorDays
 		}
 	}
 	for a := 1; a <= 31; a++ {
@@ -422,13 +426,34 @@ func semiMonthlyCalendar(days []int64) bool {
 
 // anchorDistance is the number of calendar days between day d and the nearest day a of
 // d's month or a neighbouring month (clamped to the month's last day).
-func anchorDistance(d int64, a int) int64 {
+func anchorDistance(d int64, a int) int64 { return neighbourMonths(d).anchorDistance(d, a) }
+
+// monthSpan is a calendar month as its first day (days since 1970) and its length.
+type monthSpan struct {
+	first int64
+	days  int
+}
+
+// monthTriple is the month before a day's month, that month and the one after.
+type monthTriple [3]monthSpan
+
+// neighbourMonths returns the month before day d's month, d's month and the one after.
+func neighbourMonths(d int64) monthTriple {
 	t := dayTime(d)
-	best := int64(math.MaxInt64)
+	var ms monthTriple
 	for k := -1; k <= 1; k++ {
 		m := time.Date(t.Year(), t.Month()+time.Month(k), 1, 0, 0, 0, 0, time.UTC)
-		last := m.AddDate(0, 1, -1).Day()
-		diff := d - dayOf(time.Date(m.Year(), m.Month(), min(a, last), 0, 0, 0, 0, time.UTC))
+		ms[k+1] = monthSpan{first: dayOf(m), days: m.AddDate(0, 1, -1).Day()}
+	}
+	return ms
+}
+
+// anchorDistance is anchorDistance(d, a) for the months ms = neighbourMonths(d): day
+// min(a, last) of a month is its first day plus min(a, last)-1, as time.Date counts it.
+func (ms monthTriple) anchorDistance(d int64, a int) int64 {
+	best := int64(math.MaxInt64)
+	for _, m := range ms {
+		diff := d - (m.first + int64(min(a, m.days)) - 1)
 		best = min(best, max(diff, -diff))
 	}
 	return best
