@@ -215,10 +215,18 @@ func (t *Transaction) UnmarshalJSON(data []byte) error {
 
 // Parse decodes a ledger file and validates it (see Validate). Unknown fields are
 // ignored, so complete Stripe objects, and those of newer API versions, load unchanged.
+//
+// It decodes with a scanner written for the ledger file (scanFile), which gives the File
+// encoding/json gives, several times faster, and hands whatever it does not understand,
+// malformed input included, to encoding/json, so every error reads as it always did.
+// Strings in the File share one copy of data.
 func Parse(data []byte) (File, error) {
-	var f File
-	if err := json.Unmarshal(data, &f); err != nil {
-		return File{}, decodeError(data, err)
+	f, ok := scanFile(data)
+	if !ok {
+		f = File{}
+		if err := json.Unmarshal(data, &f); err != nil {
+			return File{}, decodeError(data, err)
+		}
 	}
 	if err := f.Validate(); err != nil {
 		return File{}, err
@@ -282,8 +290,8 @@ func (f File) Validate() error {
 		if err := e.Account.validate(p); err != nil {
 			return err
 		}
-		for j, t := range e.Transactions {
-			if err := t.validate(fmt.Sprintf("accounts[%d].transactions[%d]", i, j), e.Account.ID); err != nil {
+		for j := range e.Transactions {
+			if err := e.Transactions[j].validate(txnPath{i, j}, e.Account.ID); err != nil {
 				return err
 			}
 		}
@@ -358,7 +366,19 @@ func (b Balance) validate(p string) error {
 	return nil
 }
 
-func (t Transaction) validate(p, accountID string) error {
+// txnPath is where a transaction is in a file, formatted only for an error:
+// "accounts[1].transactions[3]".
+type txnPath struct{ account, txn int }
+
+func (p txnPath) String() string {
+	return fmt.Sprintf("accounts[%d].transactions[%d]", p.account, p.txn)
+}
+
+func (t *Transaction) validate(at txnPath, accountID string) error {
+	if t.valid(accountID) {
+		return nil
+	}
+	p := at.String()
 	switch {
 	case t.ID == "":
 		return invalid(p, "id", "empty")
@@ -388,6 +408,21 @@ func (t Transaction) validate(p, accountID string) error {
 	default:
 		return invalid(p, "status", "unknown value %q", t.Status)
 	}
+}
+
+// valid reports whether validate finds nothing wrong with t, without building the
+// path an error names: the common case, tens of thousands of times per file.
+func (t *Transaction) valid(accountID string) bool {
+	if t.ID == "" || t.Object != "" && t.Object != ObjectTransaction || t.Account == "" || t.Account != accountID ||
+		t.amountMissing || !InRange(t.Amount) || !currencyShape(t.Currency) ||
+		t.TransactedAt <= 0 || t.TransactedAt > MaxUnix {
+		return false
+	}
+	switch t.Status {
+	case StatusPosted, StatusPending, StatusVoid:
+		return true
+	}
+	return false
 }
 
 // checkTime checks a Unix time that must be set: 0 is missing, and a time before 1970

@@ -108,6 +108,13 @@ func ParseLedgerFile(data []byte) (Ledger, error) {
 // (one currency per ledger) happen in Normalize.
 func FromFile(f ledger.File) Ledger {
 	var l Ledger
+	n := 0
+	for _, e := range f.Accounts {
+		n += len(e.Transactions)
+	}
+	if n > 0 {
+		l.Transactions = make([]Transaction, 0, n)
+	}
 	for _, e := range f.Accounts {
 		l.Accounts = append(l.Accounts, fromAccount(e.Account))
 		for _, t := range e.Transactions {

@@ -424,10 +424,6 @@ func semiMonthlyCalendar(days []int64) bool {
 	return false
 }
 
-// anchorDistance is the number of calendar days between day d and the nearest day a of
-// d's month or a neighbouring month (clamped to the month's last day).
-func anchorDistance(d int64, a int) int64 { return neighbourMonths(d).anchorDistance(d, a) }
-
 // monthSpan is a calendar month as its first day (days since 1970) and its length.
 type monthSpan struct {
 	first int64
@@ -448,8 +444,10 @@ func neighbourMonths(d int64) monthTriple {
 	return ms
 }
 
-// anchorDistance is anchorDistance(d, a) for the months ms = neighbourMonths(d): day
-// min(a, last) of a month is its first day plus min(a, last)-1, as time.Date counts it.
+// anchorDistance is the number of calendar days between day d and the nearest day a of
+// d's month or a neighbouring month (clamped to the month's last day), for the months
+// ms = neighbourMonths(d): day min(a, last) of a month is its first day plus
+// min(a, last)-1, as time.Date counts it.
 func (ms monthTriple) anchorDistance(d int64, a int) int64 {
 	best := int64(math.MaxInt64)
 	for _, m := range ms {
