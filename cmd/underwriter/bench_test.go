@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchJSON runs a tiny bench and checks the JSON's names and that its figures are
+// consistent (positive, each ratio its two times' quotient, every ledger decided); it
+// asserts no speed.
+func TestBenchJSON(t *testing.T) {
+	out, err := runCmd(t, "bench", "--json", "--batch", "40", "--lengths", "3", "--min-time", "30ms")
+	require.NoError(t, err)
+	var r struct {
+		Machine struct {
+			GOMAXPROCS int `json:"gomaxprocs"`
+		} `json:"machine"`
+		Scoring struct {
+			Ledgers []struct {
+				Months          int     `json:"months"`
+				Transactions    int     `json:"transactions"`
+				DecodeJSONNs    float64 `json:"decode_json_ns"`
+				ParseNs         float64 `json:"parse_ns"`
+				FeaturesScoreNs float64 `json:"features_score_ns"`
+				ScoringVsDecode float64 `json:"scoring_vs_decode"`
+				ParseVsDecode   float64 `json:"parse_vs_decode"`
+			} `json:"ledgers"`
+		} `json:"scoring"`
+		Batch struct {
+			Ledgers                 int            `json:"ledgers"`
+			Months                  int            `json:"months"`
+			GOMAXPROCS              int            `json:"gomaxprocs"`
+			WallSeconds             float64        `json:"wall_s"`
+			LedgersPerSecond        float64        `json:"ledgers_per_s"`
+			LedgersPerSecondPerCore float64        `json:"ledgers_per_s_per_core"`
+			Outcomes                map[string]int `json:"outcomes"`
+		} `json:"batch"`
+		Figures map[string]float64 `json:"figures"`
+		Targets []struct {
+			Figure string  `json:"figure"`
+			Value  float64 `json:"value"`
+			Met    bool    `json:"met"`
+		} `json:"targets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+
+	require.Len(t, r.Scoring.Ledgers, 1)
+	l := r.Scoring.Ledgers[0]
+	require.Equal(t, 3, l.Months)
+	require.InDelta(t, 3*125, l.Transactions, 3*125/4, "about 125 transactions a month")
+	for _, v := range []float64{l.DecodeJSONNs, l.ParseNs, l.FeaturesScoreNs} {
+		require.Positive(t, v)
+	}
+	require.InDelta(t, l.FeaturesScoreNs/l.DecodeJSONNs, l.ScoringVsDecode, 1e-9)
+	require.InDelta(t, l.ParseNs/l.DecodeJSONNs, l.ParseVsDecode, 1e-9)
+	require.Equal(t, l.ScoringVsDecode, r.Figures["scoring_vs_decode"])
+	require.Equal(t, l.ScoringVsDecode, r.Figures["scoring_vs_decode_3m"])
+
+	b := r.Batch
+	require.Equal(t, 40, b.Ledgers)
+	require.Equal(t, 12, b.Months)
+	require.Positive(t, b.GOMAXPROCS)
+	require.Equal(t, r.Machine.GOMAXPROCS, b.GOMAXPROCS)
+	require.Positive(t, b.WallSeconds)
+	require.InDelta(t, 40/b.WallSeconds, b.LedgersPerSecond, 1e-6)
+	require.InDelta(t, b.LedgersPerSecond/float64(b.GOMAXPROCS), b.LedgersPerSecondPerCore, 1e-6)
+	require.Equal(t, b.LedgersPerSecondPerCore, r.Figures["batch_ledgers_per_s_per_core"])
+	total := 0
+	for _, n := range b.Outcomes {
+		total += n
+	}
+	require.Equal(t, 40, total, "every ledger decided once: %v", b.Outcomes)
+
+	names := map[string]float64{}
+	for _, tg := range r.Targets {
+		names[tg.Figure] = tg.Value
+	}
+	require.Equal(t, map[string]float64{"scoring_vs_decode": l.ScoringVsDecode,
+		"batch_ledgers_per_s_per_core": b.LedgersPerSecondPerCore}, names)
+}
+
+func TestBenchBadFlags(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"--lengths 3,x", `bench: --lengths: "x" is not a number of months from 1 to 120`},
+		{"--lengths 0", `bench: --lengths: "0" is not a number of months from 1 to 120`},
+		{"--batch 0", "bench: --batch: 0 is below 1"},
+		{"--min-time -1s", "bench: --min-time: -1s is not positive"},
+	} {
+		_, err := runCmd(t, append([]string{"bench"}, strings.Fields(c.args)...)...)
+		require.EqualError(t, err, c.want, c.args)
+	}
+}

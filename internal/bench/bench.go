@@ -1,0 +1,403 @@
+// Package bench measures underwriter's stages next to the cheapest thing that does the
+// same job on the same machine in the same run (issue 12), for `underwriter bench`.
+// Each section measures one stage and names its figures; the figures that have targets
+// are ratios or per-core rates, so that a shared, noisy machine moves both sides of a
+// comparison alike.
+//
+// Sections so far:
+//
+//   - scoring: per ledger length (3, 12 and 24 months of about TxnsPerMonth transactions),
+//     features and score (scoring.Engine.Underwrite on the parsed ledger) next to a plain
+//     encoding/json decode of the same bytes: scoring_vs_decode (target ≤ 0.5 at every
+//     length);
+//   - batch: ledgers from bytes as a snapshot stores them to a decision (ledger.Parse,
+//     scoring.FromFile, Underwrite) on every core: batch_ledgers_per_s_per_core, the rate
+//     divided by GOMAXPROCS (target ≥ 1,000 for 12-month ledgers).
+//
+// A Report holds one key per section and Figures, the flat map of every named figure;
+// later sections (ingest, e2e, load) add their key and their figures.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cashflow-underwriting/underwriter/ledger"
+	"github.com/cashflow-underwriting/underwriter/scoring"
+)
+
+// Names of the figures with targets.
+const (
+	FigureScoringVsDecode   = "scoring_vs_decode"
+	FigureBatchPerCore      = "batch_ledgers_per_s_per_core"
+	FigureBatchPerCPUSecond = "batch_ledgers_per_cpu_s"
+)
+
+// Targets of issue 12 for this package's figures.
+const (
+	// TargetScoringVsDecode: features and score cost at most half a plain decode.
+	TargetScoringVsDecode = 0.5
+	// TargetBatchPerCore: bytes to decision of 12-month ledgers, per core.
+	TargetBatchPerCore = 1000
+)
+
+// Options says what to measure. Zero fields take the defaults.
+type Options struct {
+	// Lengths are the ledger lengths in months of the scoring section (default 3, 12, 24).
+	Lengths []int
+	// Batch is the number of ledgers of the batch section (default 10,000); BatchMonths
+	// their length (default 12).
+	Batch       int
+	BatchMonths int
+	// MinTime is how long each side of a scoring comparison runs, at least (default 1 s).
+	MinTime time.Duration
+	// Workers is the batch's parallelism (default GOMAXPROCS).
+	Workers int
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Lengths) == 0 {
+		o.Lengths = []int{3, 12, 24}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 10000
+	}
+	if o.BatchMonths <= 0 {
+		o.BatchMonths = 12
+	}
+	if o.MinTime <= 0 {
+		o.MinTime = time.Second
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o
+}
+
+// Report is the result of one bench run; with --json it is printed as one object.
+type Report struct {
+	Machine Machine         `json:"machine"`
+	Scoring *ScoringSection `json:"scoring,omitempty"`
+	Batch   *BatchSection   `json:"batch,omitempty"`
+	// Figures holds every named figure of every section, for scripts and dashboards:
+	// scoring_vs_decode (the largest over the lengths), scoring_vs_decode_<n>m,
+	// batch_ledgers_per_s_per_core, …
+	Figures map[string]float64 `json:"figures"`
+	// Targets lists each figure with a target and whether this run met it.
+	Targets []Target `json:"targets"`
+}
+
+// Machine is where the run happened.
+type Machine struct {
+	GoVersion  string `json:"go_version"`
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	NumCPU     int    `json:"num_cpu"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+}
+
+// Target is one figure's target: Max or Min (the other is zero) and whether Value meets it.
+type Target struct {
+	Figure string  `json:"figure"`
+	Value  float64 `json:"value"`
+	Max    float64 `json:"max,omitempty"`
+	Min    float64 `json:"min,omitempty"`
+	Met    bool    `json:"met"`
+}
+
+// ScoringSection compares, per ledger length, features and score with a plain decode.
+type ScoringSection struct {
+	Ledgers []ScoringLedger `json:"ledgers"`
+}
+
+// ScoringLedger is the scoring section's row for one ledger length. Times are per
+// ledger, the median of the rounds.
+type ScoringLedger struct {
+	Months       int `json:"months"`
+	Transactions int `json:"transactions"`
+	Bytes        int `json:"bytes"`
+	// DecodeJSONNs is encoding/json decoding the bytes into the ledger file's structure
+	// (without ledger.Transaction's UnmarshalJSON), the yardstick.
+	DecodeJSONNs float64 `json:"decode_json_ns"`
+	// ParseNs is the project's parse: ledger.Parse (decode and validate) and
+	// scoring.FromFile.
+	ParseNs float64 `json:"parse_ns"`
+	// FeaturesScoreNs is scoring.Engine.Underwrite on the parsed ledger: features, score
+	// and policy.
+	FeaturesScoreNs float64 `json:"features_score_ns"`
+	// ScoringVsDecode is FeaturesScoreNs / DecodeJSONNs; ParseVsDecode ParseNs /
+	// DecodeJSONNs.
+	ScoringVsDecode float64 `json:"scoring_vs_decode"`
+	ParseVsDecode   float64 `json:"parse_vs_decode"`
+	// Allocations per ledger of the parse and of features and score.
+	ParseAllocs         float64 `json:"parse_allocs"`
+	FeaturesScoreAllocs float64 `json:"features_score_allocs"`
+}
+
+// BatchSection is the batch from bytes to decision on every core.
+type BatchSection struct {
+	Ledgers      int `json:"ledgers"`
+	Months       int `json:"months"`
+	Transactions int `json:"transactions_per_ledger"`
+	Workers      int `json:"workers"`
+	GOMAXPROCS   int `json:"gomaxprocs"`
+	// WallSeconds is the batch's elapsed time; CPUSeconds the process's user and system
+	// time meanwhile (on a shared machine, fewer than WallSeconds × GOMAXPROCS).
+	WallSeconds float64 `json:"wall_s"`
+	CPUSeconds  float64 `json:"cpu_s"`
+	// LedgersPerSecond is Ledgers / WallSeconds; LedgersPerSecondPerCore that over
+	// GOMAXPROCS (the issue's figure); LedgersPerCPUSecond Ledgers / CPUSeconds, what a
+	// core the process had to itself would do.
+	LedgersPerSecond        float64 `json:"ledgers_per_s"`
+	LedgersPerSecondPerCore float64 `json:"ledgers_per_s_per_core"`
+	LedgersPerCPUSecond     float64 `json:"ledgers_per_cpu_s"`
+	// Outcomes counts the decisions by outcome: every ledger decided, none lost.
+	Outcomes map[string]int `json:"outcomes"`
+}
+
+// Run measures the scoring and batch sections with the default engine.
+func Run(ctx context.Context, opt Options) (Report, error) {
+	opt = opt.withDefaults()
+	r := Report{Machine: Machine{GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)}, Figures: map[string]float64{}}
+	eng := scoring.DefaultEngine()
+	sc, err := measureScoring(ctx, eng, opt)
+	if err != nil {
+		return Report{}, err
+	}
+	r.Scoring = &sc
+	worst := 0.0
+	for _, l := range sc.Ledgers {
+		r.Figures[fmt.Sprintf("%s_%dm", FigureScoringVsDecode, l.Months)] = l.ScoringVsDecode
+		r.Figures[fmt.Sprintf("parse_vs_decode_%dm", l.Months)] = l.ParseVsDecode
+		worst = max(worst, l.ScoringVsDecode)
+	}
+	r.Figures[FigureScoringVsDecode] = worst
+	r.Targets = append(r.Targets, Target{Figure: FigureScoringVsDecode, Value: worst, Max: TargetScoringVsDecode,
+		Met: worst <= TargetScoringVsDecode})
+
+	b, err := measureBatch(ctx, eng, opt)
+	if err != nil {
+		return Report{}, err
+	}
+	r.Batch = &b
+	r.Figures[FigureBatchPerCore] = b.LedgersPerSecondPerCore
+	r.Figures[FigureBatchPerCPUSecond] = b.LedgersPerCPUSecond
+	r.Targets = append(r.Targets, Target{Figure: FigureBatchPerCore, Value: b.LedgersPerSecondPerCore, Min: TargetBatchPerCore,
+		Met: b.LedgersPerSecondPerCore >= TargetBatchPerCore})
+	return r, nil
+}
+
+// plainFile is the ledger file's structure without ledger.Transaction's UnmarshalJSON
+// (a defined type drops methods): what encoding/json alone costs.
+type plainFile struct {
+	Accounts []struct {
+		Account      ledger.Account `json:"account"`
+		Transactions []plainTxn     `json:"transactions"`
+	} `json:"accounts"`
+}
+
+type plainTxn ledger.Transaction
+
+// benchLoan is the loan every bench ledger is scored for.
+var benchLoan = scoring.Loan{AmountMinor: 300000, TermMonths: 12}
+
+// scoringRounds: each side of a comparison runs in this many alternating rounds, and the
+// median round counts, so that a burst of other work on the machine hits one round of
+// one side, not a whole side.
+const scoringRounds = 5
+
+func measureScoring(ctx context.Context, eng *scoring.Engine, opt Options) (ScoringSection, error) {
+	var sec ScoringSection
+	for _, months := range opt.Lengths {
+		data, asOf, err := Ledger(months, 0)
+		if err != nil {
+			return ScoringSection{}, err
+		}
+		l, err := scoring.ParseLedgerFile(data)
+		if err != nil {
+			return ScoringSection{}, fmt.Errorf("parse the %d-month bench ledger: %w", months, err)
+		}
+		decode := func() error {
+			var f plainFile
+			return json.Unmarshal(data, &f)
+		}
+		parse := func() error {
+			_, err := scoring.ParseLedgerFile(data)
+			return err
+		}
+		features := func() error {
+			_, err := eng.Underwrite(l, asOf, benchLoan, scoring.Operational{})
+			return err
+		}
+		per := opt.MinTime / scoringRounds
+		var dec, par, fea []float64
+		for range scoringRounds {
+			if err := ctx.Err(); err != nil {
+				return ScoringSection{}, err
+			}
+			for _, m := range []struct {
+				fn  func() error
+				out *[]float64
+			}{{decode, &dec}, {parse, &par}, {features, &fea}} {
+				ns, err := timeOp(m.fn, per)
+				if err != nil {
+					return ScoringSection{}, fmt.Errorf("%d-month ledger: %w", months, err)
+				}
+				*m.out = append(*m.out, ns)
+			}
+		}
+		row := ScoringLedger{Months: months, Transactions: len(l.Transactions), Bytes: len(data),
+			DecodeJSONNs: median(dec), ParseNs: median(par), FeaturesScoreNs: median(fea),
+			ParseAllocs: allocsPerOp(parse), FeaturesScoreAllocs: allocsPerOp(features)}
+		row.ScoringVsDecode = row.FeaturesScoreNs / row.DecodeJSONNs
+		row.ParseVsDecode = row.ParseNs / row.DecodeJSONNs
+		sec.Ledgers = append(sec.Ledgers, row)
+	}
+	return sec, nil
+}
+
+// timeOp runs fn until at least d has passed (and at least once) and returns the
+// nanoseconds per call.
+func timeOp(fn func() error, d time.Duration) (float64, error) {
+	n := 0
+	start := time.Now()
+	for {
+		if err := fn(); err != nil {
+			return 0, err
+		}
+		n++
+		if el := time.Since(start); el >= d {
+			return float64(el.Nanoseconds()) / float64(n), nil
+		}
+	}
+}
+
+// allocsPerOp is the heap allocations of one call of fn (the mean of a few).
+func allocsPerOp(fn func() error) float64 {
+	const runs = 5
+	_ = fn() // warm up: allocations of first use are not the steady state
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		_ = fn()
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / runs
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// batchVariants is how many different ledgers the batch cycles through: enough that no
+// decision is a copy of the one before, few enough to keep their bytes in memory.
+const batchVariants = 16
+
+// measureBatch decides opt.Batch ledgers from their bytes on opt.Workers goroutines, the
+// way `underwriter score` and the Score activity do: parse, convert, cutoff at the
+// newest balance, Underwrite.
+func measureBatch(ctx context.Context, eng *scoring.Engine, opt Options) (BatchSection, error) {
+	docs := make([][]byte, batchVariants)
+	txns := 0
+	for v := range docs {
+		data, _, err := Ledger(opt.BatchMonths, v)
+		if err != nil {
+			return BatchSection{}, err
+		}
+		docs[v] = data
+		if v == 0 {
+			l, err := scoring.ParseLedgerFile(data)
+			if err != nil {
+				return BatchSection{}, err
+			}
+			txns = len(l.Transactions)
+		}
+	}
+	runtime.GC() // start from a clean heap: the ledgers' generation is not the batch's
+	var next atomic.Int64
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	errs := make(chan error, opt.Workers)
+	cpu0 := cpuTime()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := map[string]int{}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= opt.Batch || ctx.Err() != nil {
+					break
+				}
+				d, err := decide(eng, docs[i%len(docs)])
+				if err != nil {
+					errs <- fmt.Errorf("ledger %d: %w", i, err)
+					return
+				}
+				mine[d]++
+			}
+			mu.Lock()
+			for k, v := range mine {
+				outcomes[k] += v
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start).Seconds()
+	cpu := (cpuTime() - cpu0).Seconds()
+	close(errs)
+	if err := <-errs; err != nil {
+		return BatchSection{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return BatchSection{}, err
+	}
+	procs := runtime.GOMAXPROCS(0)
+	b := BatchSection{Ledgers: opt.Batch, Months: opt.BatchMonths, Transactions: txns, Workers: opt.Workers,
+		GOMAXPROCS: procs, WallSeconds: wall, CPUSeconds: cpu, Outcomes: outcomes,
+		LedgersPerSecond: float64(opt.Batch) / wall}
+	b.LedgersPerSecondPerCore = b.LedgersPerSecond / float64(procs)
+	if cpu > 0 {
+		b.LedgersPerCPUSecond = float64(opt.Batch) / cpu
+	}
+	return b, nil
+}
+
+// decide takes a ledger from its bytes to a decision's outcome.
+func decide(eng *scoring.Engine, data []byte) (string, error) {
+	l, err := scoring.ParseLedgerFile(data)
+	if err != nil {
+		return "", err
+	}
+	d, err := eng.Underwrite(l, scoring.LatestAsOf(l), benchLoan, scoring.Operational{})
+	if err != nil {
+		return "", err
+	}
+	return d.Outcome, nil
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,56 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// WriteText prints r as tables with their ratios, then the targets.
+func (r Report) WriteText(w io.Writer) error {
+	m := r.Machine
+	fmt.Fprintf(w, "%s %s/%s, %d CPUs, GOMAXPROCS %d\n", m.GoVersion, m.GOOS, m.GOARCH, m.NumCPU, m.GOMAXPROCS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if s := r.Scoring; s != nil {
+		fmt.Fprintln(w, "\nscoring (per ledger; median of rounds):")
+		fmt.Fprintln(tw, "months\ttxns\tbytes\tencoding/json\tparse\tfeatures+score\tscoring_vs_decode\tparse_vs_decode\tparse allocs\tfeatures allocs\t")
+		for _, l := range s.Ledgers {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%.3f\t%.3f\t%.0f\t%.0f\t\n", l.Months, l.Transactions, l.Bytes,
+				ms(l.DecodeJSONNs), ms(l.ParseNs), ms(l.FeaturesScoreNs), l.ScoringVsDecode, l.ParseVsDecode,
+				l.ParseAllocs, l.FeaturesScoreAllocs)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if b := r.Batch; b != nil {
+		fmt.Fprintf(w, "\nbatch (%d ledgers of %d months, %d transactions each, bytes to decision, %d workers):\n",
+			b.Ledgers, b.Months, b.Transactions, b.Workers)
+		fmt.Fprintln(tw, "wall\tCPU\tledgers/s\tper core (GOMAXPROCS)\tper CPU-second\t")
+		fmt.Fprintf(tw, "%.2f s\t%.2f s\t%.0f\t%.0f\t%.0f\t\n", b.WallSeconds, b.CPUSeconds, b.LedgersPerSecond,
+			b.LedgersPerSecondPerCore, b.LedgersPerCPUSecond)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(w, "\ntargets:")
+		for _, t := range r.Targets {
+			verdict := "met"
+			if !t.Met {
+				verdict = "MISSED"
+			}
+			bound := fmt.Sprintf("≤ %g", t.Max)
+			if t.Min != 0 {
+				bound = fmt.Sprintf("≥ %g", t.Min)
+			}
+			fmt.Fprintf(tw, "%s\t%.3f\t%s\t%s\t\n", t.Figure, t.Value, bound, verdict)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ms(ns float64) string { return fmt.Sprintf("%.3f ms", ns/1e6) }
