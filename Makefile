@@ -6,8 +6,8 @@ STRIPEMOCK    := github.com/stripe/stripe-mock@v0.183.0
 GOBIN         := $(shell go env GOPATH)/bin
 export PATH   := $(PATH):$(GOBIN)
 
-.PHONY: test lint unit model fuzz chaos build dev stripe-mock
-test: lint unit model fuzz chaos
+.PHONY: test lint unit model fuzz chaos browser build dev stripe-mock
+test: lint unit model fuzz chaos browser
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -53,6 +53,18 @@ chaos:
 	go vet -tags chaos ./internal/chaos/ ./internal/cluster/
 	go run $(STATICCHECK) -tags chaos ./internal/chaos/ ./internal/cluster/
 	go test -tags chaos -p 1 -count=1 -timeout 20m ./internal/chaos/ ./internal/cluster/
+
+# The browser tests (build tag browser, so `unit` does not compile them): headless Chromium
+# (Debian's chromium; the tests fail, never skip, without it) tours the embedded Web UI of a
+# dev stack after the sample applications: the declined list, the user metadata, payloads
+# decoded through the codec endpoint, the decision card. Without the race detector: the
+# browser and the UI dominate. About 45 s warm. `make browser BROWSERFLAGS=-screenshots=$$PWD/docs/img`
+# refreshes the README's screenshots.
+BROWSERFLAGS ?=
+browser:
+	go vet -tags browser ./internal/browser/
+	go run $(STATICCHECK) -tags browser ./internal/browser/
+	go test -tags browser -count=1 -timeout 15m ./internal/browser/ $(if $(BROWSERFLAGS),-args $(BROWSERFLAGS))
 
 # The Stripe conformance tests start Stripe's official mock (2023-10-16 spec) themselves.
 stripe-mock:
