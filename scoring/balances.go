@@ -15,8 +15,42 @@ func dayOf(t time.Time) int64 { return ledger.Day(t.Unix()) }
 // dayTime returns midnight UTC of day number d.
 func dayTime(d int64) time.Time { return time.Unix(d*secondsPerDay, 0).UTC() }
 
-// dayString formats day number d as YYYY-MM-DD.
-func dayString(d int64) string { return dayTime(d).Format(time.DateOnly) }
+// dayString formats day number d as YYYY-MM-DD (time.DateOnly).
+func dayString(d int64) string {
+	y, m, dd := dayTime(d).Date()
+	if y < 0 || y > 9999 {
+		return dayTime(d).Format(time.DateOnly) // time's own form of such years
+	}
+	var b [10]byte
+	putDigits(b[0:4], y)
+	b[4] = '-'
+	putDigits(b[5:7], int(m))
+	b[7] = '-'
+	putDigits(b[8:10], dd)
+	return string(b[:])
+}
+
+// monthKey is day number d's month as YYYY-MM, what dayTime(d).Format("2006-01") gives,
+// in a value a map look-up can take without allocating: m[string(k[:])]. ok is false
+// for a year outside 0–9999, whose form is not seven bytes.
+func monthKey(d int64) (k [7]byte, ok bool) {
+	y, m, _ := dayTime(d).Date()
+	if y < 0 || y > 9999 {
+		return k, false
+	}
+	putDigits(k[0:4], y)
+	k[4] = '-'
+	putDigits(k[5:7], int(m))
+	return k, true
+}
+
+// putDigits writes v, which fits, as len(b) decimal digits with leading zeros.
+func putDigits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
 
 // BalanceSeries is the end-of-day (EOD) balance series of one account, or of all cash
 // accounts combined (AccountID ""). EOD[i] is the balance in minor units at the end of

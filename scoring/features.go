@@ -409,17 +409,6 @@ func (s *featureState) contextFeatures(loan Loan) Features {
 	return f
 }
 
-// sign returns −1, 0 or 1.
-func sign(v int64) int64 {
-	switch {
-	case v < 0:
-		return -1
-	case v > 0:
-		return 1
-	}
-	return 0
-}
-
 // mustDay parses a YYYY-MM-DD produced by dayString.
 func mustDay(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)

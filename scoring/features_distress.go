@@ -39,11 +39,10 @@ func (s *featureState) overdraftHabitFeatures(f *Features, u *undef) {
 	ms := lastMonths(s.months, monthlyWindowMonths)
 	net := make(map[string]int, len(ms))
 	for i, c := range s.cats {
-		m := dayTime(s.days[i]).Format("2006-01")
 		if isNSFODFee(c) {
-			net[m]++
+			net[dayTime(s.days[i]).Format("2006-01")]++
 		} else if isFeeReversal(c) {
-			net[m]--
+			net[dayTime(s.days[i]).Format("2006-01")]--
 		}
 	}
 	n := 0

@@ -28,7 +28,13 @@ func (s *featureState) buildSavings() []monthSavings {
 	savings := s.savingsAccounts()
 	for i := range s.hist {
 		t := &s.hist[i]
-		m, ok := idx[dayTime(s.days[i]).Format("2006-01")]
+		var m int
+		var ok bool
+		if k, fits := monthKey(s.days[i]); fits {
+			m, ok = idx[string(k[:])]
+		} else {
+			m, ok = idx[dayTime(s.days[i]).Format("2006-01")]
+		}
 		if !ok || savings[t.AccountID] {
 			continue
 		}

@@ -116,51 +116,85 @@ func newFeatureState(l Ledger, c int64, set *featureSet, opts FeatureOptions) (*
 
 // selectHistory fills hist and days with the posted cash transactions dated on or
 // before the cutoff day.
+//
+// When the history is a prefix of the normalised ledger (one cash account, nothing
+// pending: the usual case), hist is that prefix, not a copy; nothing writes to hist.
 func (s *featureState) selectHistory() {
-	s.hist = make([]Transaction, 0, len(s.ledger.Transactions))
-	for _, t := range s.ledger.Transactions {
+	all := s.ledger.Transactions
+	s.days = make([]int64, 0, len(all))
+	var picked []int
+	prefix := true
+	for i, t := range all {
 		if !s.cash[t.AccountID] || t.Status != StatusPosted {
+			prefix = false
 			continue
 		}
 		if d := dayOf(t.TransactedAt); d <= s.c {
-			s.hist = append(s.hist, t)
+			if !prefix || len(s.days) != i {
+				prefix = false
+			}
+			picked = append(picked, i)
 			s.days = append(s.days, d)
 		}
+	}
+	if prefix {
+		s.hist = all[:len(s.days):len(s.days)]
+		return
+	}
+	s.hist = make([]Transaction, len(picked))
+	for k, i := range picked {
+		s.hist[k] = all[i]
 	}
 }
 
 // categorise fills cats with one category per history transaction and returns which
 // ones look like a transfer (categorised transfer or carrying a transfer word), the
-// evidence matchOwnTransfers needs. Descriptions repeat, so their word forms and, when
-// no rule has amount bounds, their categories per sign are computed once.
+// evidence matchOwnTransfers needs. Descriptions repeat, so their word forms, whether
+// they carry a transfer word and, when no rule has amount bounds, their categories per
+// sign are computed once, found with one look-up per transaction.
 func (s *featureState) categorise() (transferish []bool) {
-	type catKey struct {
-		desc string
-		sign int64
+	type descInfo struct {
+		words    string
+		transfer bool        // words carry a transfer word
+		cat      [3]Category // per sign of the amount (−, 0, +) when no rule has bounds
+		known    [3]bool
 	}
 	s.cats = make([]Category, len(s.hist))
 	transferish = make([]bool, len(s.hist))
-	wordsCache := map[string]string{}
-	catCache := map[catKey]Category{}
+	cache := map[string]*descInfo{}
 	for i := range s.hist {
 		t := &s.hist[i]
-		w, ok := wordsCache[t.Description]
+		d, ok := cache[t.Description]
 		if !ok {
-			w = " " + wordsOf(t.Description) + " "
-			wordsCache[t.Description] = w
+			w := " " + wordsOf(t.Description) + " "
+			d = &descInfo{words: w, transfer: containsPadded(w, transferPadded)}
+			cache[t.Description] = d
 		}
-		k := catKey{t.Description, sign(t.Amount)}
-		cat, ok := catCache[k]
-		if !ok || s.rules.hasBounds {
-			cat = s.rules.categorise(*t, w, "")
-			if !s.rules.hasBounds {
-				catCache[k] = cat
-			}
+		var cat Category
+		switch k := signIndex(t.Amount); {
+		case s.rules.hasBounds:
+			cat = s.rules.categorise(*t, d.words, "")
+		case d.known[k]:
+			cat = d.cat[k]
+		default:
+			cat = s.rules.categorise(*t, d.words, "")
+			d.cat[k], d.known[k] = cat, true
 		}
 		s.cats[i] = cat
-		transferish[i] = s.set.transferLike[cat] || containsPadded(w, transferPadded)
+		transferish[i] = s.set.transferLike[cat] || d.transfer
 	}
 	return transferish
+}
+
+// signIndex is 0, 1 or 2 for a negative, zero or positive amount.
+func signIndex(v int64) int {
+	switch {
+	case v < 0:
+		return 0
+	case v > 0:
+		return 2
+	}
+	return 1
 }
 
 // findStreams detects the recurring streams (E1, F2) among the non-zero flows: inflows

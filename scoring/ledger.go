@@ -214,11 +214,13 @@ func Normalize(l Ledger) (Ledger, error) {
 		}
 		return strings.Compare(a.Description, b.Description)
 	})
-	out := make([]Transaction, 0, len(txs))
+	out := txs[:0] // kept in place: txs is Normalize's own copy
+	prev := ""
 	for i, t := range txs {
-		if i > 0 && t.ID == txs[i-1].ID {
+		if i > 0 && t.ID == prev {
 			continue // a lower-precedence version of the id just considered
 		}
+		prev = t.ID
 		if t.Status == StatusVoid {
 			continue
 		}

@@ -159,24 +159,26 @@ type cadenceRules struct {
 // already filtered) as of cutoff day c under the feature set's cadence rules.
 // Streams are sorted by monthly amount descending, then description, then first date;
 // TOMBSTONED and UNKNOWN-cadence clusters are dropped.
+//
+// The occurrences are sorted once by description, then in occurrence order (byDay's),
+// so that each description's group is one run, the groups come in description order,
+// and the clusters amountClusters cuts from a group keep occurrence order.
 func detectStreams(in []streamInput, c int64, dir string, band float64, tol int, rules cadenceRules) []Stream {
-	groups := map[string][]streamInput{}
-	var keys []string
-	for _, s := range in {
-		if _, ok := groups[s.key]; !ok {
-			keys = append(keys, s.key)
-		}
-		groups[s.key] = append(groups[s.key], s)
-	}
-	sort.Strings(keys)
+	sorted := sortedByKeyAndDay(in)
 	var out []Stream
-	for _, k := range keys {
-		for _, cl := range amountClusters(groups[k], band) {
+	for len(sorted) > 0 {
+		k := sorted[0].key
+		n := 1
+		for n < len(sorted) && sorted[n].key == k {
+			n++
+		}
+		for _, cl := range amountClusters(sorted[:n], band) {
 			if s, ok := classifyStream(k, cl, c, tol, rules); ok && s.Status != StreamTombstoned {
 				s.Direction = dir
 				out = append(out, s)
 			}
 		}
+		sorted = sorted[n:]
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].MonthlyAmount != out[j].MonthlyAmount {
@@ -194,18 +196,88 @@ func detectStreams(in []streamInput, c int64, dir string, band float64, tol int,
 // (lower) median of the remaining magnitudes and claim every remaining occurrence
 // within ±band of it. The claimed occurrences are a contiguous run of the remaining
 // ones sorted by magnitude, so one sort serves every round.
+//
+// The rounds work on (magnitude, position) pairs, which hold no pointers and so sort
+// fast; each cluster lists its occurrences in g's order.
 func amountClusters(g []streamInput, band float64) [][]streamInput {
-	rest := append([]streamInput(nil), g...)
+	rest := make([]sizeAt, len(g))
+	for i, s := range g {
+		rest[i] = sizeAt{s.size, int32(i)}
+	}
 	// Equal magnitudes always land in the same cluster, so their order is irrelevant.
-	slices.SortFunc(rest, func(a, b streamInput) int { return cmp.Compare(a.size, b.size) })
+	slices.SortFunc(rest, func(a, b sizeAt) int { return cmp.Compare(a.size, b.size) })
+	all := make([]streamInput, len(g)) // the clusters, one after another
+	pos := make([]int32, 0, len(g))
 	var out [][]streamInput
 	for len(rest) > 0 {
 		m := rest[(len(rest)-1)/2].size
 		lo, hi := float64(m)*(1-band), float64(m)*(1+band)
 		i := sort.Search(len(rest), func(k int) bool { return float64(rest[k].size) >= lo || rest[k].size >= m })
 		j := sort.Search(len(rest), func(k int) bool { return float64(rest[k].size) > hi && rest[k].size > m })
-		out = append(out, append([]streamInput(nil), rest[i:j]...)) // never empty: holds the median
+		pos = pos[:0] // never empty: holds the median
+		for _, r := range rest[i:j] {
+			pos = append(pos, r.at)
+		}
+		slices.Sort(pos)
+		cl := all[:len(pos):len(pos)]
+		all = all[len(pos):]
+		for k, p := range pos {
+			cl[k] = g[p]
+		}
+		out = append(out, cl)
 		rest = append(rest[:i], rest[j:]...)
+	}
+	return out
+}
+
+// sizeAt is an occurrence's magnitude and its position in its group.
+type sizeAt struct {
+	size int64
+	at   int32
+}
+
+// sortedByKeyAndDay returns in sorted by description, then in byDay's order (a stable
+// sort: equal occurrences keep their order). The descriptions are few and the
+// occurrences usually come in time order, so it groups them by description, orders the
+// groups, and sorts a group only when it is not in byDay's order already.
+func sortedByKeyAndDay(in []streamInput) []streamInput {
+	group := map[string]int32{}
+	var keys []string
+	gid := make([]int32, len(in))
+	for i := range in {
+		g, ok := group[in[i].key]
+		if !ok {
+			g = int32(len(keys))
+			group[in[i].key] = g
+			keys = append(keys, in[i].key)
+		}
+		gid[i] = g
+	}
+	order := make([]int32, len(keys)) // group numbers by description
+	for g := range order {
+		order[g] = int32(g)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
+	count := make([]int, len(keys)) // occurrences per group
+	for _, g := range gid {
+		count[g]++
+	}
+	offset := 0
+	at := make([]int, len(keys)) // where group g's next occurrence goes
+	for _, g := range order {
+		at[g] = offset
+		offset += count[g]
+	}
+	out := make([]streamInput, len(in))
+	for i, g := range gid {
+		out[at[g]] = in[i]
+		at[g]++
+	}
+	for _, g := range order {
+		run := out[at[g]-count[g] : at[g]] // at[g] is now the group's end
+		if !slices.IsSortedFunc(run, compareByDay) {
+			slices.SortStableFunc(run, compareByDay)
+		}
 	}
 	return out
 }
@@ -267,18 +339,25 @@ func classifyStream(desc string, cl []streamInput, c int64, tol int, rules caden
 
 // byDay returns a copy of the cluster in occurrence order: by day, then transaction
 // time, then id, so that equal days still give one order whatever the input's.
+// A cluster already in that order (detectStreams' are) is returned as it is.
 func byDay(cl []streamInput) []streamInput {
+	if slices.IsSortedFunc(cl, compareByDay) {
+		return cl
+	}
 	cl = append([]streamInput(nil), cl...)
-	slices.SortFunc(cl, func(a, b streamInput) int {
-		if c := cmp.Compare(a.day, b.day); c != 0 {
-			return c
-		}
-		if c := a.t.TransactedAt.Compare(b.t.TransactedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.t.ID, b.t.ID)
-	})
+	slices.SortFunc(cl, compareByDay)
 	return cl
+}
+
+// compareByDay orders occurrences by day, then transaction time, then id.
+func compareByDay(a, b streamInput) int {
+	if c := cmp.Compare(a.day, b.day); c != 0 {
+		return c
+	}
+	if c := a.t.TransactedAt.Compare(b.t.TransactedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.t.ID, b.t.ID)
 }
 
 // cadence returns the frequency of occurrences on days, with the given gaps between

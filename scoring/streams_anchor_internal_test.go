@@ -37,3 +37,23 @@ func TestAnchorDistanceEqualsCalendar(t *testing.T) {
 		}
 	}
 }
+
+// TestDayStringEqualsFormat: the hand-written date forms equal time.Format's, on every
+// day of 1890–2110 and on days far outside four-digit years.
+func TestDayStringEqualsFormat(t *testing.T) {
+	t.Parallel()
+	days := []int64{-1_000_000, -719_529, -719_528, 2_932_896, 2_932_897, 5_000_000}
+	for d := dayOf(time.Date(1890, 1, 1, 0, 0, 0, 0, time.UTC)); d <= dayOf(time.Date(2110, 12, 31, 0, 0, 0, 0, time.UTC)); d++ {
+		days = append(days, d)
+	}
+	for _, d := range days {
+		if got, want := dayString(d), dayTime(d).Format(time.DateOnly); got != want {
+			t.Fatalf("day %d: dayString %q, want %q", d, got, want)
+		}
+		k, ok := monthKey(d)
+		want := dayTime(d).Format("2006-01")
+		if ok != (len(want) == 7) || ok && string(k[:]) != want {
+			t.Fatalf("day %d: monthKey %q %v, want %q", d, k[:], ok, want)
+		}
+	}
+}
