@@ -130,10 +130,11 @@ func TestOperatorUI(t *testing.T) {
 		// The User Metadata tab: the static summary and details the API set at start, and
 		// the current details the workflow set last (also encrypted payloads).
 		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(pageURL+"/user-metadata")))
-		text = waitText(bctx, t, "the static summary", appKey+": ")
-		require.Contains(t, text, "(minor units) over", "the static summary")
-		require.Contains(t, text, "Financial Connections session: fcsess_", "the static details")
-		waitText(bctx, t, "the current details", "decided: decline")
+		// Each frame fills in on its own: wait for each.
+		waitText(bctx, t, "the static summary", appKey+": ")
+		waitText(bctx, t, "the static summary's loan", " USD (minor units) over ")
+		waitText(bctx, t, "the static details", "Financial Connections session: fcsess_")
+		waitText(bctx, t, "the current details", "decided: decline, score ")
 		shoot(bctx, t, shots, "ui-workflow-metadata.png")
 	})
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -73,6 +74,9 @@ type Config struct {
 	PayloadCodec converter.PayloadCodec
 	// UICodecEndpoint is the codec endpoint the Web UI decodes payloads with ("": none).
 	UICodecEndpoint string
+	// UIExtensions are the Web UI's iframe extensions, such as the decision card
+	// (OpenCard's Extension); none when empty.
+	UIExtensions []uiconfig.IframeExtension
 	// Logger receives every component's logs.
 	Logger *slog.Logger
 	// BuildVersion is recorded with decisions.
@@ -213,6 +217,7 @@ func (s *Stack) startTemporal(ctx context.Context, cfg Config) error {
 		UIPort:           cfg.UIPort,
 		SearchAttributes: workflows.SearchAttributeTypes(),
 		CodecEndpoint:    cfg.UICodecEndpoint,
+		UIExtensions:     cfg.UIExtensions,
 		// Only the server's errors reach the developer, and none once Close begins.
 		Logger: slog.New(quietHandler{next: s.logger.Handler(), min: slog.LevelError, muted: &s.closing}).
 			With("component", "temporal-server"),

@@ -97,6 +97,9 @@ type Config struct {
 	// its cookies with each request (includeCredentials): the endpoint authenticates by a
 	// session cookie it issued, since the UI's passAccessToken needs an OIDC login.
 	CodecEndpoint string
+	// UIExtensions are ui-server's iframe extensions the Web UI shows (customUi), such as
+	// the decision card on the workflow page; none when empty.
+	UIExtensions []uiconfig.IframeExtension
 	// Logger receives this package's start and stop lines (info) and the
 	// server's own warnings and errors while it runs. The server's info and
 	// debug lines are dropped; its lines while starting are held back and
@@ -118,6 +121,7 @@ type Server struct {
 	logs      *logState
 	lock      *os.File // nil in memory
 	codec     string   // the UI's codec endpoint, "" for none
+	uiExt     []uiconfig.IframeExtension
 
 	stopOnce sync.Once
 	stopErr  error
@@ -158,7 +162,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	// From here on, s.Stop releases the lock.
-	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock, codec: cfg.CodecEndpoint}
+	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock, codec: cfg.CodecEndpoint, uiExt: cfg.UIExtensions}
 
 	if err := s.waitReady(ctx, cfg.SearchAttributes); err != nil {
 		logs.flush(logger)
@@ -598,6 +602,7 @@ func (s *Server) startUI(ctx context.Context, port int) error {
 		// request off the machine.
 		DisableNewsFetch: true,
 		Codec:            uiconfig.Codec{Endpoint: s.codec, IncludeCredentials: s.codec != ""},
+		CustomUI:         uiconfig.CustomUI{Enabled: len(s.uiExt) > 0, IframeExtensions: s.uiExt},
 	}))
 	s.ui = ui
 	s.uiDone = make(chan struct{})
