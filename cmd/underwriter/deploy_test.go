@@ -113,17 +113,16 @@ func TestDeployNewVersion(t *testing.T) {
 		return vi.GetDeploymentVersion().GetBuildId()
 	}
 	registered := func(d wiring.Deployment) bool {
-		desc, err := c.WorkerDeploymentClient().GetHandle(d.Name).Describe(ctx, tclient.WorkerDeploymentDescribeOptions{})
-		if err != nil {
-			return false
-		}
-		for _, v := range desc.Info.VersionSummaries {
-			if v.Version.BuildID == d.BuildID {
-				return true
-			}
-		}
-		return false
+		ready, err := wiring.VersionReady(ctx, c, d)
+		require.NoError(t, err)
+		return ready
 	}
+
+	// Before any worker polled, the server knows no deployment.
+	var out bytes.Buffer
+	err = run(ctx, []string{"underwriter", "deploy", "status"}, env, &out, io.Discard)
+	require.ErrorContains(t, err, "no worker of deployment underwriter has polled this Temporal namespace yet")
+	require.Empty(t, out.String())
 
 	// Version 1 is the first deploy: its worker makes it current, as `underwriter worker` does.
 	startWorker(v1, underwriteV1)
@@ -141,7 +140,7 @@ func TestDeployNewVersion(t *testing.T) {
 
 	// Version 2's worker starts; it does not replace the current version by itself.
 	startWorker(v2, underwriteV2)
-	require.Eventually(t, func() bool { return registered(v2) }, time.Minute, 20*time.Millisecond, "version 2 registered by its worker's poll")
+	require.Eventually(t, func() bool { return registered(v2) }, time.Minute, 20*time.Millisecond, "version 2 registered by its worker's polls for workflow and activity tasks")
 	set, err = wiring.SetCurrentVersion(ctx, c, v2, true)
 	require.NoError(t, err)
 	require.False(t, set, "a new version's worker leaves the current version alone")

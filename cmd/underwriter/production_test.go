@@ -124,6 +124,14 @@ func TestProductionCommands(t *testing.T) {
 		return err == nil && strings.Contains(out.String(), `"decision":"equal"`)
 	}, 30*time.Second, 200*time.Millisecond, out.String())
 
+	// The decision row names the deployment version of the worker that made it: the
+	// deployment's first version, which that worker made current.
+	out.Reset()
+	days := []string{time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly), time.Now().UTC().Format(time.DateOnly)}
+	require.NoError(t, run(ctx, []string{"underwriter", "decisions", "export", "--from", days[0], "--to", days[1], "--format", "jsonl"},
+		getenvOf(env), &out, io.Discard))
+	require.Contains(t, out.String(), `"deployment_version":"underwriter:`+buildVersion()+`"`)
+
 	// Both stop cleanly when interrupted.
 	stop()
 	wg.Wait()

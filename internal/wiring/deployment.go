@@ -137,31 +137,16 @@ func SetCurrentVersion(ctx context.Context, c tclient.Client, d Deployment, only
 	h := c.WorkerDeploymentClient().GetHandle(d.Name)
 	var lastErr error
 	for {
-		desc, err := h.Describe(ctx, tclient.WorkerDeploymentDescribeOptions{})
+		ready, err := VersionReady(ctx, c, d)
 		switch {
-		case err == nil && !hasVersion(desc.Info, d.BuildID):
-			lastErr = fmt.Errorf("version %s is not registered yet: it is once one of its workers polls", d)
-		case err == nil:
-			cur := desc.Info.RoutingConfig.CurrentVersion
-			if cur != nil && cur.BuildID == d.BuildID {
-				return false, nil
-			}
-			if cur != nil && onlyIfNone {
-				return false, nil
-			}
-			_, err = h.SetCurrentVersion(ctx, tclient.WorkerDeploymentSetCurrentVersionOptions{
-				BuildID: d.BuildID, ConflictToken: desc.ConflictToken,
-			})
-			if err == nil {
-				return true, nil
-			}
-			lastErr = fmt.Errorf("set current version of deployment %s to %s: %w", d.Name, d.BuildID, err)
+		case err != nil:
+			lastErr = err
+		case !ready:
+			lastErr = fmt.Errorf("version %s is not registered yet: it is once its workers poll for workflow and activity tasks", d)
 		default:
-			var nf *serviceerror.NotFound
-			if errors.As(err, &nf) {
-				lastErr = fmt.Errorf("deployment %s is not registered yet: it is once one of its workers polls", d.Name)
-			} else {
-				lastErr = fmt.Errorf("describe deployment %s: %w", d.Name, err)
+			var set bool
+			if set, lastErr = setCurrent(ctx, h, d, onlyIfNone); lastErr == nil {
+				return set, nil
 			}
 		}
 		select {
@@ -172,13 +157,48 @@ func SetCurrentVersion(ctx context.Context, c tclient.Client, d Deployment, only
 	}
 }
 
-func hasVersion(info tclient.WorkerDeploymentInfo, buildID string) bool {
-	for _, v := range info.VersionSummaries {
-		if v.Version.BuildID == buildID {
-			return true
-		}
+// setCurrent is one attempt of SetCurrentVersion on a registered version.
+func setCurrent(ctx context.Context, h tclient.WorkerDeploymentHandle, d Deployment, onlyIfNone bool) (bool, error) {
+	desc, err := h.Describe(ctx, tclient.WorkerDeploymentDescribeOptions{})
+	if err != nil {
+		return false, fmt.Errorf("describe deployment %s: %w", d.Name, err)
 	}
-	return false
+	cur := desc.Info.RoutingConfig.CurrentVersion
+	if cur != nil && (cur.BuildID == d.BuildID || onlyIfNone) {
+		return false, nil
+	}
+	if _, err := h.SetCurrentVersion(ctx, tclient.WorkerDeploymentSetCurrentVersionOptions{
+		BuildID: d.BuildID, ConflictToken: desc.ConflictToken,
+	}); err != nil {
+		return false, fmt.Errorf("set current version of deployment %s to %s: %w", d.Name, d.BuildID, err)
+	}
+	return true, nil
+}
+
+// VersionReady reports whether the server has registered version d on the workflows' task
+// queue for both workflow and activity tasks, which it does as d's workers first poll for
+// each. Until both are, the server refuses to make d current when another version is (the
+// activity queue "would become unversioned"). An unknown deployment or version is not
+// ready; other errors are returned.
+func VersionReady(ctx context.Context, c tclient.Client, d Deployment) (bool, error) {
+	desc, err := c.WorkerDeploymentClient().GetHandle(d.Name).DescribeVersion(ctx,
+		tclient.WorkerDeploymentDescribeVersionOptions{BuildID: d.BuildID})
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("describe version %s: %w", d, err)
+	}
+	var wf, act bool
+	for _, q := range desc.Info.TaskQueuesInfos {
+		if q.Name != taskQueue {
+			continue
+		}
+		wf = wf || q.Type == tclient.TaskQueueTypeWorkflow
+		act = act || q.Type == tclient.TaskQueueTypeActivity
+	}
+	return wf && act, nil
 }
 
 // LogCurrentVersion runs SetCurrentVersion(onlyIfNone) for a worker that has just started,
