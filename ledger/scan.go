@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
@@ -28,7 +27,7 @@ import (
 // so that escapes and invalid UTF-8 turn out as they always did. FuzzScanFile checks the
 // equivalence.
 func scanFile(data []byte) (f File, ok bool) {
-	s := scanner{data: data, str: string(data), txnHint: bytes.Count(data, []byte(`"transacted_at"`))}
+	s := scanner{data: data, str: string(data), txnHint: len(data)/txnBytesEstimate + 16}
 	s.ws()
 	if !s.fileObject(&f) {
 		return File{}, false
@@ -40,6 +39,11 @@ func scanFile(data []byte) (f File, ok bool) {
 	return f, true
 }
 
+// txnBytesEstimate is a little less than a transaction takes in a file as Stripe or the
+// pipeline writes it (about 370 bytes compact, more indented), so that len(data) divided
+// by it is rather more than the transactions a file holds than fewer.
+const txnBytesEstimate = 300
+
 // maxScanDepth bounds the nesting of skipped values; deeper input goes to encoding/json.
 const maxScanDepth = 200
 
@@ -49,9 +53,8 @@ type scanner struct {
 	data []byte
 	str  string
 	pos  int
-	// txnHint is how many transactions the file may still hold (keys named transacted_at
-	// not yet read): the capacity of the next transactions array, so that it is
-	// allocated once, not grown and copied.
+	// txnHint is about how many transactions the file may still hold: the capacity of
+	// the next transactions array, so that it is allocated once, not grown and copied.
 	txnHint int
 }
 
@@ -102,6 +105,10 @@ func (s *scanner) rawString() (start, end int, special, ok bool) {
 	start = s.pos
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
+		if plainStringByte[c] {
+			s.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			end = s.pos
@@ -142,6 +149,15 @@ func (s *scanner) rawString() (start, end int, special, ok bool) {
 	}
 	return 0, 0, false, false
 }
+
+// plainStringByte marks the bytes that stand for themselves inside a string: ASCII
+// other than control characters, the quote and the backslash.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
@@ -492,7 +508,7 @@ func (s *scanner) entry(e *Entry) bool {
 				e.Transactions = append(e.Transactions, Transaction{amountMissing: true})
 				return s.transaction(&e.Transactions[len(e.Transactions)-1])
 			})
-			s.txnHint -= len(e.Transactions) // at most all the file's, so at most twice what it holds
+			s.txnHint -= len(e.Transactions)
 			return ok
 		}
 		return unknown(k, "account", "transactions") && s.skip(0)
