@@ -34,7 +34,7 @@ model:
 # longer time, e.g. `make fuzz FUZZTIME=10m`; a failing input is written to
 # testdata/fuzz/<Name>/ and replays in every `go test` once committed.
 FUZZTIME ?= 3s
-FUZZ_TARGETS := ./ledger/:FuzzParse ./ledger/csv/:FuzzReadCSV ./ledger/csv/:FuzzBerka \
+FUZZ_TARGETS := ./ledger/:FuzzParse ./ledger/:FuzzScanFile ./ledger/csv/:FuzzReadCSV ./ledger/csv/:FuzzBerka \
 	./api/:FuzzCreateApplicationBody ./api/:FuzzWebhook ./scoring/:FuzzComputeFeatures
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
