@@ -38,6 +38,7 @@ func devCommand() command {
 				timeout      = fs.Duration("timeout", 2*time.Minute, "how long to wait for each sample decision")
 				samples      = fs.Bool("samples", true, "underwrite the sample personas at start")
 				encrypt      = fs.Bool("encrypt-payloads", false, "encrypt workflow payloads with a random key for this run, and serve the codec endpoint the Web UI decodes them with")
+				cardAddr     = fs.String("card-addr", "127.0.0.1:8235", "decision card listen address (https, a certificate made for the run), shown in the Web UI on each workflow page; \"off\": no card")
 				logs         logConfig
 			)
 			logs.flags(fs, getenv, "text", "warn")
@@ -64,11 +65,24 @@ func devCommand() command {
 					defer dc.close()
 					dcfg.PayloadCodec, dcfg.UICodecEndpoint = dc.codec, dc.endpoint
 				}
+				dcard, err := openDevCard(*cardAddr, *uiPort != -1)
+				if err != nil {
+					return err
+				}
+				if dcard != nil {
+					defer dcard.Close()
+					dcfg.UIExtensions = append(dcfg.UIExtensions, dcard.Extension())
+				}
 				stack, err := devstack.Start(ctx, dcfg)
 				if err != nil {
 					return err
 				}
 				defer stack.Close()
+				if dcard != nil {
+					if err := dcard.Serve(stack); err != nil {
+						return err
+					}
+				}
 				if dc != nil {
 					if err := dc.serve(stack.UIURL, stdout); err != nil {
 						return err
@@ -84,6 +98,7 @@ func devCommand() command {
 						(time.Since(start) - ready).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 				}
 				printEndpoints(stdout, stack)
+				printDevCard(stdout, dcard)
 				if *exit {
 					if !ok {
 						return fmt.Errorf("not every sample application was decided as expected")
@@ -218,4 +233,33 @@ func (d *devCodec) close() {
 	} else if d.ln != nil {
 		_ = d.ln.Close()
 	}
+}
+
+// openDevCard opens the decision card's listener at addr ("off", or no Web UI: none),
+// before the stack starts, so that the UI is configured with it.
+func openDevCard(addr string, withUI bool) (*devstack.Card, error) {
+	if addr == "off" || !withUI {
+		return nil, nil
+	}
+	if err := checkListenAddr(addr); err != nil {
+		return nil, fmt.Errorf("card-addr: %w", err)
+	}
+	c, err := devstack.OpenCard(addr)
+	if err != nil {
+		return nil, fmt.Errorf("card-addr: %w", err)
+	}
+	return c, nil
+}
+
+// printDevCard says how a browser trusts the card's certificate and logs in. The login
+// token is how the operator gets in, as the codec's login URL is: it starts a session of
+// short-lived tokens and never travels in a URL.
+func printDevCard(w io.Writer, c *devstack.Card) {
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(w, "Decision card:    %s (on each workflow page of the Web UI)\n", c.URL)
+	fmt.Fprintf(w, "  its certificate is made for this run: open %s once and accept it, or start Chromium with\n"+
+		"  --ignore-certificate-errors-spki-list=%s; then paste this login token into the card:\n  %s\n",
+		c.URL, c.Cert.SPKIHash, c.LoginToken)
 }

@@ -7,6 +7,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -219,13 +224,43 @@ func screenshotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// shoot saves the viewport as a PNG.
+// shoot saves the viewport as a PNG of 256 colours, small enough to commit.
 func shoot(bctx context.Context, t *testing.T, dir, name string) {
 	t.Helper()
-	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	shot, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
-	t.Logf("screenshot %s (%d bytes)", filepath.Join(dir, name), len(png))
+	img, err := png.Decode(bytes.NewReader(shot))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, paletted(img)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), out.Bytes(), 0o644))
+	t.Logf("screenshot %s (%d bytes)", filepath.Join(dir, name), out.Len())
+}
+
+// paletted maps img to its 256 most frequent colours (a UI is mostly flat colours; the
+// rest, anti-aliasing, goes to the nearest of them).
+func paletted(img image.Image) *image.Paletted {
+	b := img.Bounds()
+	count := map[color.RGBA]int{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			count[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	cols := slices.Collect(maps.Keys(count))
+	slices.SortFunc(cols, func(a, b color.RGBA) int {
+		if c := count[b] - count[a]; c != 0 {
+			return c
+		}
+		return int(a.R)<<16 | int(a.G)<<8 | int(a.B) - (int(b.R)<<16 | int(b.G)<<8 | int(b.B))
+	})
+	pal := make(color.Palette, 0, 256)
+	for _, c := range cols[:min(len(cols), 256)] {
+		pal = append(pal, c)
+	}
+	out := image.NewPaletted(b, pal)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	return out
 }
 
 // env is the stack under test and what the browser needs besides.
