@@ -456,6 +456,8 @@ func TestBadInputConfiguration(t *testing.T) {
 			"temporal-port: 70000 is not a port in 0…65535 (0: a free one)"},
 		tc{"dev: --ui-port below -1", nil, []string{"dev", "--ui-port", "-2"},
 			"ui-port: -2 is not a port in 0…65535, or -1 for no UI"},
+		tc{"dev: --card-addr without a port", nil, []string{"dev", "--card-addr", "localhost"},
+			`card-addr: "localhost" is not host:port`},
 		tc{"dev: --refresh-delay negative", nil, []string{"dev", "--refresh-delay", "-1s"},
 			"refresh-delay: -1s is negative"},
 		tc{"dev: --timeout zero", nil, []string{"dev", "--timeout", "0s"},
