@@ -5,6 +5,7 @@ package browser
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"image"
@@ -116,6 +117,21 @@ func TestOperatorUI(t *testing.T) {
 	})
 
 	t.Run("workflow page", func(t *testing.T) {
+		// Before the operator logs in to the codec endpoint the UI cannot decode: the input
+		// shows as the ciphertext's envelope (its encoding, base64 or plain), never the JSON.
+		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(pageURL+"/history")))
+		text, err := chromedp.Run(bctx, chromedp.Poll[string](fmt.Sprintf(`(() => {
+			const s = %s;
+			return (s.includes(%q) || s.includes(%q)) && s;
+		})()`, pageText, codec.MetadataEncoding, base64.StdEncoding.EncodeToString([]byte(codec.MetadataEncoding))),
+			chromedp.WithPollingTimeout(uiWait)))
+		if err != nil {
+			last, _ := chromedp.Run(bctx, chromedp.Evaluate[string](pageText))
+			t.Fatalf("without a codec session the page never showed the ciphertext's encoding (%v); it shows:\n%s", err, last)
+		}
+		require.NotContains(t, text, `"LoanAmountMinor"`, "decoded without a codec session")
+		shoot(bctx, t, shots, "ui-workflow-encrypted.png")
+
 		// Log in to the codec endpoint as the operator does, in the same browser: it sets the
 		// session cookie the UI's codec requests carry.
 		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(env.codecLogin)))
@@ -127,7 +143,7 @@ func TestOperatorUI(t *testing.T) {
 		// The history page shows the input, decoded by the codec endpoint: its field names
 		// are inside the ciphertext.
 		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(pageURL+"/history")))
-		text := waitText(bctx, t, "the decoded input", `"LoanAmountMinor"`)
+		text = waitText(bctx, t, "the decoded input", `"LoanAmountMinor"`)
 		require.Contains(t, text, `"ApplicationID": "`+appKey+`"`)
 		require.NotContains(t, text, codec.MetadataEncoding, "a payload the UI did not decode")
 		shoot(bctx, t, shots, "ui-workflow-decoded.png")
