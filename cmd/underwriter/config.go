@@ -19,6 +19,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -247,4 +248,16 @@ func openBackends(ctx context.Context, dbURL string, tc wiring.TemporalConfig, l
 		return nil, err
 	}
 	return &backends{store: st, temporal: c, close: func() { c.Close(); pool.Close() }}, nil
+}
+
+// checkLenderFlag checks a --lender flag's value: a lender id (loan.CheckLender), or, for
+// a flag that may be left out (every lender), also "".
+func checkLenderFlag(lender string, optional bool) error {
+	if lender == "" && optional {
+		return nil
+	}
+	if err := loan.CheckLender(lender); err != nil {
+		return fmt.Errorf("--lender: %w", err)
+	}
+	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -59,10 +58,8 @@ func decisionsExportCommand() command {
 				if *format != "csv" && *format != "jsonl" {
 					return fmt.Errorf("--format: %q is not csv or jsonl", *format)
 				}
-				if *lender != "" {
-					if err := loan.CheckLender(*lender); err != nil {
-						return fmt.Errorf("--lender: %w", err)
-					}
+				if err := checkLenderFlag(*lender, true); err != nil {
+					return err
 				}
 				st, closeDB, err := openStore(ctx, *dbURL)
 				if err != nil {

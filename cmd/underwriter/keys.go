@@ -11,7 +11,6 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
-	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -75,8 +74,8 @@ func keysCreateCommand() command {
 				if *lender == "" {
 					return errors.New("--lender: not set")
 				}
-				if err := loan.CheckLender(*lender); err != nil {
-					return fmt.Errorf("--lender: %w", err)
+				if err := checkLenderFlag(*lender, false); err != nil {
+					return err
 				}
 				st, closeDB, err := openStore(ctx, *dbURL)
 				if err != nil {

@@ -41,8 +41,8 @@ func outcomesImportCommand() command {
 				if err != nil {
 					return fmt.Errorf("outcomes import: %w", err)
 				}
-				if err := loan.CheckLender(*lender); err != nil {
-					return fmt.Errorf("--lender: %w", err)
+				if err := checkLenderFlag(*lender, false); err != nil {
+					return err
 				}
 				recs, problems, err := readOutcomeFile(path, time.Now())
 				if err != nil {

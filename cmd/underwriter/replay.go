@@ -15,7 +15,6 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/internal/replay"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
-	"github.com/cashflow-underwriting/underwriter/loan"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -55,10 +54,8 @@ func replayCommand() command {
 				case len(files) == 0 && !fromServer:
 					return errors.New("replay: name history files, or --workflow-id, or --query")
 				}
-				if *lender != "" {
-					if err := loan.CheckLender(*lender); err != nil {
-						return fmt.Errorf("--lender: %w", err)
-					}
+				if err := checkLenderFlag(*lender, true); err != nil {
+					return err
 				}
 				var st *store.Store
 				if *dbURL != "" {

@@ -65,8 +65,8 @@ func rescoreCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := loan.CheckLender(*lender); err != nil {
-					return fmt.Errorf("--lender: %w", err)
+				if err := checkLenderFlag(*lender, false); err != nil {
+					return err
 				}
 				if *batch < 1 {
 					return fmt.Errorf("--batch: %d is below 1", *batch)
