@@ -1,7 +1,8 @@
 // Package temporalembed runs a real Temporal server (go.temporal.io/server)
 // and its Web UI (github.com/temporalio/ui-server) inside the current process,
-// backed by SQLite, for `underwriter dev` and for integration tests. Nothing
-// has to be downloaded or installed.
+// backed by SQLite, for `underwriter dev` and for integration tests, or by Postgres
+// (Config.PostgresURL), for `underwriter temporal`: the server as a process of its
+// own, as in a production-like topology. Nothing has to be downloaded or installed.
 //
 // The server has one history shard and the frontend, history, matching and
 // worker services on free loopback ports. State lives in a SQLite file (WAL,
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -30,11 +32,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -49,6 +53,7 @@ import (
 	"go.temporal.io/server/common/resolver"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cashflow-underwriting/underwriter/internal/ctxsleep"
 )
@@ -81,6 +86,19 @@ type Config struct {
 	// created (with its schema) when missing and reused otherwise. Empty keeps
 	// the state in memory, private to this Server and lost on Stop.
 	DatabasePath string
+	// PostgresURL, instead of DatabasePath, keeps the server's state in Postgres:
+	// postgres://user:password@host:port/database?sslmode=…, a database of its own
+	// (not the application's), with visibility in the database of the same name plus
+	// VisibilitySuffix. Both are created when missing, their schemas (shipped in the
+	// server module) set up or updated, and the namespace and its search attributes
+	// registered through the API. One server per database: it holds an advisory lock.
+	PostgresURL string
+	// HistoryShards is the number of history shards of a new Postgres database (0 = 4);
+	// it cannot change once the database has been used. SQLite always has one.
+	HistoryShards int
+	// Retention is how long closed workflows of a namespace registered in Postgres are
+	// kept (0 = 72 h). SQLite namespaces keep them 24 h.
+	Retention time.Duration
 	// Namespace is created at start if missing. Empty means DefaultNamespace.
 	Namespace string
 	// FrontendPort is the frontend gRPC port on 127.0.0.1; 0 picks a free one.
@@ -119,8 +137,10 @@ type Server struct {
 	uiURL     string
 	logger    *slog.Logger
 	logs      *logState
-	lock      *os.File // nil in memory
-	codec     string   // the UI's codec endpoint, "" for none
+	lock      *os.File // nil in memory and on Postgres
+	pgLock    *pgx.Conn
+	retention time.Duration // > 0: register the namespace through the API when missing
+	codec     string        // the UI's codec endpoint, "" for none
 	uiExt     []uiconfig.IframeExtension
 
 	stopOnce sync.Once
@@ -144,25 +164,54 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("invalid ui port %d", cfg.UIPort)
 	}
 
-	ports, err := allocatePorts(cfg.FrontendPort, cfg.UIPort)
+	ports, err := allocatePorts(cfg.FrontendPort, cfg.UIPort, cfg.PostgresURL != "")
 	if err != nil {
 		return nil, err
 	}
-	sqlCfg, lock, err := openDatabase(cfg)
-	if err != nil {
-		return nil, err
+	var (
+		store   stores
+		lock    *os.File
+		pgLock  *pgx.Conn
+		retains time.Duration
+	)
+	if cfg.PostgresURL != "" {
+		if cfg.DatabasePath != "" {
+			return nil, errors.New("temporalembed: DatabasePath and PostgresURL are both set")
+		}
+		store.shards, retains = int32(cfg.HistoryShards), cfg.Retention
+		if store.shards == 0 {
+			store.shards = 4
+		}
+		if retains == 0 {
+			retains = 72 * time.Hour
+		}
+		if store.shards < 0 || retains < 0 {
+			return nil, fmt.Errorf("temporalembed: negative HistoryShards %d or Retention %s", store.shards, retains)
+		}
+		if store.main, store.visibility, pgLock, err = preparePostgres(ctx, cfg.PostgresURL); err != nil {
+			return nil, err
+		}
+	} else {
+		if store.main, lock, err = openDatabase(cfg); err != nil {
+			return nil, err
+		}
+		store.visibility, store.shards = store.main, 1
 	}
 	frontend := net.JoinHostPort(host, strconv.Itoa(ports.frontend))
 	logs := &logState{}
-	srv, err := startServer(sqlCfg, frontend, ports, logger, logs)
+	srv, err := startServer(store, frontend, ports, logger, logs)
 	if err != nil {
 		if lock != nil {
 			_ = lock.Close()
 		}
+		if pgLock != nil {
+			_ = pgLock.Close(context.Background())
+		}
 		return nil, err
 	}
 	// From here on, s.Stop releases the lock.
-	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock, codec: cfg.CodecEndpoint, uiExt: cfg.UIExtensions}
+	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace, logger: logger, logs: logs, lock: lock, pgLock: pgLock,
+		retention: retains, codec: cfg.CodecEndpoint, uiExt: cfg.UIExtensions}
 
 	if err := s.waitReady(ctx, cfg.SearchAttributes); err != nil {
 		logs.flush(logger)
@@ -181,7 +230,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	logger.Info("temporal server started",
 		"frontend", s.frontend, "namespace", s.namespace, "ui", s.uiURL,
-		"database", databaseLabel(cfg.DatabasePath),
+		"database", databaseLabel(cfg),
 		"server_ms", serverReady.Sub(begin).Milliseconds(),
 		"total_ms", time.Since(begin).Milliseconds())
 	return s, nil
@@ -220,9 +269,9 @@ func openDatabase(cfg Config) (sqlCfg *config.SQL, lock *os.File, err error) {
 // frontend at frontend and its other services on p's ports. The server's lines go
 // through logs, which holds back its start-up chatter; on failure they are written
 // to logger, as they explain the error.
-func startServer(sqlCfg *config.SQL, frontend string, p ports, logger *slog.Logger, logs *logState) (temporal.Server, error) {
+func startServer(store stores, frontend string, p ports, logger *slog.Logger, logs *logState) (temporal.Server, error) {
 	srv, err := temporal.NewServer(
-		temporal.WithConfig(serverConfig(sqlCfg, frontend, p)),
+		temporal.WithConfig(serverConfig(store, frontend, p)),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithLogger(newServerLogger(logger, logs)),
 		temporal.WithDynamicConfigClient(dynamicConfig()),
@@ -266,6 +315,9 @@ func (s *Server) Stop() error {
 		if s.lock != nil {
 			_ = s.lock.Close()
 		}
+		if s.pgLock != nil {
+			_ = s.pgLock.Close(context.Background())
+		}
 		s.logger.Info("temporal server stopped", "frontend", s.frontend, "ms", time.Since(begin).Milliseconds())
 	})
 	return s.stopErr
@@ -283,7 +335,11 @@ type ports struct {
 // allocatePorts checks that the requested fixed ports are free and picks free
 // ones for the rest. The server exits the process when it cannot bind a port
 // (it logs Fatal), so a taken port must be found here, as an error.
-func allocatePorts(frontend, ui int) (ports, error) {
+//
+// With lowMembership the membership ports are below 32768: Postgres keeps them in a
+// smallint column (cluster_membership.rpc_port), which the kernel's ephemeral ports
+// (32768 and up) overflow.
+func allocatePorts(frontend, ui int, lowMembership bool) (ports, error) {
 	var p ports
 	var err error
 	if p.frontend, err = portOrFree(frontend, "frontend"); err != nil {
@@ -294,15 +350,48 @@ func allocatePorts(frontend, ui int) (ports, error) {
 			return p, err
 		}
 	}
-	for _, dst := range []*int{
-		&p.frontendMembership, &p.history, &p.historyMembership,
-		&p.matching, &p.matchingMembership, &p.worker, &p.workerMembership,
-	} {
+	for _, dst := range []*int{&p.history, &p.matching, &p.worker} {
 		if *dst, err = freePort(); err != nil {
 			return p, err
 		}
 	}
+	taken := map[int]bool{}
+	for _, dst := range []*int{&p.frontendMembership, &p.historyMembership, &p.matchingMembership, &p.workerMembership} {
+		if !lowMembership {
+			if *dst, err = freePort(); err != nil {
+				return p, err
+			}
+			continue
+		}
+		if *dst, err = lowFreePort(taken); err != nil {
+			return p, err
+		}
+		taken[*dst] = true
+	}
 	return p, nil
+}
+
+// lowFreePort returns a free loopback port from 20000 to 32767 not in taken, below the
+// kernel's ephemeral range, so that nothing else is handed it by the kernel meanwhile.
+func lowFreePort(taken map[int]bool) (int, error) {
+	const lo, hi = 20000, 32768
+	start, err := rand.Int(rand.Reader, big.NewInt(hi-lo))
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	for i := range hi - lo {
+		port := lo + (int(start.Int64())+i)%(hi-lo)
+		if taken[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		return port, nil
+	}
+	return 0, fmt.Errorf("find free port: none free from %d to %d", lo, hi-1)
 }
 
 // portOrFree returns port after checking that it can be bound, or a free
@@ -441,10 +530,16 @@ func lockFile(path string) (*os.File, error) {
 	return f, nil
 }
 
-// serverConfig is the static server configuration: one node, one history
-// shard, SQLite for both persistence and visibility, no archival, metrics or
+// stores is where the server keeps its state.
+type stores struct {
+	main, visibility *config.SQL
+	shards           int32
+}
+
+// serverConfig is the static server configuration: one node, store's history
+// shards, persistence and visibility in store, no archival, metrics or
 // pprof.
-func serverConfig(sqlCfg *config.SQL, frontend string, p ports) *config.Config {
+func serverConfig(store stores, frontend string, p ports) *config.Config {
 	service := func(grpc, membership int) config.Service {
 		return config.Service{RPC: config.RPC{
 			GRPCPort:        grpc,
@@ -460,11 +555,12 @@ func serverConfig(sqlCfg *config.SQL, frontend string, p ports) *config.Config {
 			},
 		},
 		Persistence: config.Persistence{
-			DefaultStore:     sqliteplugin.PluginName,
-			VisibilityStore:  sqliteplugin.PluginName,
-			NumHistoryShards: 1,
+			DefaultStore:     "default",
+			VisibilityStore:  "visibility",
+			NumHistoryShards: store.shards,
 			DataStores: map[string]config.DataStore{
-				sqliteplugin.PluginName: {SQL: sqlCfg},
+				"default":    {SQL: store.main},
+				"visibility": {SQL: store.visibility},
 			},
 		},
 		ClusterMetadata: &cluster.Config{
@@ -521,6 +617,9 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.HistoryPersistenceMaxQPS.Key():            v(persistenceQPS),
 		dynamicconfig.MatchingPersistenceMaxQPS.Key():           v(persistenceQPS),
 		dynamicconfig.WorkerPersistenceMaxQPS.Key():             v(persistenceQPS),
+		// A namespace registered through the API (Postgres) is served within a second,
+		// not the default ten.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): v(time.Second),
 	}
 }
 
@@ -553,6 +652,13 @@ func (s *Server) waitReady(ctx context.Context, want map[string]enumspb.IndexedV
 		if err == nil {
 			break
 		}
+		var notFound *serviceerror.NamespaceNotFound
+		if s.retention > 0 && errors.As(err, &notFound) {
+			if err := s.registerNamespace(ctx, c); err != nil {
+				return err
+			}
+			continue
+		}
 		if serr := ctxsleep.Sleep(ctx, pollInterval); serr != nil {
 			return fmt.Errorf("wait for namespace %s: %w (last error: %v)", s.namespace, serr, err)
 		}
@@ -561,7 +667,19 @@ func (s *Server) waitReady(ctx context.Context, want map[string]enumspb.IndexedV
 	if len(want) == 0 {
 		return nil
 	}
-	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
+	var have *operatorservice.ListSearchAttributesResponse
+	for {
+		have, err = c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
+		var notFound *serviceerror.NamespaceNotFound
+		if err == nil || !errors.As(err, &notFound) {
+			break
+		}
+		// A namespace just registered reaches the services' namespace caches at their
+		// next refresh (NamespaceCacheRefreshInterval).
+		if serr := ctxsleep.Sleep(ctx, pollInterval); serr != nil {
+			return fmt.Errorf("wait for namespace %s in the server's cache: %w (last error: %v)", s.namespace, serr, err)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("list search attributes of %s: %w", s.namespace, err)
 	}
@@ -584,6 +702,22 @@ func (s *Server) waitReady(ctx context.Context, want map[string]enumspb.IndexedV
 	}); err != nil {
 		return fmt.Errorf("add search attributes to %s: %w", s.namespace, err)
 	}
+	return nil
+}
+
+// registerNamespace registers the namespace through the API, as an operator would on a
+// cluster (the SQLite path writes it into the file before the server starts). A
+// namespace registered meanwhile by someone else is as good.
+func (s *Server) registerNamespace(ctx context.Context, c client.Client) error {
+	_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace:                        s.namespace,
+		WorkflowExecutionRetentionPeriod: durationpb.New(s.retention),
+	})
+	var exists *serviceerror.NamespaceAlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("register namespace %s: %w", s.namespace, err)
+	}
+	s.logger.Info("namespace registered", "namespace", s.namespace, "retention", s.retention.String())
 	return nil
 }
 
@@ -636,11 +770,17 @@ func (s *Server) startUI(ctx context.Context, port int) error {
 	}
 }
 
-func databaseLabel(path string) string {
-	if path == "" {
+func databaseLabel(cfg Config) string {
+	switch {
+	case cfg.PostgresURL != "":
+		if sc, _, err := postgresConfigs(cfg.PostgresURL); err == nil {
+			return "postgres " + sc.ConnectAddr + "/" + sc.DatabaseName // no password
+		}
+		return "postgres"
+	case cfg.DatabasePath == "":
 		return "memory"
 	}
-	return path
+	return cfg.DatabasePath
 }
 
 func randomHex(n int) string {
