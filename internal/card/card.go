@@ -122,8 +122,13 @@ func NewLoginToken() string {
 
 // ServeHTTP routes the card's paths.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if want := http.MethodGet; r.URL.Path == "/login" && r.Method != http.MethodPost || r.URL.Path != "/login" && r.Method != want {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	// The login token travels only in a POST body; everything else is read-only.
+	want := http.MethodGet
+	if r.URL.Path == "/login" {
+		want = http.MethodPost
+	}
+	if r.Method != want {
+		http.Error(w, want+" only", http.StatusMethodNotAllowed)
 		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
