@@ -69,6 +69,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/applications", s.authenticated(s.createApplication))
 	mux.HandleFunc("GET /v1/applications/{id}", s.authenticated(s.getApplication))
 	mux.HandleFunc("PATCH /v1/applications/{id}", s.authenticated(s.changeApplication))
+	mux.HandleFunc("GET /v1/applications/{id}/report", s.authenticated(s.getReport))
 	mux.HandleFunc("POST /v1/webhooks/stripe", s.stripeWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
