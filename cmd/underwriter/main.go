@@ -73,7 +73,7 @@ func commands() []command {
 	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand(), featuresCommand(), ledgerImportCSVCommand(),
 		scoreCommand(), trainCommand(), populationGenerateCommand(), populationEvaluateCommand(),
 		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), chaosCommand(), replayCommand(), reportCommand(), outcomesImportCommand(), decisionsExportCommand(), rescoreCommand(), codecCommand(),
-		deploySetCurrentCommand(), deployStatusCommand(), benchCommand()}
+		deploySetCurrentCommand(), deployStatusCommand(), benchCommand(), temporalCommand()}
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -269,3 +269,26 @@ func execFile(db sqlplugin.AdminDB, name string) error {
 	}
 	return nil
 }
+
+// PostgresError is Start's error when Config.PostgresURL is malformed or its database
+// cannot be prepared: connected to, created, locked, or given its schema.
+type PostgresError struct{ Err error }
+
+func (e *PostgresError) Error() string { return e.Err.Error() }
+func (e *PostgresError) Unwrap() error { return e.Err }
+
+// CheckPostgresURL reports what is wrong with a Config.PostgresURL, as Start would,
+// without connecting; the error never quotes the password.
+func CheckPostgresURL(raw string) error {
+	_, _, err := postgresConfigs(raw)
+	return err
+}
+
+// PostgresDatabase returns the host:port and database a valid Postgres URL names.
+func PostgresDatabase(raw string) (addr, database string, err error) {
+	c, _, err := postgresConfigs(raw)
+	if err != nil {
+		return "", "", err
+	}
+	return c.ConnectAddr, c.DatabaseName, nil
+}

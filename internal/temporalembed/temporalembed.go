@@ -189,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("temporalembed: negative HistoryShards %d or Retention %s", store.shards, retains)
 		}
 		if store.main, store.visibility, pgLock, err = preparePostgres(ctx, cfg.PostgresURL); err != nil {
-			return nil, err
+			return nil, &PostgresError{Err: err}
 		}
 	} else {
 		if store.main, lock, err = openDatabase(cfg); err != nil {
