@@ -122,3 +122,61 @@ func jsonArg(m json.RawMessage) *string {
 	s := string(m)
 	return &s
 }
+
+// PortfolioDecision is one decision as the portfolio report reads it: the lender's view of
+// the application and its loan, the verdict, the reason codes and scorecard points as
+// stored, and the loan's outcome when one was imported.
+type PortfolioDecision struct {
+	ExternalID      string
+	LenderID        string
+	DecidedAt       time.Time
+	Outcome         string
+	Score           *int
+	PD              *float64
+	LoanAmountMinor int64
+	TermMonths      int
+	Currency        string
+	// Reasons and Points are the decision's JSON arrays as stored (Points nil when the
+	// decision was not scored).
+	Reasons json.RawMessage
+	Points  json.RawMessage
+	// LoanOutcome is the imported outcome (repaid, defaulted, charged_off), nil while unknown.
+	LoanOutcome *string
+}
+
+// PortfolioDecisions calls fn with each decision f selects, in decided_at order, as the
+// rows arrive from Postgres (ExportDecisions' contract: fn gets the same
+// *PortfolioDecision each time and must not keep it or the slices in it), so a million
+// decisions need the memory of one row. It returns how many rows fn saw.
+func (s *Store) PortfolioDecisions(ctx context.Context, f DecisionFilter, fn func(*PortfolioDecision) error) (int, error) {
+	const q = `
+		select a.external_id, a.lender_id, d.decided_at, d.outcome, d.score, d.pd, a.loan_amount_minor,
+			a.term_months, a.currency, d.reasons, d.points, o.outcome
+		from decisions d
+		join applications a on a.id = d.application_id
+		left join outcomes o on o.application_id = d.application_id
+		where d.decided_at >= $1 and d.decided_at < $2 and ($3 = '' or a.lender_id = $3)
+		order by d.decided_at, d.application_id`
+	rows, err := s.pool.Query(ctx, q, f.From, f.To, f.Lender)
+	if err != nil {
+		return 0, fmt.Errorf("portfolio decisions: %w", err)
+	}
+	defer rows.Close()
+	var d PortfolioDecision
+	dst := []any{&d.ExternalID, &d.LenderID, &d.DecidedAt, &d.Outcome, &d.Score, &d.PD, &d.LoanAmountMinor,
+		&d.TermMonths, &d.Currency, &d.Reasons, &d.Points, &d.LoanOutcome}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(dst...); err != nil {
+			return n, fmt.Errorf("portfolio decisions: row %d: %w", n+1, err)
+		}
+		n++
+		if err := fn(&d); err != nil {
+			return n, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("portfolio decisions: %w", err)
+	}
+	return n, nil
+}
