@@ -1,7 +1,9 @@
 // Package cluster runs underwriter as separate OS processes on one machine, for the chaos
 // run and for scale-out tests: N `underwriter worker` processes and one `underwriter api`
-// process, beside an embedded Temporal server (temporalembed), a throwaway Postgres
-// (pgembed) and the Stripe sandbox (fcsandbox), all on loopback.
+// process, beside an embedded Temporal server (temporalembed; or, with
+// Config.TemporalProcess, `underwriter temporal` as a process of its own with its state in
+// Postgres), a throwaway Postgres (pgembed) and the Stripe sandbox (fcsandbox), all on
+// loopback.
 //
 // Every piece can be hurt the way production is: a worker or the API killed with SIGKILL
 // and started again, Postgres restarted on its data directory and port, the sandbox's API
@@ -60,7 +62,16 @@ type Config struct {
 	Sandbox fcsandbox.Config
 	// Logger receives the cluster's own events: starts, kills, restarts (nil = discard).
 	Logger *slog.Logger
+	// TemporalProcess runs the Temporal server as a process of its own, `underwriter
+	// temporal`, its state in the cluster's Postgres (database TemporalDatabase and its
+	// visibility twin), as a production-like topology would, instead of in memory in
+	// this process. Its output goes to temporal.log.
+	TemporalProcess bool
 }
+
+// TemporalDatabase is the database of the Temporal server's own tables in the cluster's
+// Postgres when Config.TemporalProcess is set.
+const TemporalDatabase = "temporal"
 
 // Cluster is a running multi-process underwriter. Close it when done.
 type Cluster struct {
@@ -96,6 +107,7 @@ type Cluster struct {
 	temporal       tclient.Client
 	api            *proc
 	workers        []*proc
+	temporalProc   *proc // nil when the server is embedded
 
 	sbMu   sync.Mutex
 	sbHTTP *http.Server // nil while the sandbox is down
@@ -136,7 +148,12 @@ func Start(ctx context.Context, cfg Config) (cl *Cluster, err error) {
 	if c.LenderKey, err = provisionLender(ctx, c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("provision the lender: %w", err)
 	}
-	if err := c.startTemporal(ctx); err != nil {
+	if cfg.TemporalProcess {
+		err = c.startTemporalProcess(ctx, cfg.Binary)
+	} else {
+		err = c.startTemporal(ctx)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if c.apiAddr, err = freeAddr(); err != nil {
@@ -241,6 +258,42 @@ func (c *Cluster) startTemporal(ctx context.Context) error {
 	return nil
 }
 
+// startTemporalProcess runs `underwriter temporal` on the cluster's Postgres and waits
+// until it has registered the namespace and the search attributes (it says so on its
+// output only then), then dials the client that watches the workers' pollers.
+func (c *Cluster) startTemporalProcess(ctx context.Context, binary string) error {
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	c.TemporalAddress, c.Namespace = addr, temporalembed.DefaultNamespace
+	p := &proc{name: "temporal", binary: binary, logPath: c.logPath("temporal"),
+		args: []string{"temporal", "--database-url", c.pg.URL(TemporalDatabase), "--port", port, "--ui-port", "-1",
+			"--namespace", c.Namespace, "--history-shards", "4", "--log-format", "json", "--log-level", "warn"},
+		env: func() []string { return inherited() }}
+	c.temporalProc = p
+	c.onClose(func() error { p.stop(); return nil })
+	if err := p.start(); err != nil {
+		return err
+	}
+	if err := p.waitReady(ctx, func(context.Context) error {
+		if !strings.Contains(p.logTail(), "temporal server: frontend "+addr) {
+			return errors.New("not started yet")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	c.logger.Info("temporal started", "pid", p.pid(), "frontend", addr)
+	c.temporal, err = wiring.DialTemporal(ctx, wiring.TemporalConfig{Address: c.TemporalAddress, Namespace: c.Namespace}, c.logger)
+	if err != nil {
+		return err
+	}
+	c.onClose(func() error { c.temporal.Close(); return nil })
+	return nil
+}
+
 // startSandbox creates the sandbox, sending its webhooks to the API, and serves it.
 func (c *Cluster) startSandbox(cfg fcsandbox.Config) error {
 	logger, err := c.fileLogger("sandbox", slog.LevelInfo)
@@ -321,6 +374,28 @@ func (c *Cluster) worker(i int) (*proc, error) {
 		return nil, fmt.Errorf("worker %d: the cluster has workers 0 to %d", i, len(c.workers)-1)
 	}
 	return c.workers[i], nil
+}
+
+// WorkerPID returns the process id of worker i, 0 when it does not run. The SDK's
+// default identity of its pollers, as recorded in histories, is "<pid>@<host>@".
+func (c *Cluster) WorkerPID(i int) int {
+	w, err := c.worker(i)
+	if err != nil {
+		return 0
+	}
+	return w.pid()
+}
+
+// CPU returns the CPU time (user and system) used so far by the process named name,
+// over all its starts: "worker-0", "api" or "temporal" (when Config.TemporalProcess).
+func (c *Cluster) CPU(name string) (time.Duration, error) {
+	ps := append([]*proc{c.api, c.temporalProc}, c.workers...)
+	for _, p := range ps {
+		if p != nil && p.name == name {
+			return p.cpuTime()
+		}
+	}
+	return 0, fmt.Errorf("cpu: no process %q in the cluster", name)
 }
 
 // StartWorker starts worker i (after KillWorker) and waits until it polls its task queue.

@@ -17,13 +17,7 @@ var passedEnv = []string{"PATH", "HOME", "TMPDIR", "TZ"}
 // baseEnv is what the worker and the API both read: Postgres, Temporal, the sandbox as
 // Stripe, and JSON logs at info level into their log files.
 func (c *Cluster) baseEnv() []string {
-	var env []string
-	for _, k := range passedEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return append(env,
+	return append(inherited(),
 		"DATABASE_URL="+c.DatabaseURL,
 		"TEMPORAL_ADDRESS="+c.TemporalAddress,
 		"TEMPORAL_NAMESPACE="+c.Namespace,
@@ -32,6 +26,17 @@ func (c *Cluster) baseEnv() []string {
 		"UNDERWRITER_LOG_FORMAT=json",
 		"UNDERWRITER_LOG_LEVEL=info",
 	)
+}
+
+// inherited returns the passedEnv variables of the harness's environment.
+func inherited() []string {
+	var env []string
+	for _, k := range passedEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // workerEnv is the environment of every worker process.

@@ -40,6 +40,25 @@ type proc struct {
 	cmd    *exec.Cmd // nil before the first start
 	exited chan struct{}
 	starts int
+
+	cpuMu   sync.Mutex
+	cpuDone time.Duration // CPU time of the starts that exited
+}
+
+// cpuTime returns the CPU time of every start that exited and of the running one.
+func (p *proc) cpuTime() (time.Duration, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var live time.Duration
+	if p.running() {
+		var err error
+		if live, err = processCPU(p.cmd.Process.Pid); err != nil {
+			return 0, fmt.Errorf("cpu of %s: %w", p.name, err)
+		}
+	}
+	p.cpuMu.Lock()
+	defer p.cpuMu.Unlock()
+	return p.cpuDone + live, nil
 }
 
 // start starts the process, its output appended to the log file after a line naming
@@ -68,6 +87,9 @@ func (p *proc) start() error {
 	go func() {
 		_ = cmd.Wait()
 		logf.Close()
+		p.cpuMu.Lock()
+		p.cpuDone += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		p.cpuMu.Unlock()
 		close(exited)
 	}()
 	p.cmd, p.exited = cmd, exited
