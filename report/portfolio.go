@@ -854,3 +854,6 @@ var portfolioTmpl = template.Must(template.New("portfolio").Funcs(template.FuncM
 {{end}}
 </body></html>
 `))
+
+// Rows returns how many decisions of the period Add counted.
+func (p *Portfolio) Rows() int { return p.total.N }
