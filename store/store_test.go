@@ -270,6 +270,24 @@ func TestTransactions(t *testing.T) {
 	n, err = s.UpsertTransactions(ctx, nil)
 	require.NoError(t, err)
 	require.Zero(t, n)
+
+	// An id twice in one page: its newest version is stored, whatever the order.
+	first, second := page[3], page[3]
+	first.ID, second.ID = "fctxn_dup", "fctxn_dup"
+	second.Status, second.VoidAt, second.StripeUpdatedAt = "void", ptr(base.Add(2*time.Hour)), base.Add(2*time.Hour)
+	n, err = s.UpsertTransactions(ctx, []store.Transaction{second, page[4], first})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "the duplicate is one row")
+	list, err = s.ListTransactions(ctx, "fca_1")
+	require.NoError(t, err)
+	var dup store.Transaction
+	for _, tx := range list {
+		if tx.ID == "fctxn_dup" {
+			dup = tx
+		}
+	}
+	require.Equal(t, "void", dup.Status, "the newer version wins")
+	require.True(t, dup.StripeUpdatedAt.Equal(base.Add(2*time.Hour)))
 }
 
 func TestBalances(t *testing.T) {

@@ -33,14 +33,15 @@ type Transaction struct {
 const transactionColumns = `id, account_id, amount_minor, currency, description, status,
 	transacted_at, posted_at, void_at, transaction_refresh, stripe_updated_at, inserted_at, updated_at`
 
-// upsertTransactionSQL inserts one transaction or replaces the stored version when the
-// incoming one is strictly newer by Stripe's `updated` time, so a page replayed after a
-// retry, or pages read out of order, never roll a posted or void transaction back to an
-// older pending state. The account never changes.
-const upsertTransactionSQL = `
+// upsertTransactionsSQL inserts a page of transactions, passed as one array per column, or
+// replaces a stored version when the incoming one is strictly newer by Stripe's `updated`
+// time, so a page replayed after a retry, or pages read out of order, never roll a posted
+// or void transaction back to an older pending state. The account never changes.
+const upsertTransactionsSQL = `
 	insert into transactions (id, account_id, amount_minor, currency, description, status,
 		transacted_at, posted_at, void_at, transaction_refresh, stripe_updated_at)
-	values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	select * from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::timestamptz[])
 	on conflict (id) do update set
 		amount_minor = excluded.amount_minor,
 		currency = excluded.currency,
@@ -55,34 +56,68 @@ const upsertTransactionSQL = `
 	where excluded.stripe_updated_at > transactions.stripe_updated_at
 		and transactions.account_id = excluded.account_id`
 
-// UpsertTransactions writes one page of transactions (Stripe pages hold at most 100) in one
-// round trip: the inserts travel as one pgx batch, which Postgres runs as one implicit
-// transaction, so a page is written completely or not at all. It returns how many rows
-// were inserted or replaced; rows whose stored version is as new or newer are left alone
-// and not counted. InsertedAt and UpdatedAt are set by the database.
+// UpsertTransactions writes one page of transactions (Stripe pages hold at most 100) as one
+// statement in one round trip (its columns travel as arrays), so a page is written
+// completely or not at all. It returns how many rows were inserted or replaced; rows whose
+// stored version is as new or newer are left alone and not counted. InsertedAt and
+// UpdatedAt are set by the database.
+//
+// One statement may not touch a row twice, so an id that occurs more than once in txns
+// keeps only its newest version (the first of equally new ones), which is what upserting
+// the occurrences one after the other leaves stored; the later occurrences are not counted.
 func (s *Store) UpsertTransactions(ctx context.Context, txns []Transaction) (int64, error) {
 	if len(txns) == 0 {
 		return 0, nil
 	}
-	b := &pgx.Batch{}
-	for _, t := range txns {
-		b.Queue(upsertTransactionSQL, t.ID, t.AccountID, t.AmountMinor, t.Currency, t.Description,
-			t.Status, t.TransactedAt, t.PostedAt, t.VoidAt, t.TransactionRefresh, t.StripeUpdatedAt)
+	txns = newestPerID(txns)
+	n := len(txns)
+	var (
+		ids, accounts, currencies, descriptions, statuses, refreshes = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		amounts             = make([]int64, n)
+		transacted, updated = make([]time.Time, n), make([]time.Time, n)
+		posted, void        = make([]*time.Time, n), make([]*time.Time, n)
+	)
+	for i, t := range txns {
+		ids[i], accounts[i], amounts[i], currencies[i], descriptions[i], statuses[i] =
+			t.ID, t.AccountID, t.AmountMinor, t.Currency, t.Description, t.Status
+		transacted[i], posted[i], void[i], refreshes[i], updated[i] =
+			t.TransactedAt, t.PostedAt, t.VoidAt, t.TransactionRefresh, t.StripeUpdatedAt
 	}
-	br := s.pool.SendBatch(ctx, b)
-	var n int64
-	for i := range txns {
-		tag, err := br.Exec()
-		if err != nil {
-			_ = br.Close()
-			return 0, fmt.Errorf("upsert transaction %s (%d of %d): %w", txns[i].ID, i+1, len(txns), err)
+	tag, err := s.pool.Exec(ctx, upsertTransactionsSQL, ids, accounts, amounts, currencies, descriptions,
+		statuses, transacted, posted, void, refreshes, updated)
+	if err != nil {
+		return 0, fmt.Errorf("upsert %d transactions (%s to %s): %w", n, ids[0], ids[n-1], err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// newestPerID returns txns with each id once: its newest version by StripeUpdatedAt, the
+// first of equally new ones, at the place of its first occurrence. txns is returned as it
+// is when no id repeats (a Stripe page never repeats one).
+func newestPerID(txns []Transaction) []Transaction {
+	at := make(map[string]int, len(txns))
+	var out []Transaction
+	for i, t := range txns {
+		j, seen := at[t.ID]
+		if !seen {
+			at[t.ID] = len(at)
+			if out != nil {
+				out = append(out, t)
+			}
+			continue
 		}
-		n += tag.RowsAffected()
+		if out == nil {
+			out = append(make([]Transaction, 0, len(txns)), txns[:i]...)
+		}
+		if t.StripeUpdatedAt.After(out[j].StripeUpdatedAt) {
+			out[j] = t
+		}
 	}
-	if err := br.Close(); err != nil {
-		return 0, fmt.Errorf("upsert %d transactions: %w", len(txns), err)
+	if out == nil {
+		return txns
 	}
-	return n, nil
+	return out
 }
 
 // CountTransactions returns how many transactions are stored for accountID.

@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +29,9 @@ func benchCommand() command {
 			batchMonths := fs.Int("batch-months", 12, "length in months of the batch's ledgers")
 			minTime := fs.Duration("min-time", time.Second, "time each side of a scoring comparison runs, at least")
 			workers := fs.Int("workers", 0, "batch parallelism (default GOMAXPROCS)")
+			sections := fs.String("sections", strings.Join(bench.Sections, ","), "sections to run, comma-separated: "+strings.Join(bench.Sections, ", "))
+			cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+			ingestAccounts := fs.Int("ingest-accounts", 40, "sandbox accounts the ingest section syncs (about 490 transactions each)")
 			return func(ctx context.Context, stdout, _ io.Writer) error {
 				ls, err := parseLengths(*lengths)
 				if err != nil {
@@ -40,9 +46,26 @@ func benchCommand() command {
 					return fmt.Errorf("bench: --min-time: %s is not positive", *minTime)
 				case *workers < 0:
 					return fmt.Errorf("bench: --workers: %d is below 0", *workers)
+				case *ingestAccounts < 1:
+					return fmt.Errorf("bench: --ingest-accounts: %d is below 1", *ingestAccounts)
+				}
+				secs, err := parseSections(*sections)
+				if err != nil {
+					return err
+				}
+				if *cpuProfile != "" {
+					f, err := os.Create(*cpuProfile)
+					if err != nil {
+						return fmt.Errorf("bench: --cpuprofile: %w", err)
+					}
+					defer f.Close()
+					if err := pprof.StartCPUProfile(f); err != nil {
+						return fmt.Errorf("bench: --cpuprofile: %w", err)
+					}
+					defer pprof.StopCPUProfile()
 				}
 				r, err := bench.Run(ctx, bench.Options{Lengths: ls, Batch: *batch, BatchMonths: *batchMonths,
-					MinTime: *minTime, Workers: *workers})
+					MinTime: *minTime, Workers: *workers, Sections: secs, IngestAccounts: *ingestAccounts})
 				if err != nil {
 					return fmt.Errorf("bench: %w", err)
 				}
@@ -66,6 +89,19 @@ func parseLengths(s string) ([]int, error) {
 			return nil, fmt.Errorf("bench: --lengths: %q is not a number of months from 1 to 120", p)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseSections parses --sections: names of bench.Sections, comma-separated.
+func parseSections(s string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(bench.Sections, p) {
+			return nil, fmt.Errorf("bench: --sections: %q is not one of %s", p, strings.Join(bench.Sections, ", "))
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }

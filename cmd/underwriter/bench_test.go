@@ -12,7 +12,7 @@ import (
 // consistent (positive, each ratio its two times' quotient, every ledger decided); it
 // asserts no speed.
 func TestBenchJSON(t *testing.T) {
-	out, err := runCmd(t, "bench", "--json", "--batch", "40", "--lengths", "3", "--min-time", "30ms")
+	out, err := runCmd(t, "bench", "--json", "--sections", "scoring,batch", "--batch", "40", "--lengths", "3", "--min-time", "30ms")
 	require.NoError(t, err)
 	var r struct {
 		Machine struct {
@@ -88,8 +88,55 @@ func TestBenchBadFlags(t *testing.T) {
 		{"--lengths 0", `bench: --lengths: "0" is not a number of months from 1 to 120`},
 		{"--batch 0", "bench: --batch: 0 is below 1"},
 		{"--min-time -1s", "bench: --min-time: -1s is not positive"},
+		{"--sections scoring,nope", `bench: --sections: "nope" is not one of scoring, batch, ingest`},
+		{"--ingest-accounts 0", "bench: --ingest-accounts: 0 is below 1"},
 	} {
 		_, err := runCmd(t, append([]string{"bench"}, strings.Fields(c.args)...)...)
 		require.EqualError(t, err, c.want, c.args)
 	}
+}
+
+// TestBenchIngestJSON runs the ingest section alone at a tiny size on the dev stack and
+// checks its names and that its figures are consistent; it asserts no speed.
+func TestBenchIngestJSON(t *testing.T) {
+	out, err := runCmd(t, "bench", "--json", "--sections", "ingest", "--ingest-accounts", "2")
+	require.NoError(t, err)
+	var r struct {
+		Scoring *struct{} `json:"scoring"`
+		Ingest  struct {
+			Accounts          int     `json:"accounts"`
+			Transactions      int     `json:"transactions"`
+			Pages             int     `json:"pages"`
+			SyncSeconds       float64 `json:"sync_s"`
+			ListSeconds       float64 `json:"list_s"`
+			CopySeconds       float64 `json:"copy_s"`
+			SyncTxnsPerSecond float64 `json:"sync_txns_per_s"`
+			CopyTxnsPerSecond float64 `json:"copy_txns_per_s"`
+			IngestVsCopy      float64 `json:"ingest_vs_copy"`
+		} `json:"ingest"`
+		Figures map[string]float64 `json:"figures"`
+		Targets []struct {
+			Figure string  `json:"figure"`
+			Value  float64 `json:"value"`
+			Min    float64 `json:"min"`
+		} `json:"targets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	require.Nil(t, r.Scoring, "--sections ingest runs ingest alone")
+	in := r.Ingest
+	require.Equal(t, 2, in.Accounts)
+	// The persona's ledger holds 490 transactions: five pages of at most 100 each.
+	require.Equal(t, 2*490, in.Transactions)
+	require.Equal(t, 2*5, in.Pages)
+	for _, v := range []float64{in.SyncSeconds, in.ListSeconds, in.CopySeconds} {
+		require.Positive(t, v)
+	}
+	require.InDelta(t, float64(in.Transactions)/in.SyncSeconds, in.SyncTxnsPerSecond, 1e-6)
+	require.InDelta(t, float64(in.Transactions)/in.CopySeconds, in.CopyTxnsPerSecond, 1e-6)
+	require.InDelta(t, in.SyncTxnsPerSecond/in.CopyTxnsPerSecond, in.IngestVsCopy, 1e-9)
+	require.Equal(t, in.IngestVsCopy, r.Figures["ingest_vs_copy"])
+	require.Equal(t, in.SyncTxnsPerSecond, r.Figures["ingest_txns_per_s"])
+	require.Len(t, r.Targets, 1)
+	require.Equal(t, "ingest_vs_copy", r.Targets[0].Figure)
+	require.Equal(t, 0.5, r.Targets[0].Min)
 }

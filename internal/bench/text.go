@@ -33,6 +33,16 @@ func (r Report) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	if in := r.Ingest; in != nil {
+		fmt.Fprintf(w, "\ningest (%d accounts, %d transactions, %d pages of up to 100; sandbox rate limit off):\n",
+			in.Accounts, in.Transactions, in.Pages)
+		fmt.Fprintln(tw, "sync activity\tof which HTTP list alone\tCopyFrom\tsync txns/s\tcopy txns/s\tingest_vs_copy\t")
+		fmt.Fprintf(tw, "%.2f s\t%.2f s\t%.3f s\t%.0f\t%.0f\t%.3f\t\n", in.SyncSeconds, in.ListSeconds, in.CopySeconds, in.SyncTxnsPerSecond,
+			in.CopyTxnsPerSecond, in.IngestVsCopy)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(w, "\ntargets:")
 		for _, t := range r.Targets {
