@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -718,4 +719,29 @@ func TestRepositoryPersonas(t *testing.T) {
 		require.Equal(t, now, newest, p.Name)
 		require.Positive(t, total, p.Name)
 	}
+}
+
+// TestRequestCounts: every Stripe request counts, the /sandbox/ paths do not, and a 429
+// of the rate limit counts in both.
+func TestRequestCounts(t *testing.T) {
+	sb, err := New(Config{APIKey: "sk_test_counts", RateLimit: 2, Personas: SamplePersonas()})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	get := func(path string) int {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		require.NoError(t, err)
+		req.SetBasicAuth("sk_test_counts", "")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, RequestCounts{}, sb.RequestCounts())
+	get("/sandbox/v1/personas")
+	require.Equal(t, RequestCounts{}, sb.RequestCounts(), "the sandbox's own paths are not Stripe requests")
+	codes := []int{get("/v1/customers/cus_missing"), get("/v1/customers/cus_missing"), get("/v1/customers/cus_missing")}
+	require.Equal(t, http.StatusTooManyRequests, codes[2], "the third request within a second is over a limit of 2: %v", codes)
+	require.Equal(t, RequestCounts{Requests: 3, RateLimited: 1}, sb.RequestCounts())
 }
