@@ -57,8 +57,8 @@ type Server struct {
 	// requests and rateLimited count the Stripe API requests served (the /sandbox/
 	// paths excluded) and those refused with a 429 by the rate limit.
 	requests, rateLimited atomic.Int64
-	dice    *faultDice   // nil when Config.FaultRates injects nothing
-	counts  faultCounters
+	dice                  *faultDice // nil when Config.FaultRates injects nothing
+	counts                faultCounters
 
 	// gateMu guards gate: closed while webhooks are delivered, open (blocking
 	// deliveries) between SuspendWebhooks and ResumeWebhooks.
