@@ -140,6 +140,10 @@ func decode(in DecisionInput) (*decisionView, error) {
 			return nil, fmt.Errorf("decision %s: features: %w", in.ApplicationID, err)
 		}
 		v.HasFeatures = true
+		if len(v.Features.IncomeStreams)+len(v.Features.OutflowStreams) == 0 {
+			v.Notes = append(v.Notes, "No recurring income or obligation streams were stored with this decision (none was "+
+				"detected, or the feature set of the time did not store them); none is recomputed.")
+		}
 	} else {
 		v.Notes = append(v.Notes, "This decision was stored without a feature vector (it was not scored), "+
 			"so the monthly cash flow and the detected streams cannot be shown; nothing is recomputed.")

@@ -153,3 +153,18 @@ func TestDecisionPNG(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "decision.html"), page, 0o644))
 	}
 }
+
+func TestDecisionWithoutStoredStreams(t *testing.T) {
+	in := personaDecision(t, "thin_file", 100000, 6)
+	var f map[string]any
+	require.NoError(t, json.Unmarshal(in.Decision.Features, &f))
+	delete(f, "income_streams")
+	delete(f, "outflow_streams")
+	b, err := json.Marshal(f)
+	require.NoError(t, err)
+	in.Decision.Features = b
+	page, err := DecisionHTML(in)
+	require.NoError(t, err)
+	require.Contains(t, string(page), "No recurring income or obligation streams were stored with this decision")
+	require.NotContains(t, string(page), `id="chart-streams"`)
+}
