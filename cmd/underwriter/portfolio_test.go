@@ -127,7 +127,7 @@ func generateDecisions(tb testing.TB, pool *pgxpool.Pool, n int) {
 			'[{"rule":"NSF_EXCESS","actual":"6","threshold":"> 3","passed":false,"action":"decline"}]',
 			('[' || `+strings.Join(points, " || ',' || ")+` || ']')::jsonb,
 			'v2', 'v2', 'fs-v3/cat-v2', timestamptz '2025-01-01 00:00:00Z' + i * $2::float8 * interval '1 second', 'bench'
-		from (select i, 480 + (i * 7919 + i / 1000) % 200 as s from generate_series(1, $1::int) i) g`, n, 364*86400.0/float64(n))
+		from (select i, (480 + (i::bigint * 7919 + i / 1000) % 200)::int as s from generate_series(1, $1::int) i) g`, n, 364*86400.0/float64(n))
 	require.NoError(tb, err)
 	_, err = pool.Exec(ctx, `
 		insert into outcomes (application_id, outcome, observed_on)
