@@ -38,6 +38,10 @@ func portfolioCommand() command {
 					return err
 				}
 				if *segments != "" {
+					if *lender == "" {
+						// Application ids are the lenders' own, unique per lender only.
+						return errors.New("--segments: needs --lender (the file's application ids are that lender's)")
+					}
 					f, err := os.Open(*segments)
 					if err != nil {
 						return fmt.Errorf("--segments: %w", err)

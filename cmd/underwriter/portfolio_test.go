@@ -92,7 +92,9 @@ func TestPortfolioCommand(t *testing.T) {
 		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31"}, "--out: not set (the directory to write the report into)"},
 		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31", "--out", out, "--baseline-from", "2026-02-01"}, "--baseline-to: not set (--baseline-from is)"},
 		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31", "--out", out, "--baseline-from", "2026-02-30", "--baseline-to", "2026-02-28"}, `--baseline-from: "2026-02-30" is not a day YYYY-MM-DD`},
-		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31", "--out", out, "--segments", bad}, "--segments " + bad + ": segments: line 2: segment: empty"},
+		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31", "--out", out, "--lender", "acme", "--segments", bad}, "--segments " + bad + ": segments: line 2: segment: empty"},
+		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31", "--out", out, "--segments", segFile}, "--segments: needs --lender (the file's application ids are that lender's)"},
+		{[]string{"portfolio", "--from", "2026-03-01", "--to", "2026-03-31", "--out", out, "--lender", "acme", "--segments", filepath.Join(dir, "missing.csv")}, "--segments: open " + filepath.Join(dir, "missing.csv") + ": no such file or directory"},
 	} {
 		_, err := runIn(t, e, c.args...)
 		require.EqualError(t, err, c.want, "%v", c.args)
