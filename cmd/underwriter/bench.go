@@ -31,6 +31,7 @@ func benchCommand() command {
 			workers := fs.Int("workers", 0, "batch parallelism (default GOMAXPROCS)")
 			sections := fs.String("sections", strings.Join(bench.Sections, ","), "sections to run, comma-separated: "+strings.Join(bench.Sections, ", "))
 			cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+			e2eApps := fs.Int("e2e-applications", 200, "applications of the e2e section's throughput run")
 			ingestAccounts := fs.Int("ingest-accounts", 40, "sandbox accounts the ingest section syncs (about 490 transactions each)")
 			return func(ctx context.Context, stdout, _ io.Writer) error {
 				ls, err := parseLengths(*lengths)
@@ -46,6 +47,8 @@ func benchCommand() command {
 					return fmt.Errorf("bench: --min-time: %s is not positive", *minTime)
 				case *workers < 0:
 					return fmt.Errorf("bench: --workers: %d is below 0", *workers)
+				case *e2eApps < 1:
+					return fmt.Errorf("bench: --e2e-applications: %d is below 1", *e2eApps)
 				case *ingestAccounts < 1:
 					return fmt.Errorf("bench: --ingest-accounts: %d is below 1", *ingestAccounts)
 				}
@@ -65,7 +68,7 @@ func benchCommand() command {
 					defer pprof.StopCPUProfile()
 				}
 				r, err := bench.Run(ctx, bench.Options{Lengths: ls, Batch: *batch, BatchMonths: *batchMonths,
-					MinTime: *minTime, Workers: *workers, Sections: secs, IngestAccounts: *ingestAccounts})
+					MinTime: *minTime, Workers: *workers, Sections: secs, IngestAccounts: *ingestAccounts, E2EApplications: *e2eApps})
 				if err != nil {
 					return fmt.Errorf("bench: %w", err)
 				}

@@ -88,7 +88,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{"--lengths 0", `bench: --lengths: "0" is not a number of months from 1 to 120`},
 		{"--batch 0", "bench: --batch: 0 is below 1"},
 		{"--min-time -1s", "bench: --min-time: -1s is not positive"},
-		{"--sections scoring,nope", `bench: --sections: "nope" is not one of scoring, batch, ingest`},
+		{"--sections scoring,nope", `bench: --sections: "nope" is not one of scoring, batch, ingest, e2e`},
 		{"--ingest-accounts 0", "bench: --ingest-accounts: 0 is below 1"},
 	} {
 		_, err := runCmd(t, append([]string{"bench"}, strings.Fields(c.args)...)...)
@@ -139,4 +139,61 @@ func TestBenchIngestJSON(t *testing.T) {
 	require.Len(t, r.Targets, 1)
 	require.Equal(t, "ingest_vs_copy", r.Targets[0].Figure)
 	require.Equal(t, 0.5, r.Targets[0].Min)
+}
+
+// TestBenchE2EJSON runs the e2e section alone at a tiny size and checks its names and
+// that its figures are consistent; it asserts no speed.
+func TestBenchE2EJSON(t *testing.T) {
+	out, err := runCmd(t, "bench", "--json", "--sections", "e2e", "--e2e-applications", "3")
+	require.NoError(t, err)
+	var r struct {
+		E2E struct {
+			Applications int            `json:"applications"`
+			Decided      int            `json:"decided"`
+			Outcomes     map[string]int `json:"outcomes"`
+			WallSeconds  float64        `json:"wall_s"`
+			PerSecond    float64        `json:"applications_per_s"`
+			Shape        struct {
+				Activities int `json:"activities"`
+				Signals    int `json:"signals"`
+				Timers     int `json:"timers"`
+			} `json:"shape"`
+			NoopWallSeconds float64 `json:"noop_wall_s"`
+			NoopPerSecond   float64 `json:"noop_workflows_per_s"`
+			E2EVsNoop       float64 `json:"e2e_vs_noop"`
+			StripeRequests  int     `json:"stripe_requests_per_application"`
+			LatencyApps     int     `json:"latency_applications"`
+			P50             float64 `json:"refresh_to_decision_p50_s"`
+			P99             float64 `json:"refresh_to_decision_p99_s"`
+		} `json:"e2e"`
+		Figures map[string]float64 `json:"figures"`
+		Targets []struct {
+			Figure string `json:"figure"`
+		} `json:"targets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	e := r.E2E
+	require.Equal(t, 3, e.Applications)
+	require.Equal(t, 3, e.Decided)
+	require.Equal(t, map[string]int{"approve": 3}, e.Outcomes, "steady_salaried is approved")
+	require.InDelta(t, 3/e.WallSeconds, e.PerSecond, 1e-6)
+	require.InDelta(t, 3/e.NoopWallSeconds, e.NoopPerSecond, 1e-6)
+	require.InDelta(t, e.PerSecond/e.NoopPerSecond, e.E2EVsNoop, 1e-9)
+	require.Positive(t, e.Shape.Activities)
+	require.Positive(t, e.Shape.Signals, "the link and the refresh webhook signal the workflow")
+	// Create customer and session, read the session, refresh, five pages of 490
+	// transactions at least.
+	require.GreaterOrEqual(t, e.StripeRequests, 9)
+	require.Equal(t, 5, e.LatencyApps)
+	require.Positive(t, e.P50)
+	require.GreaterOrEqual(t, e.P99, e.P50)
+	for _, f := range []string{"e2e_vs_noop", "e2e_applications_per_s", "noop_workflows_per_s", "refresh_to_decision_p50_s",
+		"refresh_to_decision_p99_s", "stripe_requests_per_application"} {
+		require.Contains(t, r.Figures, f)
+	}
+	var names []string
+	for _, tg := range r.Targets {
+		names = append(names, tg.Figure)
+	}
+	require.Equal(t, []string{"e2e_vs_noop", "refresh_to_decision_p99_s", "stripe_requests_per_application"}, names)
 }

@@ -10,6 +10,7 @@
 //     features and score (scoring.Engine.Underwrite on the parsed ledger) next to a plain
 //     encoding/json decode of the same bytes: scoring_vs_decode (target ≤ 0.5 at every
 //     length);
+//
 //   - batch: ledgers from bytes as a snapshot stores them to a decision (ledger.Parse,
 //     scoring.FromFile, Underwrite) on every core: batch_ledgers_per_s_per_core, the rate
 //     divided by GOMAXPROCS (target ≥ 1,000 for 12-month ledgers).
@@ -193,7 +194,7 @@ type BatchSection struct {
 }
 
 // Sections in the order they run; Options.Sections picks some of them.
-var Sections = []string{"scoring", "batch", "ingest"}
+var Sections = []string{"scoring", "batch", "ingest", "e2e"}
 
 // Run measures the sections opt names (all by default) in one run: scoring and batch in
 // this process, ingest, e2e and load on the dev stack's embedded components

@@ -43,6 +43,18 @@ func (r Report) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	if e := r.E2E; e != nil {
+		fmt.Fprintf(w, "\ne2e (%d one-account applications at once, refresh delay %s, rate limit off; workflow shape: %d activities, %d signals, %d timers):\n",
+			e.Applications, leastRefreshDelay, e.Shape.Activities, e.Shape.Signals, e.Shape.Timers)
+		fmt.Fprintln(tw, "decided\twall\tapplications/s\tno-op wall\tno-op/s\te2e_vs_noop\tStripe requests/app\t")
+		fmt.Fprintf(tw, "%d\t%.2f s\t%.2f\t%.2f s\t%.2f\t%.3f\t%d\t\n", e.Decided, e.WallSeconds, e.ApplicationsPerSecond,
+			e.NoopWallSeconds, e.NoopPerSecond, e.E2EVsNoop, e.StripeRequestsPerApplication)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "refresh webhook to decision, %d applications at %.2f/s: p50 %.3f s, p99 %.3f s\n",
+			e.LatencyApplications, e.PacedPerSecond, e.RefreshToDecisionP50, e.RefreshToDecisionP99)
+	}
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(w, "\ntargets:")
 		for _, t := range r.Targets {
