@@ -301,6 +301,7 @@ func balanceChart(set *scoring.DailyBalanceSet, cur string) (*plot.Plot, error) 
 	p.Add(l)
 	p.Legend.Add("combined", l)
 	p.Legend.Top = true
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.15 // room for the legend
 	return p, nil
 }
 
@@ -339,6 +340,7 @@ func monthlyChart(months []storedMonth, cur string) (*plot.Plot, error) {
 	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -1, float64(len(months))
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.2 // room for the legend
 	p.X.Tick.Label.Rotation = 0.6
 	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
 	p.Legend.Top = true
@@ -408,6 +410,7 @@ func streamsChart(streams []storedStream, l *scoring.Ledger) (*plot.Plot, error)
 	}
 	p.NominalY(names...)
 	p.Legend.Top = true
+	p.Y.Max += 1.5 // room for the legend
 	return p, nil
 }
 
@@ -443,6 +446,7 @@ func pointsChart(points []storedPoints) (*plot.Plot, error) {
 	p.Legend.Add("points", bg)
 	p.NominalY(names...)
 	p.Legend.Top = true
+	p.X.Max *= 1.25 // room for the legend
 	return p, nil
 }
 
@@ -555,7 +559,8 @@ func DecisionPNG(in DecisionInput) ([]byte, error) {
 	dc.FillText(ts, vg.Point{X: vg.Centimeter / 2, Y: h - head/2}, title)
 	body := draw.Crop(dc, 0, 0, 0, -head)
 	if len(grid) > 0 {
-		canvases := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols}, body)
+		canvases := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: 6 * vg.Millimeter, PadY: 4 * vg.Millimeter,
+			PadLeft: 3 * vg.Millimeter, PadRight: 6 * vg.Millimeter, PadBottom: 3 * vg.Millimeter}, body)
 		for i := range grid {
 			for j, p := range grid[i] {
 				if p != nil {
