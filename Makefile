@@ -43,11 +43,15 @@ fuzz:
 	done
 
 # The chaos tests (build tag chaos, so `unit` does not compile them): the multi-process
-# cluster's kills and restarts, and TestChaosSmall, issue 9's chaos run at CI size (12
-# applications, every fault, a worker and an API kill, a Postgres and a sandbox restart).
+# cluster's kills and restarts, TestChaosSmall, issue 9's chaos run at CI size (12
+# applications, every fault, a worker and an API kill, a Postgres and a sandbox restart),
+# and TestScaleOutOnATemporalCluster (`underwriter temporal` on Postgres, two workers and
+# the API, 40 applications, a worker killed halfway; about 2.7 minutes, most of it the
+# killed worker's activities waiting out their 2-minute timeout: README "Scale-out").
 # Without the race detector: they run the worker and API as separate processes, built
-# with `go build`. About 1 minute warm, most of it the runs (docs/chaos.md); a cold cache
-# adds the build of the binary. The full run is `underwriter chaos --applications 200`.
+# with `go build`. About 4 minutes warm, most of it the runs (docs/chaos.md); a cold cache
+# adds the build of the binary. The full runs are `underwriter chaos --applications 200`
+# and `go test -tags chaos -run TestScaleOut ./internal/cluster/ -args -scaleout.n=200`.
 # One package at a time (-p 1): two clusters at once on two cores would slow both.
 chaos:
 	go vet -tags chaos ./internal/chaos/ ./internal/cluster/
