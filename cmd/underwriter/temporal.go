@@ -24,7 +24,7 @@ func temporalCommand() command {
 		env: []envVar{envTemporalDatabaseURL, envTemporalNamespace, envDatabaseURL, envLogFormat, envLogLevel},
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			var (
-				dbURL     = fs.String("database-url", getenv(envTemporalDatabaseURL.name), "Postgres URL of a database for Temporal's own tables (created when missing, with <name>"+temporalembed.VisibilitySuffix+" for visibility); not the application's database")
+				dbURL     = fs.String("database-url", getenv(envTemporalDatabaseURL.name), "Postgres URL of a database for Temporal's own tables (created when missing, with <name>"+temporalembed.VisibilitySuffix+" for visibility); not the application's database; a password belongs in the variable, not on the command line")
 				port      = fs.Int("port", 7233, "frontend gRPC port on 127.0.0.1")
 				uiPort    = fs.Int("ui-port", 8233, "Web UI port on 127.0.0.1 (-1: no UI)")
 				namespace = fs.String("namespace", getenvOr(getenv, envTemporalNamespace.name, temporalembed.DefaultNamespace), "namespace to register (with underwriter's search attributes) when missing")
