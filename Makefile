@@ -23,8 +23,12 @@ unit: stripe-mock
 # allows only smaller populations: the shipped model on 2,000 fresh applicants against
 # issue 8's goals, and the trainer on 1,500. The issue's full training size is
 # `go test ./internal/population/ -run TestTrainedModelTable -v -population.n=2000`.
+# Then every ledger of issue 12's equivalence corpus (1,123 ledgers, Berka's included):
+# the fast parse equals encoding/json's, and every decision equals the golden one (under
+# -race, `unit` checks every 20th).
 model:
 	go test -count=1 -run 'TestShippedModelTable|TestTrainedModelTable|TestIncomeV3' ./internal/population/
+	go test -count=1 -run 'TestDecisionsUnchanged|TestParseMatchesEncodingJSON' ./internal/bench/
 
 # Each fuzz target for a few seconds (go test accepts one -fuzz per run), from its seed
 # corpus in the package's testdata/fuzz/<Name>/: a smoke test that the targets still build,
