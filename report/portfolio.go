@@ -104,6 +104,8 @@ type Portfolio struct {
 	pointsBuf    []struct{ Code, Bin string }
 	currency     string
 	mixedCurency bool
+	// models and baseModels count the decisions of each model version.
+	models, baseModels map[string]int
 }
 
 // NewPortfolio starts an empty report.
@@ -111,7 +113,7 @@ func NewPortfolio(o PortfolioOptions) *Portfolio {
 	return &Portfolio{opt: o, byWeek: map[string]*counts{}, byBand: map[string]*counts{}, byTerm: map[int]*counts{},
 		scoreHist: map[int]int{}, baseHist: map[int]int{}, reasons: map[string]int{},
 		bins: map[string]map[string]int{}, base: map[string]map[string]int{},
-		segs: map[string]*counts{}, segReasons: map[string]map[string]int{}}
+		segs: map[string]*counts{}, segReasons: map[string]map[string]int{}, models: map[string]int{}, baseModels: map[string]int{}}
 }
 
 func tally[K comparable](m map[K]*counts, k K, outcome string) {
@@ -152,6 +154,9 @@ func scoreBucket(score, width int) int {
 // Add counts one decision of the period.
 func (p *Portfolio) Add(d *store.PortfolioDecision) error {
 	p.total.add(d.Outcome)
+	if d.Score != nil {
+		p.models[d.ModelVersion]++
+	}
 	tally(p.byWeek, weekOf(d.DecidedAt), d.Outcome)
 	tally(p.byBand, amountBand(d.LoanAmountMinor), d.Outcome)
 	tally(p.byTerm, d.TermMonths, d.Outcome)
@@ -215,6 +220,7 @@ func (p *Portfolio) Add(d *store.PortfolioDecision) error {
 func (p *Portfolio) AddBaseline(d *store.PortfolioDecision) error {
 	p.baseN++
 	if d.Score != nil {
+		p.baseModels[d.ModelVersion]++
 		p.baseHist[scoreBucket(*d.Score, ScoreBucket)]++
 	}
 	return p.addBins(p.base, d)
@@ -351,6 +357,11 @@ type PortfolioSummary struct {
 	Calibration []scoring.CalibrationGroup
 	Segments    []segRow
 	Unsegmented int
+	// Models and BaselineModels list the model versions of the scored decisions, with
+	// counts ("v2 (1200)"); PSI of a characteristic compares bins of one model only when
+	// both name the same single version.
+	Models, BaselineModels string
+	ModelsDiffer           bool
 }
 
 // Render returns the report's files: index.html and one PNG per chart, by file name.
@@ -430,6 +441,12 @@ func (p *Portfolio) summary() PortfolioSummary {
 		s.Reasons = append(s.Reasons, kv{k, p.reasons[k]})
 	}
 	sort.SliceStable(s.Reasons, func(i, j int) bool { return s.Reasons[i].N > s.Reasons[j].N })
+	s.Models, s.BaselineModels = versionList(p.models), versionList(p.baseModels)
+	if p.baseN > 0 {
+		a, aok := onlyKey(p.models)
+		b, bok := onlyKey(p.baseModels)
+		s.ModelsDiffer = !aok || !bok || a != b
+	}
 	if p.baseN > 0 {
 		if v, ok := psiOf(p.baseHist, p.scoreHist); ok {
 			s.PSI = append(s.PSI, psiRowOf("score", v))
@@ -502,6 +519,23 @@ func (p *Portfolio) summary() PortfolioSummary {
 		}
 	}
 	return s
+}
+
+// onlyKey returns m's key when it has exactly one.
+func onlyKey(m map[string]int) (string, bool) {
+	for k := range m {
+		return k, len(m) == 1
+	}
+	return "", false
+}
+
+// versionList renders version counts as "v2 (1200), v3 (15)".
+func versionList(m map[string]int) string {
+	var out []string
+	for _, k := range sortedKeys(m) {
+		out = append(out, fmt.Sprintf("%s (%d)", k, m[k]))
+	}
+	return strings.Join(out, ", ")
 }
 
 func psiRowOf(name string, v float64) psiRow {
@@ -829,7 +863,9 @@ var portfolioTmpl = template.Must(template.New("portfolio").Funcs(template.FuncM
 {{end}}</table>{{else}}<p>No declines in the period.</p>{{end}}
 
 <h2>Drift</h2>
-{{if .HasBaseline}}{{if .S.PSI}}<p>Population stability index of the score and of each scorecard characteristic's bins, period against baseline: above {{.PSIWatch}} is flagged for watching, above {{.PSIAlert}} as a major shift.</p>
+{{if .HasBaseline}}<p>Model versions of the scored decisions: period <span data-field="models">{{.S.Models}}</span>; baseline <span data-field="baseline_models">{{.S.BaselineModels}}</span>.</p>
+{{if .S.ModelsDiffer}}<p class="note">The period and the baseline were not scored by one and the same model version: a characteristic's bins may differ between versions, so its PSI compares unlike distributions.</p>{{end}}
+{{if .S.PSI}}<p>Population stability index of the score and of each scorecard characteristic's bins, period against baseline: above {{.PSIWatch}} is flagged for watching, above {{.PSIAlert}} as a major shift.</p>
 <table id="psi"><tr><th>Distribution</th><th>PSI</th><th>Flag</th></tr>
 {{range .S.PSI}}<tr data-psi="{{.Name}}" class="{{if eq .Level "alert"}}flag{{else if eq .Level "watch"}}warn{{end}}"><td><code>{{.Name}}</code></td><td class="num">{{f4 .PSI}}</td><td>{{if eq .Level "alert"}}major shift (&gt; 0.25){{else if eq .Level "watch"}}some shift (&gt; 0.10){{else}}stable{{end}}</td></tr>
 {{end}}</table>{{else}}<p>The baseline or the period has no scored decisions: no PSI.</p>{{end}}

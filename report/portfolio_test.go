@@ -46,6 +46,7 @@ func genDecision(d *store.PortfolioDecision, rng *rand.Rand, i int, day time.Tim
 	}
 	d.Points = json.RawMessage(`[{"code":"SC_A","bin":"` + bin + `","points":10},{"code":"SC_B","bin":"all","points":5}]`)
 	d.LoanOutcome = nil
+	d.ModelVersion = "v2"
 	if i%3 == 0 {
 		o := store.LoanRepaid
 		if rng.Float64() < pd*3 {
@@ -136,11 +137,33 @@ func TestPortfolio(t *testing.T) {
 		require.Greater(t, size.X, 500, m[1])
 	}
 	require.Len(t, files, 10)
+	require.Equal(t, "v2 (1000)", s.Models)
+	require.Equal(t, "v2 (800)", s.BaselineModels)
+	require.False(t, s.ModelsDiffer)
+	require.NotContains(t, page, "not scored by one and the same model version")
 	if dir := os.Getenv("REPORT_OUT"); dir != "" {
 		for name, b := range files {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 		}
 	}
+}
+
+func TestPortfolioFlagsAModelChange(t *testing.T) {
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	p := NewPortfolio(PortfolioOptions{From: day, To: day, BaselineFrom: day.AddDate(0, 0, -7), BaselineTo: day.AddDate(0, 0, -1)})
+	rng := rand.New(rand.NewPCG(3, 4))
+	var d store.PortfolioDecision
+	for i := range 50 {
+		genDecision(&d, rng, i, day, 0)
+		d.ModelVersion = "v3"
+		require.NoError(t, p.Add(&d))
+		genDecision(&d, rng, i, day.AddDate(0, 0, -3), 0)
+		require.NoError(t, p.AddBaseline(&d))
+	}
+	files, s, err := p.Render()
+	require.NoError(t, err)
+	require.True(t, s.ModelsDiffer)
+	require.Contains(t, string(files["index.html"]), "not scored by one and the same model version")
 }
 
 func TestPortfolioWithoutOutcomesOrBaseline(t *testing.T) {

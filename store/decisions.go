@@ -142,6 +142,8 @@ type PortfolioDecision struct {
 	Points  json.RawMessage
 	// LoanOutcome is the imported outcome (repaid, defaulted, charged_off), nil while unknown.
 	LoanOutcome *string
+	// ModelVersion is the scorecard version that made the decision.
+	ModelVersion string
 }
 
 // PortfolioDecisions calls fn with each decision f selects, in no particular order (the
@@ -152,7 +154,8 @@ type PortfolioDecision struct {
 func (s *Store) PortfolioDecisions(ctx context.Context, f DecisionFilter, fn func(*PortfolioDecision) error) (int, error) {
 	const q = `
 		select a.external_id, a.lender_id, d.decided_at, d.outcome, d.score, d.pd, a.loan_amount_minor,
-			a.term_months, a.currency, d.reasons::text, d.points::text, o.outcome
+			a.term_months, a.currency, d.reasons::text, d.points::text, o.outcome,
+			d.model_version
 		from decisions d
 		join applications a on a.id = d.application_id
 		left join outcomes o on o.application_id = d.application_id
@@ -166,7 +169,7 @@ func (s *Store) PortfolioDecisions(ctx context.Context, f DecisionFilter, fn fun
 	// reasons and points come as text into byte slices: the report decodes them once, so
 	// pgx need not check them as JSON first.
 	dst := []any{&d.ExternalID, &d.LenderID, &d.DecidedAt, &d.Outcome, &d.Score, &d.PD, &d.LoanAmountMinor,
-		&d.TermMonths, &d.Currency, (*[]byte)(&d.Reasons), (*[]byte)(&d.Points), &d.LoanOutcome}
+		&d.TermMonths, &d.Currency, (*[]byte)(&d.Reasons), (*[]byte)(&d.Points), &d.LoanOutcome, &d.ModelVersion}
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dst...); err != nil {
