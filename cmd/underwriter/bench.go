@@ -32,6 +32,8 @@ func benchCommand() command {
 			sections := fs.String("sections", strings.Join(bench.Sections, ","), "sections to run, comma-separated: "+strings.Join(bench.Sections, ", "))
 			cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 			e2eApps := fs.Int("e2e-applications", 200, "applications of the e2e section's throughput run")
+			loadApps := fs.Int("load-applications", 1000, "applications in flight at once in the load section")
+			loadRate := fs.Int("load-rate-limit", 25, "the sandbox's requests per second in the load section (Stripe's test mode: 25)")
 			ingestAccounts := fs.Int("ingest-accounts", 40, "sandbox accounts the ingest section syncs (about 490 transactions each)")
 			return func(ctx context.Context, stdout, _ io.Writer) error {
 				ls, err := parseLengths(*lengths)
@@ -49,6 +51,10 @@ func benchCommand() command {
 					return fmt.Errorf("bench: --workers: %d is below 0", *workers)
 				case *e2eApps < 1:
 					return fmt.Errorf("bench: --e2e-applications: %d is below 1", *e2eApps)
+				case *loadApps < 1:
+					return fmt.Errorf("bench: --load-applications: %d is below 1", *loadApps)
+				case *loadRate < 1:
+					return fmt.Errorf("bench: --load-rate-limit: %d is below 1", *loadRate)
 				case *ingestAccounts < 1:
 					return fmt.Errorf("bench: --ingest-accounts: %d is below 1", *ingestAccounts)
 				}
@@ -68,7 +74,8 @@ func benchCommand() command {
 					defer pprof.StopCPUProfile()
 				}
 				r, err := bench.Run(ctx, bench.Options{Lengths: ls, Batch: *batch, BatchMonths: *batchMonths,
-					MinTime: *minTime, Workers: *workers, Sections: secs, IngestAccounts: *ingestAccounts, E2EApplications: *e2eApps})
+					MinTime: *minTime, Workers: *workers, Sections: secs, IngestAccounts: *ingestAccounts, E2EApplications: *e2eApps,
+					LoadApplications: *loadApps, LoadRateLimit: *loadRate})
 				if err != nil {
 					return fmt.Errorf("bench: %w", err)
 				}

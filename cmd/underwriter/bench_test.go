@@ -88,8 +88,11 @@ func TestBenchBadFlags(t *testing.T) {
 		{"--lengths 0", `bench: --lengths: "0" is not a number of months from 1 to 120`},
 		{"--batch 0", "bench: --batch: 0 is below 1"},
 		{"--min-time -1s", "bench: --min-time: -1s is not positive"},
-		{"--sections scoring,nope", `bench: --sections: "nope" is not one of scoring, batch, ingest, e2e`},
+		{"--sections scoring,nope", `bench: --sections: "nope" is not one of scoring, batch, ingest, e2e, load`},
 		{"--ingest-accounts 0", "bench: --ingest-accounts: 0 is below 1"},
+		{"--e2e-applications 0", "bench: --e2e-applications: 0 is below 1"},
+		{"--load-applications 0", "bench: --load-applications: 0 is below 1"},
+		{"--load-rate-limit 0", "bench: --load-rate-limit: 0 is below 1"},
 	} {
 		_, err := runCmd(t, append([]string{"bench"}, strings.Fields(c.args)...)...)
 		require.EqualError(t, err, c.want, c.args)
@@ -196,4 +199,55 @@ func TestBenchE2EJSON(t *testing.T) {
 		names = append(names, tg.Figure)
 	}
 	require.Equal(t, []string{"e2e_vs_noop", "refresh_to_decision_p99_s", "stripe_requests_per_application"}, names)
+}
+
+// TestBenchLoadJSON runs the load section alone at a tiny size and checks its names and
+// that its figures are consistent: every application decided once; it asserts no speed.
+func TestBenchLoadJSON(t *testing.T) {
+	out, err := runCmd(t, "bench", "--json", "--sections", "load", "--load-applications", "4", "--load-rate-limit", "100")
+	require.NoError(t, err)
+	var r struct {
+		Load struct {
+			RateLimit      int            `json:"rate_limit"`
+			StripeRequests int64          `json:"stripe_requests_per_application"`
+			At80Apps       int            `json:"at80_applications"`
+			At80PerSecond  float64        `json:"at80_applications_per_s"`
+			At80Limited    int64          `json:"at80_rate_limited"`
+			Applications   int            `json:"applications"`
+			Decided        int            `json:"decided"`
+			Outcomes       map[string]int `json:"outcomes"`
+			WallSeconds    float64        `json:"wall_s"`
+			PeakRSSMB      float64        `json:"peak_rss_mb"`
+			GETs           int            `json:"gets"`
+			GETP50         float64        `json:"get_p50_s"`
+			GETP99         float64        `json:"get_p99_s"`
+		} `json:"load"`
+		Figures map[string]float64 `json:"figures"`
+		Targets []struct {
+			Figure string `json:"figure"`
+		} `json:"targets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	l := r.Load
+	require.Equal(t, 100, l.RateLimit)
+	require.Equal(t, 4, l.Applications)
+	require.Equal(t, 4, l.Decided)
+	require.Equal(t, map[string]int{"approve": 4}, l.Outcomes)
+	require.GreaterOrEqual(t, l.StripeRequests, int64(9))
+	require.InDelta(t, 0.8*100/float64(l.StripeRequests), l.At80PerSecond, 1e-9)
+	require.Equal(t, 4, l.At80Apps, "no more than --load-applications")
+	require.Positive(t, l.WallSeconds)
+	require.Positive(t, l.PeakRSSMB)
+	require.Less(t, l.PeakRSSMB, 64*1024.0, "MB, not kB")
+	if l.GETs > 0 {
+		require.GreaterOrEqual(t, l.GETP99, l.GETP50)
+	}
+	require.Equal(t, l.PeakRSSMB, r.Figures["load_peak_rss_mb"])
+	require.Equal(t, float64(l.At80Limited), r.Figures["rate_limited_at_80pct"])
+	require.Equal(t, 4.0, r.Figures["load_decided"])
+	var names []string
+	for _, tg := range r.Targets {
+		names = append(names, tg.Figure)
+	}
+	require.Equal(t, []string{"load_peak_rss_mb", "rate_limited_at_80pct"}, names)
 }

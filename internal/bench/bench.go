@@ -17,7 +17,17 @@
 //
 //   - ingest (ingest.go): transactions from the sandbox (rate limit off) into Postgres
 //     through activities.SyncTransactions (pages of 100 over HTTP, upserts) next to a pgx
-//     CopyFrom of the same rows into an empty table: ingest_vs_copy (target ≥ 0.5).
+//     CopyFrom of the same rows into an empty table: ingest_vs_copy (target ≥ 0.5);
+//
+//   - e2e (e2e.go): applications decided per second, sandbox refresh delay at its least
+//     and rate limit off, next to no-op workflows of the same shape on the same server
+//     (e2e_vs_noop, target ≥ 0.7); refresh webhook to decision p50 and p99 at half that
+//     rate (target p99 ≤ 1 s); stripe_requests_per_application from the sandbox's count
+//     (target ≤ 8);
+//
+//   - load (load.go): on a second stack with the sandbox's rate limit on (25/s): no 429
+//     at 80 % of the limit, then 1,000 applications in flight at once on the one worker,
+//     all decided once, the process's peak RSS (target ≤ 512 MB) and the API's GET p99.
 //
 // The sections from ingest on run on the dev stack's embedded components
 // (internal/devstack). A Report holds one key per section and Figures, the flat map of
@@ -76,6 +86,9 @@ type Options struct {
 	// LoadApplications is the number of applications in flight at once in the load
 	// section (default 1,000).
 	LoadApplications int
+	// LoadRateLimit is the sandbox's requests per second in the load section (default
+	// Stripe's test-mode 25).
+	LoadRateLimit int
 }
 
 func (o Options) withDefaults() Options {
@@ -102,6 +115,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.E2EApplications <= 0 {
 		o.E2EApplications = defaultE2EApplications
+	}
+	if o.LoadRateLimit <= 0 {
+		o.LoadRateLimit = defaultLoadRateLimit
 	}
 	if o.LoadApplications <= 0 {
 		o.LoadApplications = defaultLoadApplications
@@ -194,7 +210,7 @@ type BatchSection struct {
 }
 
 // Sections in the order they run; Options.Sections picks some of them.
-var Sections = []string{"scoring", "batch", "ingest", "e2e"}
+var Sections = []string{"scoring", "batch", "ingest", "e2e", "load"}
 
 // Run measures the sections opt names (all by default) in one run: scoring and batch in
 // this process, ingest, e2e and load on the dev stack's embedded components

@@ -162,8 +162,10 @@ type driver struct {
 	c       devstack.Client
 	persona fcsandbox.Persona
 	prefix  string
-	mu      sync.Mutex
-	seq     int
+	// wait is how long waitDecided waits for the last decision (0: decisionWait).
+	wait time.Duration
+	mu   sync.Mutex
+	seq  int
 }
 
 func newDriver(st *devstack.Stack, name string) *driver {
@@ -270,14 +272,18 @@ const decidedPoll = 50 * time.Millisecond
 const decisionWait = 5 * time.Minute
 
 // waitDecided waits until every application in ids has its decision row and returns the
-// decisions by outcome; an application not decided within decisionWait is an error that
+// decisions by outcome; an application not decided within d.wait is an error that
 // names how many are missing.
 func (d *driver) waitDecided(ctx context.Context, ids []string) (map[string]int, error) {
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = devstack.DevKey(id)
 	}
-	deadline := time.Now().Add(decisionWait)
+	wait := d.wait
+	if wait <= 0 {
+		wait = decisionWait
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		var n int
 		if err := d.st.Pool.QueryRow(ctx, `select count(*) from decisions where application_id = any($1)`, keys).Scan(&n); err != nil {
@@ -287,7 +293,7 @@ func (d *driver) waitDecided(ctx context.Context, ids []string) (map[string]int,
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%d of %d applications undecided after %s", len(ids)-n, len(ids), decisionWait)
+			return nil, fmt.Errorf("%d of %d applications undecided after %s", len(ids)-n, len(ids), wait)
 		}
 		if err := sleepUntil(ctx, time.Now().Add(decidedPoll)); err != nil {
 			return nil, err

@@ -55,6 +55,17 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "refresh webhook to decision, %d applications at %.2f/s: p50 %.3f s, p99 %.3f s\n",
 			e.LatencyApplications, e.PacedPerSecond, e.RefreshToDecisionP50, e.RefreshToDecisionP99)
 	}
+	if l := r.Load; l != nil {
+		fmt.Fprintf(w, "\nload (sandbox rate limit %d requests/s):\n", l.RateLimit)
+		fmt.Fprintf(w, "at 80%% of the limit: %d applications at %.2f/s (%d Stripe requests each), %d answered 429\n",
+			l.At80Applications, l.At80PerSecond, l.StripeRequestsPerApplication, l.At80RateLimited)
+		fmt.Fprintln(tw, "in flight\tdecided\twall\tStripe requests\t429s\tpeak RSS\tGETs\tGET errors\tGET p50\tGET p99\t")
+		fmt.Fprintf(tw, "%d\t%d\t%.1f s\t%d\t%d\t%.0f MB\t%d\t%d\t%.3f s\t%.3f s\t\n", l.Applications, l.Decided, l.WallSeconds,
+			l.StripeRequests, l.RateLimited, l.PeakRSSMB, l.GETs, l.GETErrors, l.GETP50, l.GETP99)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(w, "\ntargets:")
 		for _, t := range r.Targets {
