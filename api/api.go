@@ -67,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 	// Every /v1 route but Stripe's webhook needs a lender's API key; the webhook proves
 	// itself with Stripe's signature instead, and /healthz says nothing about applications.
 	mux.HandleFunc("POST /v1/applications", s.authenticated(s.createApplication))
+	mux.HandleFunc("GET /v1/applications", s.authenticated(s.listApplications))
 	mux.HandleFunc("GET /v1/applications/{id}", s.authenticated(s.getApplication))
 	mux.HandleFunc("PATCH /v1/applications/{id}", s.authenticated(s.changeApplication))
 	mux.HandleFunc("GET /v1/applications/{id}/report", s.authenticated(s.getReport))

@@ -81,7 +81,7 @@ func TestRoutesAnswerUnknownPathsAndWrongMethods(t *testing.T) {
 		status       int
 		code, allow  string
 	}{
-		{http.MethodGet, "/v1/applications", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
+		{http.MethodDelete, "/v1/applications", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD, POST"},
 		{http.MethodDelete, "/v1/applications/loan-1", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD, PATCH"},
 		{http.MethodGet, "/v1/webhooks/stripe", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
