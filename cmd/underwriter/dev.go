@@ -172,6 +172,7 @@ func printEndpoints(w io.Writer, s *devstack.Stack) {
 	if s.UIURL != "" {
 		fmt.Fprintf(w, "Temporal Web UI:  %s/namespaces/%s/workflows\n", s.UIURL, s.Namespace)
 	}
+	fmt.Fprintf(w, "Console:          %s (create an application, link a persona, watch it decided)\n", s.ConsoleURL())
 	fmt.Fprintf(w, "Temporal server:  %s (namespace %s)\n", s.TemporalAddress, s.Namespace)
 	fmt.Fprintf(w, "API:              %s/v1/applications\n", s.APIURL)
 	fmt.Fprintf(w, "API key:          %s (lender %s, key id %s; send it as Authorization: Bearer)\n", s.LenderKey, store.DevLender, s.LenderKeyID)

@@ -314,7 +314,7 @@ func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
 		RequestHashKeys: [][]byte{s.requestHashKey},
 	}
 	limits := api.DefaultServerLimits
-	s.serve(limits.Listener(ln), limits.HTTPServer(srv.Handler()))
+	s.serve(limits.Listener(ln), limits.HTTPServer(s.withConsole(srv.Handler())))
 	return nil
 }
 
