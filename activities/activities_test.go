@@ -38,6 +38,7 @@ type fixture struct {
 	accounts []string
 	env      *testsuite.TestActivityEnvironment
 	baseURL  string
+	sandbox  *fcsandbox.Server
 }
 
 func newFixture(t *testing.T, persona string) *fixture {
@@ -57,7 +58,7 @@ func newFixtureWith(t *testing.T, persona string, refreshDelay time.Duration) *f
 
 	st := store.New(pgtest.Pool(t))
 	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: "sk_test_activities", APIBase: srv.URL}, testLogger())
-	f := &fixture{acts: &activities.Activities{Stripe: sc, Store: st, BuildVersion: "test"}, store: st, appID: "app-" + persona, baseURL: srv.URL}
+	f := &fixture{acts: &activities.Activities{Stripe: sc, Store: st, BuildVersion: "test"}, store: st, appID: "app-" + persona, baseURL: srv.URL, sandbox: sb}
 
 	cus, err := sc.Customers.New(&stripe.CustomerParams{})
 	require.NoError(t, err)
@@ -274,6 +275,44 @@ func TestSyncResumesFromHeartbeat(t *testing.T) {
 	require.Equal(t, len(all), res.Stored)
 	require.Equal(t, int64(len(all)), res.Upserted, "the resumed attempt continues the count, it does not restart it")
 	require.GreaterOrEqual(t, res.Pages, 3)
+}
+
+// TestSyncWithKnownTarget: a sync told the succeeded refresh by its workflow reads only the
+// transaction pages, and stores the same as a sync that reads the account first.
+func TestSyncWithKnownTarget(t *testing.T) {
+	f := newFixture(t, "steady_salaried")
+	_, err := f.env.ExecuteActivity(f.acts.LinkedAccounts, activities.LinkedAccountsInput{ApplicationID: f.appID, SessionID: f.session})
+	require.NoError(t, err)
+	id := f.accounts[0]
+	v, err := f.env.ExecuteActivity(f.acts.RefreshStatus, activities.RefreshStatusInput{AccountIDs: []string{id}})
+	require.NoError(t, err)
+	var st activities.RefreshState
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, activities.RefreshSucceeded, st.Accounts[0].TransactionRefreshStatus, "the link prefetched the transactions")
+
+	before := f.sandbox.RequestCounts().Requests
+	v, err = f.env.ExecuteActivity(f.acts.SyncTransactions, activities.SyncInput{ApplicationID: f.appID, AccountID: id,
+		TargetKnown: true, TargetRefreshID: st.Accounts[0].TransactionRefreshID})
+	require.NoError(t, err)
+	var res activities.SyncResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, int64(res.Pages), f.sandbox.RequestCounts().Requests-before, "one request per page, no account read")
+	require.Equal(t, st.Accounts[0].TransactionRefreshID, res.RefreshID)
+	require.Equal(t, 490, res.Stored)
+	stored, err := f.store.GetAccount(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, st.Accounts[0].TransactionRefreshID, *stored.LastSyncedRefreshID)
+
+	// Without the target the sync reads the account first and reaches the same state.
+	before = f.sandbox.RequestCounts().Requests
+	v, err = f.env.ExecuteActivity(f.acts.SyncTransactions, activities.SyncInput{ApplicationID: f.appID, AccountID: id})
+	require.NoError(t, err)
+	var again activities.SyncResult
+	require.NoError(t, v.Get(&again))
+	require.Equal(t, int64(again.Pages+1), f.sandbox.RequestCounts().Requests-before)
+	require.Equal(t, res.RefreshID, again.RefreshID)
+	require.Equal(t, res.Stored, again.Stored)
+	require.Zero(t, again.Upserted)
 }
 
 func TestStripeErrorsAreClassified(t *testing.T) {

@@ -224,15 +224,21 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 		}
 	}
 	if !cur.Started {
-		acct, err := a.getAccount(ctx, in.AccountID)
-		if err != nil {
-			return SyncResult{}, err
-		}
 		// Only a succeeded refresh moves the cursor: a pending one may still create
 		// transactions, and transaction_refresh[after] excludes the refresh it names, so
-		// marking a pending refresh synced would lose them for the next sync.
-		if r := acct.TransactionRefresh; r != nil && r.Status == stripe.FinancialConnectionsAccountTransactionRefreshStatusSucceeded {
-			cur.Target = r.ID
+		// marking a pending refresh synced would lose them for the next sync. A target
+		// older than the account's latest succeeded refresh is safe: the next sync reads
+		// again what came after it, and upserts store nothing twice.
+		if in.TargetKnown {
+			cur.Target = in.TargetRefreshID
+		} else {
+			acct, err := a.getAccount(ctx, in.AccountID)
+			if err != nil {
+				return SyncResult{}, err
+			}
+			if r := acct.TransactionRefresh; r != nil && r.Status == stripe.FinancialConnectionsAccountTransactionRefreshStatusSucceeded {
+				cur.Target = r.ID
+			}
 		}
 		stored, err := a.Store.GetAccount(ctx, in.AccountID)
 		if err != nil {

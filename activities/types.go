@@ -116,6 +116,12 @@ type RefreshState struct {
 type SyncInput struct {
 	ApplicationID string
 	AccountID     string
+	// TargetKnown says the workflow read the account's refresh state just before (its
+	// refresh step) and passes TargetRefreshID, the transaction refresh that had succeeded
+	// then ("" for none), so the sync does not read the account from Stripe again. A sync
+	// scheduled without it (by an older workflow) reads the account.
+	TargetKnown     bool   `json:"TargetKnown,omitzero"`
+	TargetRefreshID string `json:"TargetRefreshID,omitzero"`
 }
 
 // SyncResult reports what a sync stored. Transactions themselves stay in Postgres.

@@ -321,7 +321,7 @@ func (u *underwriting) run(ctx workflow.Context) (UnderwriteResult, error) {
 	if err := u.setStage(ctx, loan.StageSyncing); err != nil {
 		return UnderwriteResult{}, err
 	}
-	if err := u.sync(ctx, accounts); err != nil {
+	if err := u.sync(ctx, accounts, states); err != nil {
 		return UnderwriteResult{}, err
 	}
 
@@ -398,7 +398,9 @@ func (u *underwriting) linkedAccounts(ctx workflow.Context) ([]string, error) {
 }
 
 // sync pulls every account's transactions and balance into Postgres, accounts in parallel.
-func (u *underwriting) sync(ctx workflow.Context, accounts []string) error {
+// states are the accounts' refresh states as the refresh last read them: each sync is told
+// the refresh its data will be complete up to, so it need not read the account again.
+func (u *underwriting) sync(ctx workflow.Context, accounts []string, states []activities.AccountState) error {
 	syncCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    syncAttemptTimeout,
 		ScheduleToCloseTimeout: activityRetryWindow,
@@ -407,8 +409,16 @@ func (u *underwriting) sync(ctx workflow.Context, accounts []string) error {
 	})
 	var txns, bals []workflow.Future
 	for _, id := range accounts {
-		txns = append(txns, workflow.ExecuteActivity(summarized(syncCtx, "sync the transactions of "+id), acts.SyncTransactions,
-			activities.SyncInput{ApplicationID: u.in.ApplicationID, AccountID: id}))
+		in := activities.SyncInput{ApplicationID: u.in.ApplicationID, AccountID: id}
+		for _, s := range states {
+			if s.AccountID == id {
+				in.TargetKnown = true
+				if s.TransactionRefreshStatus == activities.RefreshSucceeded {
+					in.TargetRefreshID = s.TransactionRefreshID
+				}
+			}
+		}
+		txns = append(txns, workflow.ExecuteActivity(summarized(syncCtx, "sync the transactions of "+id), acts.SyncTransactions, in))
 		bals = append(bals, workflow.ExecuteActivity(summarized(stripeOptions(ctx), "store the balance of "+id), acts.StoreBalance,
 			activities.BalanceInput{ApplicationID: u.in.ApplicationID, AccountID: id}))
 	}
