@@ -1,0 +1,119 @@
+//go:build browser
+
+package browser
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+)
+
+// TestConsole is issue 15's quickstart: in headless Chromium, the console `underwriter dev`
+// serves creates an application, links steady_salaried in the link dialog and shows the
+// application approved, with its rules, in the live view and the list; the client_secret
+// the page holds never appears in a URL the page loaded.
+func TestConsole(t *testing.T) {
+	chromium := chromiumPath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	stack, err := devstack.Start(ctx, devstack.Config{RefreshDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stack.Close() })
+
+	bctx := newBrowser(ctx, t, chromium)
+	urls := &urlLog{}
+	require.NoError(t, chromedp.Listen(bctx, func(ev any) {
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			urls.add(e.Request.URL + e.Request.URLFragment)
+			urls.add(e.DocumentURL)
+		case *network.EventResponseReceived:
+			urls.add(e.Response.URL)
+		}
+	}))
+
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(stack.ConsoleURL())))
+	waitText(bctx, t, "the console", "New application")
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.ID("amount"), "2500"),
+		chromedp.SetValue(chromedp.ID("term"), "12"),
+		chromedp.SetValue(chromedp.ID("name"), "Quinn Quickstart"),
+		chromedp.SetValue(chromedp.ID("email"), "quinn@example.com"),
+		chromedp.Click(chromedp.ID("create")),
+	))
+	// The page shows the link step once the application exists.
+	appID, err := chromedp.Run(bctx, chromedp.Poll[string](
+		`!document.getElementById('link-step').hidden && document.getElementById('view-id').textContent`,
+		chromedp.WithPollingTimeout(uiWait)))
+	require.NoError(t, err, "the link step never showed")
+	require.True(t, strings.HasPrefix(appID, "console-"), appID)
+	// The secret the page holds in memory (the test reads it to look for it in URLs).
+	secret, err := chromedp.Run(bctx, chromedp.Evaluate[string](`current.clientSecret`))
+	require.NoError(t, err)
+	require.Contains(t, secret, "_secret_")
+
+	require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.ID("open-link"))))
+	waitText(bctx, t, "the personas", "steady_salaried")
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Click(chromedp.ID("persona-steady_salaried")),
+		chromedp.Click(chromedp.ID("link-submit")),
+	))
+	outcome, err := chromedp.Run(bctx, chromedp.Poll[string](
+		`(() => { const o = document.getElementById('outcome'); return o && o.textContent; })()`,
+		chromedp.WithPollingTimeout(uiWait)))
+	require.NoError(t, err, "no decision shown")
+	require.Equal(t, "approve", outcome)
+	text := waitText(bctx, t, "the policy rules", "Policy rules")
+	require.Contains(t, text, "model ")
+	// The list shows the application decided.
+	text = waitText(bctx, t, "the list", appID+"\tdecided\tapprove")
+	require.Contains(t, text, "decision report")
+
+	// The links: the workflow in the Web UI and the report through the console.
+	wfHref, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('#links a').href`))
+	require.NoError(t, err)
+	require.Equal(t, stack.UIURL+"/namespaces/"+stack.Namespace+"/workflows/underwrite%2Fdev%2F"+appID, wfHref)
+	reportStatus, err := chromedp.Run(bctx, chromedp.Evaluate[int](
+		`fetch(document.getElementById('report-link').href).then(r => r.status)`,
+		chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, 200, reportStatus, "the decision report through the console")
+	shoot(bctx, t, screenshotDir(t), "console.png")
+
+	seen := urls.all()
+	require.NotEmpty(t, seen)
+	for _, u := range seen {
+		require.NotContains(t, u, secret, "the client_secret in a URL the page loaded")
+		require.NotContains(t, u, "_secret_", "a client secret in a URL the page loaded")
+	}
+	t.Logf("%d URLs loaded, none with the client_secret", len(seen))
+}
+
+// urlLog collects the URLs the page loaded; the listener adds from the tab's loop.
+type urlLog struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (l *urlLog) add(u string) {
+	if u == "" {
+		return
+	}
+	l.mu.Lock()
+	l.urls = append(l.urls, u)
+	l.mu.Unlock()
+}
+
+func (l *urlLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.urls...)
+}
