@@ -649,7 +649,9 @@ func TestReturningCustomerSyncsTheBanksChanges(t *testing.T) {
 func TestRefreshNotYetAllowedIsWaitedFor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	const cooldown = 3 * time.Second
+	// Long enough that the first application's refresh is still cooling down when the
+	// second asks, even under -race on a loaded machine (at 3 s a slow first run outlived it).
+	const cooldown = 10 * time.Second
 	stack := startStack(ctx, t, Config{RefreshDelay: 100 * time.Millisecond, SandboxRefreshCooldown: cooldown, FreshDataWindow: time.Millisecond})
 	steady, acct := returningCustomer(ctx, t, stack, "wait-first")
 
