@@ -28,7 +28,14 @@ type LinkRequest struct {
 	// AccountStatusAtRefresh overrides the persona's account_status_at_refresh
 	// for this link: StatusInactive or StatusDisconnected ("" = the persona's).
 	AccountStatusAtRefresh string `json:"account_status_at_refresh,omitempty"`
+	// Ledger, instead of Persona, links a ledger file of the applicant's own (the
+	// console's uploaded statement, converted by ledger/csv): a one-off persona
+	// named UploadedPersona, with the server's defaults.
+	Ledger json.RawMessage `json:"ledger,omitempty"`
 }
+
+// UploadedPersona names the one-off persona of a link with its own ledger.
+const UploadedPersona = "uploaded"
 
 // linkOptions is how the accounts of one link behave.
 type linkOptions struct {
@@ -53,7 +60,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalid(http.StatusBadRequest, "", "", "Invalid JSON body: expected {\"client_secret\":\"…\",\"persona\":\"…\"}."))
 		return
 	}
-	lf, aerr := s.checkLinkRequest(req)
+	lf, aerr := s.checkLinkRequest(&req)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
@@ -79,10 +86,22 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 // checkLinkRequest returns the ledger of the request's persona, or the 400 a
 // missing field, an unknown persona (the error lists the known ones) or an unknown
 // refresh override gets. It checks nothing about the session, which needs s.mu.
-func (s *Server) checkLinkRequest(req LinkRequest) (*ledger.File, *apiError) {
+func (s *Server) checkLinkRequest(req *LinkRequest) (*ledger.File, *apiError) {
 	switch {
 	case req.ClientSecret == "":
 		return nil, errMissing("client_secret")
+	case len(req.Ledger) > 0 && req.Persona != "":
+		return nil, invalid(http.StatusBadRequest, "", "ledger", "Send either persona or ledger, not both.")
+	case len(req.Ledger) > 0:
+		lf, err := ledger.Parse(req.Ledger)
+		if err != nil {
+			return nil, invalid(http.StatusBadRequest, "", "ledger", "Invalid ledger: "+err.Error())
+		}
+		if len(lf.Accounts) == 0 {
+			return nil, invalid(http.StatusBadRequest, "", "ledger", "Invalid ledger: no accounts.")
+		}
+		req.Persona = UploadedPersona
+		return &lf, s.checkLinkOverrides(*req)
 	case req.Persona == "":
 		return nil, errMissing("persona")
 	}
@@ -95,13 +114,18 @@ func (s *Server) checkLinkRequest(req LinkRequest) (*ledger.File, *apiError) {
 		return nil, invalid(http.StatusBadRequest, "", "persona", fmt.Sprintf(
 			"No such persona: '%s'. Known personas: %s.", req.Persona, strings.Join(names, ", ")))
 	}
+	return lf, s.checkLinkOverrides(*req)
+}
+
+// checkLinkOverrides checks the request's per-link settings.
+func (s *Server) checkLinkOverrides(req LinkRequest) *apiError {
 	if err := validPendingMode(req.PendingAtRefresh); err != nil {
-		return nil, invalid(http.StatusBadRequest, "", "pending_at_refresh", "Invalid pending_at_refresh: "+err.Error())
+		return invalid(http.StatusBadRequest, "", "pending_at_refresh", "Invalid pending_at_refresh: "+err.Error())
 	}
 	if err := validStatusAtRefresh(req.AccountStatusAtRefresh); err != nil {
-		return nil, invalid(http.StatusBadRequest, "", "account_status_at_refresh", "Invalid account_status_at_refresh: "+err.Error())
+		return invalid(http.StatusBadRequest, "", "account_status_at_refresh", "Invalid account_status_at_refresh: "+err.Error())
 	}
-	return lf, nil
+	return nil
 }
 
 // linkOptionsFor returns how the request's accounts behave: the server's default,
