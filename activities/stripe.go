@@ -18,6 +18,9 @@ import (
 // pageSize is Stripe's maximum list limit; fewer round trips for long histories.
 const pageSize = 100
 
+// flushRows is how many transactions SyncTransactions reads before it writes them.
+const flushRows = 10 * pageSize
+
 // LinkedAccounts reads the Financial Connections session and records the accounts the
 // applicant linked. It returns no accounts while the applicant has not finished.
 func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput) (LinkedAccountsResult, error) {
@@ -213,9 +216,9 @@ type syncCursor struct {
 
 // SyncTransactions pulls the account's transactions page by page into Postgres. The first
 // sync of an account takes everything; later ones only what refreshes after the last fully
-// synced one created or changed (transaction_refresh[after]). Each page is upserted by
-// Stripe id in one round trip and then heartbeated, so re-reading a page after a retry
-// stores nothing twice.
+// synced one created or changed (transaction_refresh[after]). Pages are upserted by
+// Stripe id up to ten at a time in one round trip and then heartbeated, so re-reading a
+// page after a retry stores nothing twice.
 func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncResult, error) {
 	var cur syncCursor
 	if activity.HasHeartbeatDetails(ctx) {
@@ -249,21 +252,42 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 		}
 		cur.Started = true
 	}
+	// Pages are read one after the other but written flushRows at a time: a write is a
+	// round trip and a commit, which cost more than the rows themselves, so ten pages
+	// cost one instead of ten. The cursor moves, and is heartbeated, only after a write,
+	// so a retry reads again at most the pages of one unwritten batch.
+	after := cur.StartingAfter
+	var pending []store.Transaction
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		n, err := a.Store.UpsertTransactions(ctx, pending)
+		if err != nil {
+			return fmt.Errorf("store transactions for %s up to page %d: %w", in.AccountID, cur.Pages, err)
+		}
+		cur.Upserted += n
+		cur.StartingAfter = pending[len(pending)-1].ID
+		pending = pending[:0]
+		activity.RecordHeartbeat(ctx, cur)
+		return nil
+	}
 	for {
 		p := &stripe.FinancialConnectionsTransactionListParams{Account: stripe.String(in.AccountID)}
 		p.Context = ctx
 		p.Limit = stripe.Int64(pageSize)
 		p.Single = true
-		if cur.StartingAfter != "" {
-			p.StartingAfter = stripe.String(cur.StartingAfter)
+		if after != "" {
+			p.StartingAfter = stripe.String(after)
 		}
 		if cur.After != "" {
 			p.TransactionRefresh = &stripe.FinancialConnectionsTransactionListTransactionRefreshParams{After: stripe.String(cur.After)}
 		}
 		it := a.Stripe.FinancialConnectionsTransactions.List(p)
-		var page []store.Transaction
+		n := 0
 		for it.Next() {
-			page = append(page, storeTransaction(it.FinancialConnectionsTransaction()))
+			pending = append(pending, storeTransaction(it.FinancialConnectionsTransaction()))
+			n++
 		}
 		if err := it.Err(); err != nil {
 			var se *stripe.Error
@@ -272,21 +296,28 @@ func (a *Activities) SyncTransactions(ctx context.Context, in SyncInput) (SyncRe
 				// as missing data, not as a failure of the workflow.
 				break
 			}
+			// Keep what was read before this page: a retry resumes after it.
+			if ferr := flush(); ferr != nil {
+				return SyncResult{}, ferr
+			}
 			return SyncResult{}, classify(fmt.Sprintf("list transactions for %s page %d", in.AccountID, cur.Pages+1), err)
 		}
-		if len(page) > 0 {
-			n, err := a.Store.UpsertTransactions(ctx, page)
-			if err != nil {
-				return SyncResult{}, fmt.Errorf("store transactions for %s page %d: %w", in.AccountID, cur.Pages+1, err)
-			}
-			cur.Upserted += n
-			cur.StartingAfter = page[len(page)-1].ID
-		}
 		cur.Pages++
-		activity.RecordHeartbeat(ctx, cur)
-		if len(page) == 0 || !it.Meta().HasMore {
+		if n > 0 {
+			after = pending[len(pending)-1].ID
+		}
+		last := n == 0 || !it.Meta().HasMore
+		if last || len(pending) >= flushRows {
+			if err := flush(); err != nil {
+				return SyncResult{}, err
+			}
+		}
+		if last {
 			break
 		}
+	}
+	if err := flush(); err != nil {
+		return SyncResult{}, err
 	}
 	if cur.Target != "" {
 		if err := a.Store.SetAccountSyncedRefresh(ctx, in.AccountID, cur.Target); err != nil {
