@@ -4,6 +4,9 @@ package browser
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +21,9 @@ import (
 
 // TestConsole is issue 15's quickstart: in headless Chromium, the console `underwriter dev`
 // serves creates an application, links steady_salaried in the link dialog and shows the
-// application approved, with its rules, in the live view and the list; the client_secret
-// the page holds never appears in a URL the page loaded.
+// application approved, with its rules, in the live view and the list; links an uploaded
+// CSV statement and shows its decision; refuses a malformed one naming the line; and the
+// client_secrets the page held never appear in a URL the page loaded.
 func TestConsole(t *testing.T) {
 	chromium := chromiumPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -87,11 +91,57 @@ func TestConsole(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, reportStatus, "the decision report through the console")
 	shoot(bctx, t, screenshotDir(t), "console.png")
+	secrets := []string{secret}
+
+	// A statement of one's own: a CSV with common bank headers becomes a one-off persona
+	// and gets a decision.
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "statement.csv"), filepath.Join(dir, "broken.csv")
+	require.NoError(t, os.WriteFile(good, []byte(signedStatement(150)), 0o644))
+	require.NoError(t, os.WriteFile(bad, []byte("Date,Description,Amount\n2026-03-01,PAY,100.00\n2026-03-02,SHOP,abc\n"), 0o644))
+	newApplication := func(prev string) string {
+		t.Helper()
+		require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.ID("create"))))
+		id, err := chromedp.Run(bctx, chromedp.Poll[string](fmt.Sprintf(
+			`!document.getElementById('link-step').hidden && document.getElementById('view-id').textContent !== %q && document.getElementById('view-id').textContent`, prev),
+			chromedp.WithPollingTimeout(uiWait)))
+		require.NoError(t, err, "the link step of a new application never showed")
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`current.clientSecret`))
+		require.NoError(t, err)
+		secrets = append(secrets, s)
+		require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.ID("open-link"))))
+		return id
+	}
+	csvApp := newApplication(appID)
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.SetUploadFiles(chromedp.ID("statement"), []string{good}),
+		chromedp.Click(chromedp.ID("link-submit")),
+	))
+	waitText(bctx, t, "the uploaded statement linked", "linked your statement: ")
+	csvOutcome, err := chromedp.Run(bctx, chromedp.Poll[string](
+		`(() => { const o = document.getElementById('outcome'); return o && o.textContent; })()`,
+		chromedp.WithPollingTimeout(uiWait)))
+	require.NoError(t, err, "no decision for the uploaded statement")
+	require.Contains(t, []string{"approve", "decline", "refer"}, csvOutcome)
+	t.Logf("application %s on an uploaded statement: %s", csvApp, csvOutcome)
+
+	// A malformed statement: the dialog says which line is wrong, and nothing is linked.
+	newApplication(csvApp)
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.SetUploadFiles(chromedp.ID("statement"), []string{bad}),
+		chromedp.Click(chromedp.ID("link-submit")),
+	))
+	linkErr, err := chromedp.Run(bctx, chromedp.Poll[string](`document.getElementById('link-error').textContent`,
+		chromedp.WithPollingTimeout(uiWait)))
+	require.NoError(t, err, "no error for a malformed statement")
+	require.Contains(t, linkErr, `line 3, column Amount: "abc"`)
 
 	seen := urls.all()
 	require.NotEmpty(t, seen)
 	for _, u := range seen {
-		require.NotContains(t, u, secret, "the client_secret in a URL the page loaded")
+		for _, s := range secrets {
+			require.NotContains(t, u, s, "the client_secret in a URL the page loaded")
+		}
 		require.NotContains(t, u, "_secret_", "a client secret in a URL the page loaded")
 	}
 	t.Logf("%d URLs loaded, none with the client_secret", len(seen))
@@ -116,4 +166,38 @@ func (l *urlLog) all() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.urls...)
+}
+
+// signedStatement is a bank export of days days, oldest first, with ISO dates and a signed
+// Amount column: pay every other Friday, rent, groceries.
+func signedStatement(days int) string {
+	var b strings.Builder
+	b.WriteString("Date,Description,Amount,Balance\n")
+	bal := int64(180000)
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for i := range days {
+		d := start.AddDate(0, 0, i)
+		add := func(desc string, amt int64) {
+			bal += amt
+			fmt.Fprintf(&b, "%s,%s,%s,%s\n", d.Format(time.DateOnly), desc, money(amt), money(bal))
+		}
+		if i%14 == 4 {
+			add("EMPLOYER INC PAYROLL", 240000)
+		}
+		if d.Day() == 3 {
+			add("LANDLORD RENT", -110000)
+		}
+		if i%4 == 1 {
+			add("CORNER GROCERY", -5300)
+		}
+	}
+	return b.String()
+}
+
+func money(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
 }

@@ -80,6 +80,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/api/applications/{id}", c.getApplication)
 	mux.HandleFunc("GET "+Prefix+"/api/applications/{id}/report", c.report)
 	mux.HandleFunc("POST "+Prefix+"/api/link", c.sameOrigin(c.link))
+	mux.HandleFunc("POST "+Prefix+"/api/link-csv", c.sameOrigin(c.linkCSV))
 	return mux
 }
 

@@ -81,15 +81,33 @@ async function openLink() {
 async function link(ev) {
   ev.preventDefault();
   if (!current || !current.clientSecret) return;
-  const chosen = document.querySelector('input[name="persona"]:checked');
-  if (!chosen) { $("link-error").textContent = "choose a persona"; return; }
-  const body = { client_secret: current.clientSecret, persona: chosen.value };
   const failure = $("failure").value;
-  if (failure) body.account_status_at_refresh = failure;
+  const file = $("statement").files[0];
+  let path, body;
+  if (file) {
+    // The statement is converted on the console's server; the secret goes in the form body.
+    path = "/link-csv";
+    body = new FormData();
+    body.append("client_secret", current.clientSecret);
+    body.append("file", file);
+    for (const id of ["map-date", "map-format", "map-description", "map-amount", "map-debit", "map-credit", "map-balance", "map-currency"]) {
+      if ($(id).value) body.append($(id).name, $(id).value);
+    }
+    if (failure) body.append("account_status_at_refresh", failure);
+  } else {
+    const chosen = document.querySelector('input[name="persona"]:checked');
+    if (!chosen) { $("link-error").textContent = "choose a persona"; return; }
+    path = "/link";
+    body = { client_secret: current.clientSecret, persona: chosen.value };
+    if (failure) body.account_status_at_refresh = failure;
+  }
   $("link-submit").disabled = true;
   try {
-    await call("POST", "/link", body);
+    const linked = await call("POST", path, body);
+    if (linked.rows) $("view-error").textContent = "";
+    $("linked").textContent = linked.rows ? "linked your statement: " + linked.rows + " transactions" : "linked " + (body.persona || "");
     current.clientSecret = null; // the session is complete: the secret is spent
+    $("statement").value = "";
     $("link-dialog").close();
     $("link-step").hidden = true;
     poll();
@@ -105,6 +123,7 @@ function show(id) {
   $("decision").textContent = "";
   $("links").textContent = "";
   $("view-error").textContent = "";
+  $("linked").textContent = "";
   if (!current || current.id !== id) current = { id, clientSecret: null };
   poll();
 }
