@@ -64,7 +64,7 @@ func measureIngest(ctx context.Context, st *devstack.Stack, accounts int) (Inges
 	env.RegisterActivity(acts)
 	run := fmt.Sprintf("bench-ingest-%d", time.Now().UnixNano())
 
-	var ids []string
+	var syncs []activities.SyncInput
 	for i := range accounts {
 		appID := fmt.Sprintf("%s-%d", run, i)
 		cus, err := sc.Customers.New(&stripe.CustomerParams{Params: stripe.Params{Context: ctx}})
@@ -99,13 +99,32 @@ func measureIngest(ctx context.Context, st *devstack.Stack, accounts int) (Inges
 		if err := v.Get(&linked); err != nil {
 			return IngestSection{}, err
 		}
-		ids = append(ids, linked.AccountIDs...)
+		// The workflow reads the refresh state before it syncs and passes the succeeded
+		// refresh to the sync (SyncInput.TargetKnown); so does the bench, untimed.
+		v, err = env.ExecuteActivity(acts.RefreshStatus, activities.RefreshStatusInput{AccountIDs: linked.AccountIDs})
+		if err != nil {
+			return IngestSection{}, fmt.Errorf("ingest: refresh status: %w", err)
+		}
+		var rs activities.RefreshState
+		if err := v.Get(&rs); err != nil {
+			return IngestSection{}, err
+		}
+		for _, a := range rs.Accounts {
+			in := activities.SyncInput{ApplicationID: appID, AccountID: a.AccountID, TargetKnown: true}
+			if a.TransactionRefreshStatus == activities.RefreshSucceeded {
+				in.TargetRefreshID = a.TransactionRefreshID
+			}
+			syncs = append(syncs, in)
+		}
 	}
 
-	s := IngestSection{Accounts: len(ids)}
+	s := IngestSection{Accounts: len(syncs)}
+	ids := make([]string, len(syncs))
 	start := time.Now()
-	for i, id := range ids {
-		v, err := env.ExecuteActivity(acts.SyncTransactions, activities.SyncInput{ApplicationID: fmt.Sprintf("%s-%d", run, i), AccountID: id})
+	for i, in := range syncs {
+		id := in.AccountID
+		ids[i] = id
+		v, err := env.ExecuteActivity(acts.SyncTransactions, in)
 		if err != nil {
 			return IngestSection{}, fmt.Errorf("ingest: sync %s: %w", id, err)
 		}
