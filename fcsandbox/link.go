@@ -28,6 +28,14 @@ type LinkRequest struct {
 	// AccountStatusAtRefresh overrides the persona's account_status_at_refresh
 	// for this link: StatusInactive or StatusDisconnected ("" = the persona's).
 	AccountStatusAtRefresh string `json:"account_status_at_refresh,omitempty"`
+	// RefreshOutcome overrides the persona's refresh_outcome for this link:
+	// RefreshSucceeded or RefreshFailed ("" = the persona's).
+	RefreshOutcome string `json:"refresh_outcome,omitempty"`
+	// DropRefreshWebhooks makes the refreshes of this link's accounts send no
+	// webhooks (the events are still recorded, as Stripe's are when an
+	// endpoint is unreachable): the platform must notice the refresh ended by
+	// polling. The link's own account.created is delivered.
+	DropRefreshWebhooks bool `json:"drop_refresh_webhooks,omitempty"`
 	// Ledger, instead of Persona, links a ledger file of the applicant's own (the
 	// console's uploaded statement, converted by ledger/csv): a one-off persona
 	// named UploadedPersona, with the server's defaults.
@@ -39,9 +47,10 @@ const UploadedPersona = "uploaded"
 
 // linkOptions is how the accounts of one link behave.
 type linkOptions struct {
-	outcome         string
-	pendingMode     string
-	statusAtRefresh string
+	outcome             string
+	pendingMode         string
+	statusAtRefresh     string
+	dropRefreshWebhooks bool
 }
 
 // LinkResponse is the answer to a link: the session and the new account ids,
@@ -125,6 +134,11 @@ func (s *Server) checkLinkOverrides(req LinkRequest) *apiError {
 	if err := validStatusAtRefresh(req.AccountStatusAtRefresh); err != nil {
 		return invalid(http.StatusBadRequest, "", "account_status_at_refresh", "Invalid account_status_at_refresh: "+err.Error())
 	}
+	switch req.RefreshOutcome {
+	case "", RefreshSucceeded, RefreshFailed:
+	default:
+		return invalid(http.StatusBadRequest, "", "refresh_outcome", fmt.Sprintf("Invalid refresh_outcome: %q is not succeeded or failed", req.RefreshOutcome))
+	}
 	return nil
 }
 
@@ -153,6 +167,10 @@ func (s *Server) linkOptionsFor(req LinkRequest) linkOptions {
 	if req.AccountStatusAtRefresh != "" {
 		opts.statusAtRefresh = req.AccountStatusAtRefresh
 	}
+	if req.RefreshOutcome != "" {
+		opts.outcome = req.RefreshOutcome
+	}
+	opts.dropRefreshWebhooks = req.DropRefreshWebhooks
 	return opts
 }
 
@@ -205,7 +223,7 @@ func (s *Server) linkLedger(sess *session, lf *ledger.File, persona string, opts
 		s.seq++
 		a := &account{
 			seq: s.seq, persona: persona, refreshOutcome: opts.outcome,
-			pendingMode: opts.pendingMode, statusAtRefresh: opts.statusAtRefresh,
+			pendingMode: opts.pendingMode, statusAtRefresh: opts.statusAtRefresh, dropRefreshWebhooks: opts.dropRefreshWebhooks,
 			refreshSeq: map[string]int64{},
 			json:       newAccountJSON(la.Account, &holder, sess.json.Permissions, now),
 		}

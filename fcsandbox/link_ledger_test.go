@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/cashflow-underwriting/underwriter/ledger"
 )
@@ -48,4 +50,49 @@ func TestLinkWithOwnLedger(t *testing.T) {
 	got := h.listAll(ids[0].(string), "")
 	require.Len(t, got, len(lf.Accounts[0].Transactions), "the uploaded ledger's transactions, prefetched")
 	require.Contains(t, h.logs.String(), `"persona":"uploaded"`)
+}
+
+// TestLinkFailurePaths makes one link's refresh fail and drop its refresh webhooks, while
+// another link of the same persona refreshes as the persona says and sends its webhooks.
+func TestLinkFailurePaths(t *testing.T) {
+	h := newHarness(t, tinyDir, nil)
+	awkward := h.newSession("balances", "transactions")
+	ids, err := CompleteLinkWith(t.Context(), h.ts.Client(), h.ts.URL, LinkRequest{ClientSecret: awkward.ClientSecret,
+		Persona: "tiny", RefreshOutcome: RefreshFailed, DropRefreshWebhooks: true})
+	require.NoError(t, err)
+	a := ids[0]
+	h.hooks.waitEvent(EventAccountCreated, a)
+	_, err = refreshBoth(h, a)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return h.srv.FaultCounts().WebhooksDropped == 2 }, time.Minute, 10*time.Millisecond,
+		"both refresh events recorded and not delivered")
+	got := getAccount(t, h, a)
+	require.Equal(t, stripe.FinancialConnectionsAccountTransactionRefreshStatus(RefreshFailed), got.TransactionRefresh.Status)
+	require.Equal(t, stripe.FinancialConnectionsAccountBalanceRefreshStatus(RefreshFailed), got.BalanceRefresh.Status)
+
+	_, ids = h.link("tiny")
+	b := ids[0]
+	h.hooks.waitEvent(EventAccountCreated, b)
+	_, err = refreshBoth(h, b)
+	require.NoError(t, err)
+	h.hooks.waitEvent(EventAccountRefreshedTransactions, b)
+	h.hooks.waitEvent(EventAccountRefreshedBalance, b)
+	require.Equal(t, 4, h.hooks.Attempts(), "two account.created and b's two refresh events: none of a's refresh events")
+	require.Equal(t, stripe.FinancialConnectionsAccountTransactionRefreshStatus(RefreshSucceeded), getAccount(t, h, b).TransactionRefresh.Status)
+
+	status, body := postLink(t, h, map[string]any{"client_secret": h.newSession().ClientSecret, "persona": "tiny", "refresh_outcome": "maybe"})
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, "refresh_outcome", body["error"].(map[string]any)["param"])
+}
+
+func postLink(t *testing.T, h *harness, body any) (int, map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	res, err := http.Post(h.ts.URL+LinkPath, "application/json", bytes.NewReader(b))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+	return res.StatusCode, out
 }

@@ -167,7 +167,7 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 	a := s.accounts[id]
 	now := s.now().Unix()
 	next := now + int64(s.cfg.RefreshCooldown/time.Second)
-	outcome := a.refreshOutcome
+	outcome, drop := a.refreshOutcome, a.dropRefreshWebhooks
 	if a.json.Status != StatusActive {
 		// The account was deactivated or disconnected while the refresh ran.
 		outcome = RefreshFailed
@@ -220,6 +220,10 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 	}
 	s.log.Info("refresh completed", "fc_account_id", id, "status", outcome, "transaction_refresh_id", txnRefID)
 	for _, typ := range events {
+		if drop {
+			s.emitUndelivered(typ, body, id)
+			continue
+		}
 		s.emit(typ, body, "", "", id)
 	}
 }

@@ -87,6 +87,9 @@ type account struct {
 	// statusAtRefresh, when set, is the status the account switches to at the
 	// next refresh request (once), which is then refused as inactive.
 	statusAtRefresh string
+	// dropRefreshWebhooks records the refresh events of the account but never
+	// delivers them (LinkRequest.DropRefreshWebhooks).
+	dropRefreshWebhooks bool
 }
 
 type txn struct {

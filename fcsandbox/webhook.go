@@ -17,25 +17,8 @@ import (
 // delivers it asynchronously. reqID and idemKey name the API request that
 // caused it ("" for asynchronous completions, which Stripe sends with nulls).
 func (s *Server) emit(typ string, obj []byte, reqID, idemKey, accountID string) {
-	ev := eventJSON{
-		ID: newID(prefixEvent, 24), Object: "event", APIVersion: APIVersion,
-		Created: s.now().Unix(), Data: eventDataJSON{Object: json.RawMessage(obj)},
-		Request: eventRequestJSON{ID: strOrNil(reqID), IdempotencyKey: strOrNil(idemKey)},
-		Type:    typ,
-	}
-	if s.cfg.WebhookURL != "" {
-		ev.PendingWebhooks = 1
-	}
-	payload, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		s.log.Error("encode event", "type", typ, "fc_account_id", accountID, "error", err.Error())
-		return
-	}
-	s.mu.Lock()
-	s.events[ev.ID] = payload
-	s.mu.Unlock()
-	s.log.Info("event created", "event_id", ev.ID, "type", typ, "fc_account_id", accountID)
-	if s.cfg.WebhookURL == "" {
+	ev, payload, ok := s.recordEvent(typ, obj, reqID, idemKey, accountID)
+	if !ok || s.cfg.WebhookURL == "" {
 		return
 	}
 	copies, delay := s.webhookPlan(typ)
@@ -56,6 +39,39 @@ func (s *Server) emit(typ string, obj []byte, reqID, idemKey, accountID string) 
 			s.deliver(ev.ID, typ, payload)
 		})
 	}
+}
+
+// emitUndelivered records an event as emit does (GET /v1/events/{id} serves it) but
+// never delivers it: a link made with drop_refresh_webhooks.
+func (s *Server) emitUndelivered(typ string, obj []byte, accountID string) {
+	ev, _, ok := s.recordEvent(typ, obj, "", "", accountID)
+	if ok && s.cfg.WebhookURL != "" {
+		s.counts.webhooksDropped.Add(1)
+		s.log.Info("webhook dropped for this link", "event_id", ev.ID, "type", typ, "fc_account_id", accountID)
+	}
+}
+
+// recordEvent builds and stores an event; false when it could not be encoded.
+func (s *Server) recordEvent(typ string, obj []byte, reqID, idemKey, accountID string) (eventJSON, []byte, bool) {
+	ev := eventJSON{
+		ID: newID(prefixEvent, 24), Object: "event", APIVersion: APIVersion,
+		Created: s.now().Unix(), Data: eventDataJSON{Object: json.RawMessage(obj)},
+		Request: eventRequestJSON{ID: strOrNil(reqID), IdempotencyKey: strOrNil(idemKey)},
+		Type:    typ,
+	}
+	if s.cfg.WebhookURL != "" {
+		ev.PendingWebhooks = 1
+	}
+	payload, err := json.MarshalIndent(ev, "", "  ")
+	if err != nil {
+		s.log.Error("encode event", "type", typ, "fc_account_id", accountID, "error", err.Error())
+		return ev, nil, false
+	}
+	s.mu.Lock()
+	s.events[ev.ID] = payload
+	s.mu.Unlock()
+	s.log.Info("event created", "event_id", ev.ID, "type", typ, "fc_account_id", accountID)
+	return ev, payload, true
 }
 
 // deliver POSTs one event until a 2xx answer, retrying with exponential
