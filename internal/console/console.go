@@ -260,6 +260,17 @@ type LinkFailures struct {
 	// AccountStatusAtRefresh is "inactive" or "disconnected" to deactivate the account at
 	// the first refresh ("": it stays active).
 	AccountStatusAtRefresh string `json:"account_status_at_refresh,omitempty"`
+	// RefreshOutcome "failed" makes the link's refreshes fail.
+	RefreshOutcome string `json:"refresh_outcome,omitempty"`
+	// DropRefreshWebhooks drops the link's refresh webhooks: the workflow notices the
+	// refresh ended by polling.
+	DropRefreshWebhooks bool `json:"drop_refresh_webhooks,omitempty"`
+}
+
+// failuresFromForm reads LinkFailures from an upload's form fields.
+func failuresFromForm(r *http.Request) LinkFailures {
+	return LinkFailures{AccountStatusAtRefresh: r.FormValue("account_status_at_refresh"),
+		RefreshOutcome: r.FormValue("refresh_outcome"), DropRefreshWebhooks: r.FormValue("drop_refresh_webhooks") == "true"}
 }
 
 func (c *console) link(w http.ResponseWriter, r *http.Request) {

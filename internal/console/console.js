@@ -78,6 +78,16 @@ async function openLink() {
   $("link-dialog").showModal();
 }
 
+// failureFields are the sandbox's per-link settings for the dialog's failure choice.
+function failureFields(choice) {
+  switch (choice) {
+    case "inactive": case "disconnected": return { account_status_at_refresh: choice };
+    case "refresh_failed": return { refresh_outcome: "failed" };
+    case "drop_webhooks": return { drop_refresh_webhooks: true };
+  }
+  return {};
+}
+
 async function link(ev) {
   ev.preventDefault();
   if (!current || !current.clientSecret) return;
@@ -93,13 +103,13 @@ async function link(ev) {
     for (const id of ["map-date", "map-format", "map-description", "map-amount", "map-debit", "map-credit", "map-balance", "map-currency"]) {
       if ($(id).value) body.append($(id).name, $(id).value);
     }
-    if (failure) body.append("account_status_at_refresh", failure);
+    for (const [k, v] of Object.entries(failureFields(failure))) body.append(k, String(v));
   } else {
     const chosen = document.querySelector('input[name="persona"]:checked');
     if (!chosen) { $("link-error").textContent = "choose a persona"; return; }
     path = "/link";
     body = { client_secret: current.clientSecret, persona: chosen.value };
-    if (failure) body.account_status_at_refresh = failure;
+    Object.assign(body, failureFields(failure));
   }
   $("link-submit").disabled = true;
   try {

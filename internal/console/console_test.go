@@ -82,6 +82,11 @@ func TestConsoleForwardsAsTheLenderAndKeepsTheSecretOutOfURLsAndLogs(t *testing.
 	last := (*seen)[len(*seen)-1]
 	require.True(t, strings.HasPrefix(last, "sandbox POST /sandbox/v1/link {"), last)
 	require.Contains(t, last, `"account_status_at_refresh":"inactive"`)
+	rec = do("POST", "/console/api/link", `{"client_secret":"fcsess_1_secret_XYZ","persona":"steady_salaried","refresh_outcome":"failed","drop_refresh_webhooks":true}`,
+		map[string]string{"X-Console": "1"})
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	last = (*seen)[len(*seen)-1]
+	require.Contains(t, last, `"refresh_outcome":"failed","drop_refresh_webhooks":true`)
 
 	rec = do("GET", "/console/api/applications/a1", "", nil)
 	require.Equal(t, 200, rec.Code)

@@ -203,8 +203,11 @@ func (c *console) linkCSV(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "file", "file: "+msg)
 		return
 	}
-	body, _ := json.Marshal(map[string]any{"client_secret": secret, "ledger": json.RawMessage(ledgerJSON),
-		"account_status_at_refresh": r.FormValue("account_status_at_refresh")})
+	body, _ := json.Marshal(struct {
+		ClientSecret string          `json:"client_secret"`
+		Ledger       json.RawMessage `json:"ledger"`
+		LinkFailures
+	}{secret, ledgerJSON, failuresFromForm(r)})
 	status, out, err := c.call(r, http.MethodPost, c.cfg.SandboxURL+"/sandbox/v1/link", "application/json", body, false)
 	if err != nil {
 		c.unavailable(w, "sandbox", err)
