@@ -65,7 +65,9 @@ chaos:
 # The browser tests (build tag browser, so `unit` does not compile them): headless Chromium
 # (Debian's chromium; the tests fail, never skip, without it) tours the embedded Web UI of a
 # dev stack after the sample applications: the declined list, the user metadata, payloads
-# decoded through the codec endpoint, the decision card. Without the race detector: the
+# decoded through the codec endpoint, the decision card; and clicks through the dev console
+# (a persona linked and approved, an uploaded CSV decided, a malformed one refused by line,
+# no client_secret in any URL the page loaded). Without the race detector: the
 # browser and the UI dominate. About 45 s warm. `make browser BROWSERFLAGS=-screenshots=$$PWD/docs/img`
 # refreshes the README's screenshots.
 BROWSERFLAGS ?=
