@@ -37,8 +37,10 @@ type ApplicationBrief struct {
 
 // listApplications answers GET /v1/applications?limit=&starting_after=: the authenticated
 // lender's applications, newest first, at most limit (1…100, default 10) per page. The
-// stage is the one stored (the workflow updates it as it goes); decided when a decision
-// is recorded.
+// stage is the one Postgres holds, read without asking Temporal (a page of a hundred would
+// be a hundred queries): created, awaiting_link from the workflow's start until the
+// decision (decided, with its outcome) or a failure; GET /v1/applications/{id} has the
+// live stage.
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := defaultListLimit
