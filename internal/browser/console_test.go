@@ -22,7 +22,8 @@ import (
 // TestConsole is issue 15's quickstart: in headless Chromium, the console `underwriter dev`
 // serves creates an application, links steady_salaried in the link dialog and shows the
 // application approved, with its rules, in the live view and the list; links an uploaded
-// CSV statement and shows its decision; refuses a malformed one naming the line; and the
+// CSV statement and shows its decision; refuses a malformed one naming the line, then
+// links that application with its refresh failing on purpose and shows it referred; and the
 // client_secrets the page held never appear in a URL the page loaded.
 func TestConsole(t *testing.T) {
 	chromium := chromiumPath(t)
@@ -135,6 +136,28 @@ func TestConsole(t *testing.T) {
 		chromedp.WithPollingTimeout(uiWait)))
 	require.NoError(t, err, "no error for a malformed statement")
 	require.Contains(t, linkErr, `line 3, column Amount: "abc"`)
+
+	// Stripe awkward on purpose: the same application, linked to steady_salaried with its
+	// refresh failing, is referred (scored on stale data) instead of approved.
+	_, err = chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => {
+		document.getElementById('statement').value = '';
+		document.getElementById('failure').value = 'refresh_failed';
+		return true;
+	})()`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Click(chromedp.ID("persona-steady_salaried")),
+		chromedp.Click(chromedp.ID("link-submit")),
+	))
+	failedOutcome, err := chromedp.Run(bctx, chromedp.Poll[string](
+		`(() => { const o = document.getElementById('outcome'); return o && o.textContent; })()`,
+		chromedp.WithPollingTimeout(uiWait)))
+	if err != nil {
+		last, _ := chromedp.Run(bctx, chromedp.Evaluate[string](pageText))
+		t.Fatalf("no decision after a failed refresh (%v); the page shows:\n%s", err, last)
+	}
+	require.Equal(t, "refer", failedOutcome, "a failed refresh is referred")
+	waitText(bctx, t, "the stale data rule", "STALE_DATA")
 
 	seen := urls.all()
 	require.NotEmpty(t, seen)
