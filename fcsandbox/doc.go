@@ -33,6 +33,13 @@
 // same key gets Stripe's 409 idempotency_key_in_use. A delayed webhook is
 // overtaken by later events, as Stripe allows (at least once, any order).
 //
+// A link request can also make its own accounts awkward, leaving other links
+// alone: "refresh_outcome":"failed" fails their refreshes,
+// "drop_refresh_webhooks":true records their refresh events without delivering
+// them (the platform must poll), and "account_status_at_refresh" deactivates
+// them (below). "ledger":{…} instead of "persona" links a ledger file of the
+// applicant's own as a one-off persona named "uploaded".
+//
 // # Fault rates
 //
 // Config.FaultRates injects faults at random for the server's whole life, from
