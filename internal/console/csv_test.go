@@ -77,5 +77,5 @@ func TestConvertStatementNamesTheBadLine(t *testing.T) {
 	require.Contains(t, err.Error(), "line 3")
 	bad = "Date,Description,Amount\n2026-03-01,PAY,100.00\n2026-03-02,SHOP,abc\n"
 	_, _, _, err = convertStatement([]byte(bad), MappingForm{})
-	require.ErrorContains(t, err, `line 3, column Amount: "abc"`)
+	require.EqualError(t, err, `line 3, column Amount: "abc" is not a number`)
 }
