@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -65,8 +66,8 @@ func TestUpDownUp(t *testing.T) {
 	// Every down step runs, one at a time; tablesAt[v] is how many tables version v has:
 	// each of the first eight adds one, 009 changes tables without adding any, 010 adds
 	// lenders and api_keys, 011 outcomes, 012 rescores, 013 rescore_selections; 014 adds a
-	// column to decisions.
-	tablesAt := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11, 12, 13, 13}
+	// column to decisions, 015 two indexes.
+	tablesAt := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11, 12, 13, 13, 13}
 	require.Len(t, tablesAt, int(migrations.Latest())+1, "say how many tables the new migration leaves")
 	for target := migrations.Latest() - 1; target >= 0; target-- {
 		require.NoError(t, migrations.MigrateTo(ctx, conn, target), "down to %d", target)
@@ -221,4 +222,30 @@ func TestOutcomesBelongToApplications(t *testing.T) {
 	require.ErrorContains(t, err, "outcomes_application_id_fkey")
 	_, err = conn.Exec(ctx, `insert into outcomes (application_id, outcome, observed_on) values ('dev/loan-1', 'paid', '2026-03-01')`)
 	require.ErrorContains(t, err, "outcomes_outcome_check")
+}
+
+// TestListingIndexes: the range queries have their indexes (015), and the listing
+// query uses the applications index rather than sorting the lender's rows.
+func TestListingIndexes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := migratedConn(t)
+	for _, name := range []string{"applications_lender_created_idx", "decisions_decided_at_idx"} {
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `select count(*) from pg_indexes where indexname = $1`, name).Scan(&n))
+		require.Equal(t, 1, n, name)
+	}
+	_, err := conn.Exec(ctx, `set enable_seqscan = off`)
+	require.NoError(t, err)
+	var plan strings.Builder
+	rows, err := conn.Query(ctx, `explain select id from applications where lender_id = 'dev' order by created_at desc, id desc limit 10`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var line string
+		require.NoError(t, rows.Scan(&line))
+		plan.WriteString(line + "\n")
+	}
+	require.NoError(t, rows.Err())
+	require.Contains(t, plan.String(), "applications_lender_created_idx", plan.String())
+	require.NotContains(t, plan.String(), "Sort", "the index gives the order")
 }
