@@ -30,7 +30,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
@@ -106,7 +105,7 @@ func TestOperatorUI(t *testing.T) {
 		for it.HasNext() {
 			ev, err := it.Next()
 			require.NoError(t, err)
-			eachPayload(ev.ProtoReflect(), func(p *commonpb.Payload) {
+			codec.EachPayload(ev.ProtoReflect(), func(p *commonpb.Payload) {
 				require.Equal(t, codec.MetadataEncoding, string(p.GetMetadata()[converter.MetadataEncoding]),
 					"event %d %s: a payload not encrypted", ev.GetEventId(), ev.GetEventType())
 				require.False(t, bytes.Contains(p.GetData(), []byte(appKey)), "event %d: application id in plain text", ev.GetEventId())
@@ -315,34 +314,4 @@ func startEnv(ctx context.Context, t *testing.T) *env {
 		e.extraFlags = append(e.extraFlags, e.card.flags...)
 	}
 	return e
-}
-
-// eachPayload calls fn with every payload in m, except search attributes (indexed by the
-// server, never encoded: they carry only ids and enums).
-func eachPayload(m protoreflect.Message, fn func(*commonpb.Payload)) {
-	if p, ok := m.Interface().(*commonpb.Payload); ok {
-		fn(p)
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() == "search_attributes" || fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		switch {
-		case fd.IsList():
-			for i := 0; i < v.List().Len(); i++ {
-				eachPayload(v.List().Get(i).Message(), fn)
-			}
-		case fd.IsMap():
-			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					eachPayload(mv.Message(), fn)
-					return true
-				})
-			}
-		default:
-			eachPayload(v.Message(), fn)
-		}
-		return true
-	})
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/internal/codec"
@@ -37,7 +36,7 @@ func TestEncryptedPayloads(t *testing.T) {
 	require.NoError(t, err)
 	var encrypted, plain int
 	for _, ev := range h.GetEvents() {
-		eachPayload(ev.ProtoReflect(), func(p *commonpb.Payload) {
+		codec.EachPayload(ev.ProtoReflect(), func(p *commonpb.Payload) {
 			if string(p.GetMetadata()[converter.MetadataEncoding]) == codec.MetadataEncoding {
 				encrypted++
 			} else {
@@ -55,34 +54,4 @@ func TestEncryptedPayloads(t *testing.T) {
 	require.True(t, r.OK(), "%+v", r)
 	require.Equal(t, res.Outcome, r.Result.Outcome)
 	require.Equal(t, res.Score, r.Result.Score)
-}
-
-// eachPayload calls fn with every payload in m, except search attributes (indexed by the
-// server, never encoded: they carry only ids and enums).
-func eachPayload(m protoreflect.Message, fn func(*commonpb.Payload)) {
-	if p, ok := m.Interface().(*commonpb.Payload); ok {
-		fn(p)
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() == "search_attributes" || fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		switch {
-		case fd.IsList():
-			for i := 0; i < v.List().Len(); i++ {
-				eachPayload(v.List().Get(i).Message(), fn)
-			}
-		case fd.IsMap():
-			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					eachPayload(mv.Message(), fn)
-					return true
-				})
-			}
-		default:
-			eachPayload(v.Message(), fn)
-		}
-		return true
-	})
 }
