@@ -18,11 +18,8 @@ package card
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cashflow-underwriting/underwriter/internal/hmactoken"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -192,43 +190,20 @@ func (h *Handler) setCookie(w http.ResponseWriter) {
 	})
 }
 
-// Issue returns a session token valid from now for the token lifetime:
-// "v1.<expiry unix>.<nonce>.<HMAC-SHA256 of the rest>".
-func (h *Handler) Issue(now time.Time) string {
-	nonce := make([]byte, 12)
-	_, _ = rand.Read(nonce) // makes tokens distinct; crypto/rand does not fail
-	body := "v1." + strconv.FormatInt(now.Add(h.cfg.TokenTTL).Unix(), 10) + "." + base64.RawURLEncoding.EncodeToString(nonce)
-	return body + "." + h.mac(body)
-}
-
-func (h *Handler) mac(body string) string {
-	m := hmac.New(sha256.New, h.cfg.Key)
-	m.Write([]byte("underwriter-decision-card|" + body))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+// Issue returns a session token valid from now for the token lifetime.
+func (h *Handler) Issue(now time.Time) string { return h.signer().Issue(now.Add(h.cfg.TokenTTL)) }
 
 // Verify accepts a token this card signed that has not expired at now.
 func (h *Handler) Verify(tok string, now time.Time) error {
-	i := strings.LastIndex(tok, ".")
-	if i < 0 {
-		return errors.New("malformed token")
-	}
-	body, sig := tok[:i], tok[i+1:]
-	if !hmac.Equal([]byte(sig), []byte(h.mac(body))) {
+	err := h.signer().Verify(tok, now)
+	if errors.Is(err, hmactoken.ErrForged) {
 		return errors.New("token not signed by this card")
 	}
-	parts := strings.Split(body, ".")
-	if len(parts) != 3 || parts[0] != "v1" {
-		return errors.New("malformed token")
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return errors.New("malformed token")
-	}
-	if !now.Before(time.Unix(exp, 0)) {
-		return errors.New("token expired")
-	}
-	return nil
+	return err
+}
+
+func (h *Handler) signer() hmactoken.Signer {
+	return hmactoken.Signer{Key: h.cfg.Key, Purpose: "underwriter-decision-card"}
 }
 
 // session checks the request's token and renews it.

@@ -1,21 +1,19 @@
 package codec
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/converter"
+
+	"github.com/cashflow-underwriting/underwriter/internal/hmactoken"
 )
 
 // CookieName is the session cookie the endpoint issues at /login.
@@ -184,18 +182,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "codec session started; it expires %s. The Web UI at %s now decodes payloads.\n", exp.UTC().Format(time.RFC3339), h.cfg.Origin)
 }
 
-// sign is a session value: a random id and the expiry, with their HMAC.
-func (h *Handler) sign(exp time.Time) string {
-	id := make([]byte, 12)
-	_, _ = rand.Read(id) // the id only makes values distinct; crypto/rand does not fail
-	body := base64.RawURLEncoding.EncodeToString(id) + "." + strconv.FormatInt(exp.Unix(), 10)
-	return body + "." + h.mac(body)
-}
+// sign is a session value valid until exp.
+func (h *Handler) sign(exp time.Time) string { return h.signer().Issue(exp) }
 
-func (h *Handler) mac(body string) string {
-	m := hmac.New(sha256.New, h.cfg.SessionKey)
-	m.Write([]byte("underwriter-codec-session|" + body))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+func (h *Handler) signer() hmactoken.Signer {
+	return hmactoken.Signer{Key: h.cfg.SessionKey, Purpose: "underwriter-codec-session"}
 }
 
 // checkSession accepts a cookie this endpoint signed that has not expired.
@@ -204,21 +195,13 @@ func (h *Handler) checkSession(r *http.Request) error {
 	if err != nil {
 		return errors.New("no session cookie; open /login?token=… first")
 	}
-	i := strings.LastIndex(c.Value, ".")
-	if i < 0 {
-		return errors.New("malformed session cookie")
-	}
-	body, sig := c.Value[:i], c.Value[i+1:]
-	if !hmac.Equal([]byte(sig), []byte(h.mac(body))) {
-		return errors.New("session cookie not signed by this endpoint")
-	}
-	_, expS, _ := strings.Cut(body, ".")
-	exp, err := strconv.ParseInt(expS, 10, 64)
-	if err != nil {
-		return errors.New("malformed session cookie")
-	}
-	if !h.cfg.Now().Before(time.Unix(exp, 0)) {
+	switch err := h.signer().Verify(c.Value, h.cfg.Now()); {
+	case errors.Is(err, hmactoken.ErrExpired):
 		return errors.New("session expired; log in again")
+	case errors.Is(err, hmactoken.ErrForged):
+		return errors.New("session cookie not signed by this endpoint")
+	case err != nil:
+		return errors.New("malformed session cookie")
 	}
 	return nil
 }
