@@ -101,7 +101,7 @@ func measureIngest(ctx context.Context, st *devstack.Stack, accounts int) (Inges
 		}
 		// The workflow reads the refresh state before it syncs and passes the succeeded
 		// refresh to the sync (SyncInput.TargetKnown); so does the bench, untimed.
-		v, err = env.ExecuteActivity(acts.RefreshStatus, activities.RefreshStatusInput{AccountIDs: linked.AccountIDs})
+		v, err = env.ExecuteActivity(acts.RefreshStatus, activities.RefreshStatusInput(linked))
 		if err != nil {
 			return IngestSection{}, fmt.Errorf("ingest: refresh status: %w", err)
 		}

@@ -47,7 +47,7 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "\ne2e (%d one-account applications at once, refresh delay %s, rate limit off; workflow shape: %d activities, %d signals, %d timers):\n",
 			e.Applications, leastRefreshDelay, e.Shape.Activities, e.Shape.Signals, e.Shape.Timers)
 		fmt.Fprintln(tw, "decided\twall\tapplications/s\tno-op wall\tno-op/s\te2e_vs_noop\tStripe requests/app\t")
-		fmt.Fprintf(tw, "%d\t%.2f s\t%.2f\t%.2f s\t%.2f\t%.3f\t%d\t\n", e.Decided, e.WallSeconds, e.ApplicationsPerSecond,
+		fmt.Fprintf(tw, "%d\t%.2f s\t%.2f\t%.2f s\t%.2f\t%.3f\t%.2f\t\n", e.Decided, e.WallSeconds, e.ApplicationsPerSecond,
 			e.NoopWallSeconds, e.NoopPerSecond, e.E2EVsNoop, e.StripeRequestsPerApplication)
 		if err := tw.Flush(); err != nil {
 			return err
