@@ -47,6 +47,10 @@ type MonitorBaseline struct {
 	OutflowStreams []Stream
 	// MonthlyIncomeEst is the monthly income estimate at origination (minor units).
 	MonthlyIncomeEst int64
+	// FeatureSetVersion is the feature set of the streams and the estimate (the
+	// decision's); Monitor computes the updated ledger's in the same set, so the
+	// comparisons hold like with like. "" means the default feature set.
+	FeatureSetVersion string
 	// PD, ModelVersion and PolicyVersion are the decision's.
 	PD            float64
 	ModelVersion  string
@@ -56,13 +60,14 @@ type MonitorBaseline struct {
 // BaselineFromDecision returns the baseline of a decision made as of asOf.
 func BaselineFromDecision(d Decision, asOf time.Time) MonitorBaseline {
 	return MonitorBaseline{
-		AsOf:             asOf.UTC(),
-		IncomeStreams:    d.Features.IncomeStreams,
-		OutflowStreams:   d.Features.OutflowStreams,
-		MonthlyIncomeEst: d.Features.MonthlyIncomeEst,
-		PD:               d.PD,
-		ModelVersion:     d.ModelVersion,
-		PolicyVersion:    d.PolicyVersion,
+		AsOf:              asOf.UTC(),
+		IncomeStreams:     d.Features.IncomeStreams,
+		OutflowStreams:    d.Features.OutflowStreams,
+		MonthlyIncomeEst:  d.Features.MonthlyIncomeEst,
+		FeatureSetVersion: d.Features.FeatureSetVersion,
+		PD:                d.PD,
+		ModelVersion:      d.ModelVersion,
+		PolicyVersion:     d.PolicyVersion,
 	}
 }
 
@@ -276,18 +281,25 @@ type monitorState struct {
 }
 
 func newMonitorState(n Ledger, now, since time.Time, uloan Loan, base MonitorBaseline, loan MonitoredLoan, p *MonitoringPolicy) (*monitorState, error) {
-	set, err := lookupFeatureSet("")
+	var opts FeatureOptions
+	if base.FeatureSetVersion != "" {
+		var err error
+		if opts, err = FeatureOptionsFor(base.FeatureSetVersion); err != nil {
+			return nil, fmt.Errorf("monitor: baseline feature set: %w", err)
+		}
+	}
+	set, err := lookupFeatureSet(opts.FeatureSet)
 	if err != nil {
 		return nil, err
 	}
 	m := &monitorState{now: dayOf(now), since: dayOf(since), nowT: now, sinceT: since, base: base, loan: loan, p: p}
-	if m.s, err = newFeatureState(n, m.now, set, FeatureOptions{}); err != nil {
+	if m.s, err = newFeatureState(n, m.now, set, opts); err != nil {
 		return nil, err
 	}
-	if m.fNow, err = ComputeFeatures(n, now, uloan); err != nil {
+	if m.fNow, err = ComputeFeaturesWith(n, now, uloan, opts); err != nil {
 		return nil, err
 	}
-	if m.fSince, err = ComputeFeatures(n, since, uloan); err != nil {
+	if m.fSince, err = ComputeFeaturesWith(n, since, uloan, opts); err != nil {
 		return nil, err
 	}
 	m.ccy, _ = ledgerCurrency(n)
@@ -405,8 +417,9 @@ func (m *monitorState) eod(from, to int64) []int64 {
 	return dailyBalances(m.s.ledger, from, to).Combined.EOD
 }
 
-// lowBalance adds LOW_BALANCE: the combined balance fell below the floor on a day in
-// (since, now], or the next instalment is due within the warning days and the balance is
+// lowBalance adds NSF_OVERDRAFT_DETECTED when the combined balance went negative on a
+// day in (since, now], and LOW_BALANCE: the combined balance fell below the floor on a
+// day in (since, now], or the next instalment is due within the warning days and the balance is
 // below it (once per due date).
 func (m *monitorState) lowBalance() {
 	eod := m.eod(m.since, m.now) // eod[i] is day since+i
@@ -415,6 +428,11 @@ func (m *monitorState) lowBalance() {
 	}
 	floor := m.p.LowBalanceFloorMinor
 	for i := 1; i < len(eod); i++ {
+		if eod[i] < 0 && eod[i-1] >= 0 {
+			day := dayString(m.since + int64(i))
+			m.add(EventNSFOverdraft, day, fmt.Sprintf("The account was overdrawn at the end of %s: the balance was %s.", day, m.money(eod[i])),
+				[]Evidence{{Kind: "balance", AmountMinor: eod[i], Date: day}}, "overdrawn", day)
+		}
 		if eod[i] < floor && eod[i-1] >= floor {
 			day := dayString(m.since + int64(i))
 			m.add(EventLowBalance, day, fmt.Sprintf("The balance fell to %s on %s, below the floor of %s.", m.money(eod[i]), day, m.money(floor)),

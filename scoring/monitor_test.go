@@ -172,6 +172,15 @@ func TestMonitorNSFOverdraft(t *testing.T) {
 	}
 }
 
+func TestMonitorOverdrawnBalance(t *testing.T) {
+	now := day("2026-01-20", 23)
+	txs := drain(t, steadyTxs(now), day("2026-01-19", 20), -4000)
+	e := story(t, txs, now, scoring.EventNSFOverdraft)
+	if e.Key != "NSF_OVERDRAFT_DETECTED:overdrawn:2026-01-19" || e.Evidence[0].Kind != "balance" || e.Evidence[0].AmountMinor != -4000 {
+		t.Fatalf("event %+v", e)
+	}
+}
+
 // drain adds, at `at`, a purchase that leaves the balance at `leave`.
 func drain(t *testing.T, txs []scoring.Transaction, at time.Time, leave int64) []scoring.Transaction {
 	t.Helper()
@@ -185,6 +194,9 @@ func TestMonitorLowBalanceFloor(t *testing.T) {
 	e := story(t, txs, now, scoring.EventLowBalance)
 	if e.Key != "LOW_BALANCE:floor:2026-01-20" || e.Evidence[0].AmountMinor != 5000 {
 		t.Fatalf("event %+v", e)
+	}
+	if n := len(ofType(monitor(t, monLedger(booked(txs, now), now), baseline(t, txs), scoring.MonitorCheck{}), scoring.EventNSFOverdraft)); n != 0 {
+		t.Fatalf("a positive low balance fired %d overdraft events", n)
 	}
 	control := drain(t, steadyTxs(now), day("2026-01-20", 20), 30000)
 	r := monitor(t, monLedger(booked(control, now), now), baseline(t, control), scoring.MonitorCheck{})
@@ -416,6 +428,19 @@ func TestMonitorRescoreUnderDecisionVersions(t *testing.T) {
 	if r.Rescore.ModelVersion != "v1" || r.Rescore.PolicyVersion != "v1" || r.Rescore.DefaultModelVersion != scoring.DefaultModelVersion {
 		t.Fatalf("rescore %+v", r.Rescore)
 	}
+	if base.FeatureSetVersion != scoring.FeatureSetV3 {
+		t.Fatalf("baseline feature set %q", base.FeatureSetVersion)
+	}
+	base.FeatureSetVersion = scoring.FeatureSetV2 // a v1 decision: its streams and estimate were fs-v2's
+	r = monitor(t, monLedger(booked(steady, now), now), base, scoring.MonitorCheck{})
+	if len(r.Events) != 0 {
+		t.Fatalf("steady ledger under fs-v2 fired %+v", r.Events)
+	}
+	base.FeatureSetVersion = "fs-v9/cat-v1"
+	if _, err := scoring.Monitor(monLedger(steady, now), monLoan(), base, scoring.MonitorCheck{}, scoring.DefaultMonitoringPolicy()); err == nil || !strings.Contains(err.Error(), "feature set") {
+		t.Fatalf("unknown feature set: err = %v", err)
+	}
+	base.FeatureSetVersion = scoring.FeatureSetV3
 	base.ModelVersion = "v99"
 	if _, err := scoring.Monitor(monLedger(steady, now), monLoan(), base, scoring.MonitorCheck{}, scoring.DefaultMonitoringPolicy()); err == nil || !strings.Contains(err.Error(), "v99") {
 		t.Fatalf("unknown model version: err = %v", err)
