@@ -475,3 +475,78 @@ func TestMonitorBadInput(t *testing.T) {
 		t.Errorf("nil policy: err = %v", err)
 	}
 }
+
+// truncate is l as it looked at the end of day d: the transactions dated on or before d,
+// each account's balance the reconstructed end-of-day balance of d.
+func truncate(t *testing.T, l scoring.Ledger, d time.Time) scoring.Ledger {
+	t.Helper()
+	end := d.Truncate(24*time.Hour).Add(24*time.Hour - time.Second)
+	out := scoring.Ledger{}
+	for _, x := range l.Transactions {
+		if !x.TransactedAt.After(end) {
+			out.Transactions = append(out.Transactions, x)
+		}
+	}
+	b, err := scoring.DailyBalances(l, end, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range l.Accounts {
+		for _, s := range b.Accounts {
+			if s.AccountID == a.ID {
+				a.Current, a.Available, a.AsOf = s.EOD[0], nil, end
+			}
+		}
+		out.Accounts = append(out.Accounts, a)
+	}
+	return out
+}
+
+// TestMonitorSteadySalariedPersona watches the sandbox's steady_salaried persona for its
+// last 60 days, day by day, after a loan booked 60 days before its as_of: nothing fires.
+// The overdraft_nsf persona, watched the same way, reports its fees, each once.
+func TestMonitorSteadySalariedPersona(t *testing.T) {
+	for _, c := range []struct {
+		file   string
+		expect string // an event type that must fire; "" for none at all
+	}{{"steady_salaried.json", ""}, {"overdraft_nsf.json", scoring.EventNSFOverdraft}} {
+		full := loadLedger(t, c.file)
+		asOf := scoring.LatestAsOf(full)
+		orig := truncate(t, full, asOf.AddDate(0, 0, -60))
+		origAt := scoring.LatestAsOf(orig)
+		d, err := scoring.Underwrite(orig, origAt, scoring.Loan{AmountMinor: 100000, TermMonths: 6}, scoring.Operational{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := scoring.BaselineFromDecision(d, origAt)
+		loan := scoring.MonitoredLoan{AmountMinor: 100000, TermMonths: 6, FirstDue: origAt.AddDate(0, 0, 30),
+			InstalmentMinor: scoring.ProposedPayment(scoring.Loan{AmountMinor: 100000, TermMonths: 6})}
+		prev, keys := scoring.MonitorCheck{}, map[string]int{}
+		var all []scoring.Event
+		for day := origAt.AddDate(0, 0, 1); !day.After(asOf); day = day.AddDate(0, 0, 1) {
+			r, err := scoring.Monitor(truncate(t, full, day), loan, base, prev, scoring.DefaultMonitoringPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range r.Events {
+				keys[e.Key]++
+				all = append(all, e)
+			}
+			prev = r.Next
+		}
+		for _, e := range all {
+			t.Logf("%s: %s %s", c.file, e.Date, e.Key)
+		}
+		for k, n := range keys {
+			if n != 1 {
+				t.Errorf("%s: %s fired %d times", c.file, k, n)
+			}
+		}
+		if c.expect == "" && len(all) != 0 {
+			t.Errorf("%s fired %+v", c.file, all)
+		}
+		if c.expect != "" && !slices.ContainsFunc(all, func(e scoring.Event) bool { return e.Type == c.expect }) {
+			t.Errorf("%s: no %s in %+v", c.file, c.expect, all)
+		}
+	}
+}
