@@ -480,7 +480,7 @@ func TestMonitorBadInput(t *testing.T) {
 // each account's balance the reconstructed end-of-day balance of d.
 func truncate(t *testing.T, l scoring.Ledger, d time.Time) scoring.Ledger {
 	t.Helper()
-	end := d.Truncate(24*time.Hour).Add(24*time.Hour - time.Second)
+	end := d.Truncate(24 * time.Hour).Add(24*time.Hour - time.Second)
 	out := scoring.Ledger{}
 	for _, x := range l.Transactions {
 		if !x.TransactedAt.After(end) {
