@@ -188,12 +188,32 @@ func drain(t *testing.T, txs []scoring.Transaction, at time.Time, leave int64) [
 	return append(txs, tx("big", at, -(bal-leave), "FURNITURE STORE"))
 }
 
+// daily checks the story every day from monOrig to now, passing Next along, and returns
+// how often each event type fired.
+func daily(t *testing.T, txs []scoring.Transaction, now time.Time) map[string]int {
+	t.Helper()
+	base := baseline(t, txs)
+	prev, n := scoring.MonitorCheck{}, map[string]int{}
+	for d := monOrig.AddDate(0, 0, 1); !d.After(now); d = d.AddDate(0, 0, 1) {
+		r := monitor(t, monLedger(booked(txs, d), d), base, prev)
+		for _, e := range r.Events {
+			n[e.Type]++
+		}
+		prev = r.Next
+	}
+	return n
+}
+
 func TestMonitorLowBalanceFloor(t *testing.T) {
+	// The balance stays at 50.00 from 2026-01-18 to 2026-01-20 (no transactions then).
 	now := day("2026-01-20", 23)
-	txs := drain(t, steadyTxs(now), day("2026-01-20", 20), 5000)
+	txs := drain(t, steadyTxs(now), day("2026-01-18", 20), 5000)
 	e := story(t, txs, now, scoring.EventLowBalance)
-	if e.Key != "LOW_BALANCE:floor:2026-01-20" || e.Evidence[0].AmountMinor != 5000 {
+	if e.Key != "LOW_BALANCE:floor:2026-01-18" || e.Evidence[0].AmountMinor != 5000 {
 		t.Fatalf("event %+v", e)
+	}
+	if n := daily(t, txs, now); n[scoring.EventLowBalance] != 1 {
+		t.Fatalf("checked daily: %v, want LOW_BALANCE once", n)
 	}
 	if n := len(ofType(monitor(t, monLedger(booked(txs, now), now), baseline(t, txs), scoring.MonitorCheck{}), scoring.EventNSFOverdraft)); n != 0 {
 		t.Fatalf("a positive low balance fired %d overdraft events", n)
@@ -217,6 +237,12 @@ func TestMonitorLowBalanceInstalment(t *testing.T) {
 	e := story(t, txs, now, scoring.EventLowBalance)
 	if e.Key != "LOW_BALANCE:instalment:2026-02-01" || e.Evidence[1].AmountMinor != inst {
 		t.Fatalf("event %+v", e)
+	}
+	// The low balance holds from 2026-01-28 (inside the window from 2026-01-29): checked
+	// daily, it warns once.
+	txs = drain(t, steadyTxs(now), day("2026-01-28", 20), 40000)
+	if n := daily(t, txs, now); n[scoring.EventLowBalance] != 1 {
+		t.Fatalf("checked daily: %v, want LOW_BALANCE once", n)
 	}
 	// Ten days before, the warning window has not begun.
 	early := day("2026-01-22", 23)
@@ -286,6 +312,9 @@ func TestMonitorIncomeStoppedIrregular(t *testing.T) {
 	if !strings.HasPrefix(e.Key, "INCOME_STOPPED:irregular:") {
 		t.Fatalf("event %+v", e)
 	}
+	if n := daily(t, txs, now); n[scoring.EventIncomeStopped] != 1 {
+		t.Fatalf("checked daily: %v, want INCOME_STOPPED once", n)
+	}
 	control := gigTxs(now)
 	r := monitor(t, monLedger(booked(control, now), now), baseline(t, control), scoring.MonitorCheck{})
 	if n := len(ofType(r, scoring.EventIncomeStopped)); n != 0 {
@@ -305,6 +334,9 @@ func TestMonitorIncomeDrop(t *testing.T) {
 	if e.Evidence[0].AmountMinor >= e.Evidence[1].AmountMinor*7/10 {
 		t.Fatalf("event %+v", e)
 	}
+	if n := daily(t, txs, now); n[scoring.EventIncomeDrop] != 1 {
+		t.Fatalf("checked daily: %v, want INCOME_DROP once", n)
+	}
 }
 
 func TestMonitorNewIncomeStream(t *testing.T) {
@@ -316,6 +348,9 @@ func TestMonitorNewIncomeStream(t *testing.T) {
 	e := story(t, txs, now, scoring.EventNewIncomeStream)
 	if e.Key != "NEW_INCOME_STREAM:side00" {
 		t.Fatalf("event %+v", e)
+	}
+	if n := daily(t, txs, now); n[scoring.EventNewIncomeStream] != 1 {
+		t.Fatalf("checked daily: %v, want NEW_INCOME_STREAM once", n)
 	}
 }
 
