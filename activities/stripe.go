@@ -24,6 +24,7 @@ const flushRows = 10 * pageSize
 // LinkedAccounts reads the Financial Connections session and records the accounts the
 // applicant linked. It returns no accounts while the applicant has not finished.
 func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput) (LinkedAccountsResult, error) {
+	defer keepAlive(ctx)()
 	p := &stripe.FinancialConnectionsSessionParams{}
 	p.Context = ctx
 	sess, err := a.Stripe.FinancialConnectionsSessions.Get(in.SessionID, p)
@@ -52,6 +53,7 @@ func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput)
 // failure re-reads the account first, so it never asks twice for the same refresh, and a
 // refresh Stripe refuses because of the account's refresh state is waited for, not failed.
 func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (RefreshState, error) {
+	defer keepAlive(ctx)()
 	var res RefreshState
 	for _, id := range in.AccountIDs {
 		acct, err := a.getAccount(ctx, id)
@@ -155,6 +157,7 @@ func (a *Activities) refreshPlan(s AccountState) refreshPlan {
 
 // RefreshStatus reads the refresh state of every account.
 func (a *Activities) RefreshStatus(ctx context.Context, in RefreshStatusInput) (RefreshState, error) {
+	defer keepAlive(ctx)()
 	var res RefreshState
 	for _, id := range in.AccountIDs {
 		acct, err := a.getAccount(ctx, id)
@@ -168,6 +171,7 @@ func (a *Activities) RefreshStatus(ctx context.Context, in RefreshStatusInput) (
 
 // StoreBalance stores the account's current balance as Stripe reports it.
 func (a *Activities) StoreBalance(ctx context.Context, in BalanceInput) (BalanceResult, error) {
+	defer keepAlive(ctx)()
 	acct, err := a.getAccount(ctx, in.AccountID)
 	if err != nil {
 		return BalanceResult{}, err

@@ -46,6 +46,11 @@ const (
 	// stripeCallTimeout bounds one activity attempt that makes a few Stripe calls; stripe-go
 	// itself times out a request after its HTTP client timeout.
 	stripeCallTimeout = 2 * time.Minute
+	// stripeHeartbeatTimeout notices a worker that died during such an attempt: the
+	// activity heartbeats every activities.KeepAliveInterval while it waits on Stripe, so
+	// a silence this long means its worker is gone and the attempt is retried elsewhere,
+	// instead of after stripeCallTimeout. Timeouts are not commands: no GetVersion.
+	stripeHeartbeatTimeout = 6 * activities.KeepAliveInterval
 	// syncAttemptTimeout bounds one sync attempt over many pages; progress is heartbeated.
 	syncAttemptTimeout = 30 * time.Minute
 	// syncHeartbeatTimeout detects a stuck sync quickly: a page takes well under a second.
@@ -469,6 +474,7 @@ func retryPolicy() *temporal.RetryPolicy {
 func stripeOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    stripeCallTimeout,
+		HeartbeatTimeout:       stripeHeartbeatTimeout,
 		ScheduleToCloseTimeout: activityRetryWindow,
 		RetryPolicy:            retryPolicy(),
 	})
