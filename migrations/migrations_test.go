@@ -50,7 +50,7 @@ func TestUpDownUp(t *testing.T) {
 	ctx := context.Background()
 	conn := migratedConn(t)
 	want := []string{"accounts", "api_keys", "application_accounts", "applications", "balances", "decisions", "lenders",
-		"outcomes", "rescore_selections", "rescores", "snapshots", "transactions", "webhook_events"}
+		"loan_alerts", "loans", "outcomes", "rescore_selections", "rescores", "snapshots", "transactions", "webhook_events"}
 
 	v, err := migrations.Current(ctx, conn)
 	require.NoError(t, err)
@@ -66,8 +66,8 @@ func TestUpDownUp(t *testing.T) {
 	// Every down step runs, one at a time; tablesAt[v] is how many tables version v has:
 	// each of the first eight adds one, 009 changes tables without adding any, 010 adds
 	// lenders and api_keys, 011 outcomes, 012 rescores, 013 rescore_selections; 014 adds a
-	// column to decisions, 015 two indexes.
-	tablesAt := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11, 12, 13, 13, 13}
+	// column to decisions, 015 two indexes; 016 adds loans and loan_alerts.
+	tablesAt := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11, 12, 13, 13, 13, 15}
 	require.Len(t, tablesAt, int(migrations.Latest())+1, "say how many tables the new migration leaves")
 	for target := migrations.Latest() - 1; target >= 0; target-- {
 		require.NoError(t, migrations.MigrateTo(ctx, conn, target), "down to %d", target)

@@ -1,5 +1,6 @@
 // Package store is underwriter's Postgres data layer: applications, linked accounts,
-// transactions, balances, snapshots, decisions and processed webhook events.
+// transactions, balances, snapshots, decisions, processed webhook events, and after the
+// decision the booked loans and their early-warning alerts.
 //
 // Every write is idempotent so that Temporal activity retries and duplicated Stripe
 // webhooks leave one row: inserts use ON CONFLICT on the natural key (Stripe ids, the
