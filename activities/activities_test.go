@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -388,4 +389,66 @@ func TestUnscorableDataIsReferred(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "refer", d.Outcome)
 	require.Nil(t, d.Score, "no score is recorded for data that was not scored")
+}
+
+// TestBalanceOnlyRefresh: RefreshInput.Features asks for the features named; for a
+// balance-only refresh only the balance refresh's state counts, and a refresh of both (nil
+// Features, as every recorded input) still waits for either pending refresh.
+func TestBalanceOnlyRefresh(t *testing.T) {
+	f := newFixtureWith(t, "steady_salaried", time.Hour)
+	_, err := f.env.ExecuteActivity(f.acts.LinkedAccounts, activities.LinkedAccountsInput{ApplicationID: f.appID, SessionID: f.session})
+	require.NoError(t, err)
+	request := func(round int, features ...string) activities.AccountState {
+		t.Helper()
+		v, err := f.env.ExecuteActivity(f.acts.RequestRefresh, activities.RefreshInput{ApplicationID: f.appID, AccountIDs: f.accounts,
+			IdempotencyKey: fmt.Sprintf("monitor/%s/refresh/%d", f.appID, round), Features: features})
+		require.NoError(t, err)
+		var st activities.RefreshState
+		require.NoError(t, v.Get(&st))
+		require.Len(t, st.Accounts, 1)
+		return st.Accounts[0]
+	}
+	linked := f.sandbox.RequestCounts().Requests
+
+	// Balance only: the balance refresh starts, the prefetched transaction refresh stays.
+	bal := request(1, activities.FeatureBalance)
+	require.True(t, bal.Requested)
+	require.Equal(t, activities.RefreshPending, bal.BalanceRefreshStatus)
+	require.Equal(t, activities.RefreshSucceeded, bal.TransactionRefreshStatus, "no transaction refresh was asked for")
+	prefetched := bal.TransactionRefreshID
+
+	// Both features (nil): the pending balance refresh brings the data; nothing is asked.
+	before := f.sandbox.RequestCounts().Requests
+	both := request(2)
+	require.False(t, both.Requested)
+	require.Equal(t, prefetched, both.TransactionRefreshID)
+	require.Equal(t, int64(1), f.sandbox.RequestCounts().Requests-before, "one account read, no refresh")
+
+	// Transactions only: the pending balance refresh does not count; a transaction refresh starts.
+	txn := request(3, activities.FeatureTransactions)
+	require.True(t, txn.Requested)
+	require.Equal(t, activities.RefreshPending, txn.TransactionRefreshStatus)
+	require.NotEqual(t, prefetched, txn.TransactionRefreshID)
+	require.Greater(t, f.sandbox.RequestCounts().Requests, linked)
+
+	// A feature that is not one is bad input, never retried.
+	_, err = f.env.ExecuteActivity(f.acts.RequestRefresh, activities.RefreshInput{ApplicationID: f.appID, AccountIDs: f.accounts,
+		IdempotencyKey: "k", Features: []string{"balances"}})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "%v", err)
+	require.Equal(t, activities.ErrTypeInvalidInput, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.Contains(t, appErr.Error(), "RefreshInput.Features[0]")
+}
+
+// TestRefreshInputWithoutFeaturesEncodesAsBefore: a refresh input without Features (every
+// one the Underwrite workflow schedules) encodes exactly as before the field existed, so
+// recorded histories replay.
+func TestRefreshInputWithoutFeaturesEncodesAsBefore(t *testing.T) {
+	b, err := json.Marshal(activities.RefreshInput{ApplicationID: "a", AccountIDs: []string{"fca_1"}, IdempotencyKey: "k"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"ApplicationID":"a","AccountIDs":["fca_1"],"IdempotencyKey":"k"}`, string(b))
+	b, err = json.Marshal(activities.RefreshInput{Features: []string{activities.FeatureBalance}})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"Features":["balance"]`)
 }

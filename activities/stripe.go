@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -46,14 +47,23 @@ func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput)
 	return res, nil
 }
 
-// RequestRefresh asks Stripe for a transactions and balance refresh of every active account
-// that has none pending and may be refreshed now. It never asks while a refresh is pending
-// (that refresh brings the data), and before next_refresh_available_at it uses data that is
-// still fresh or returns RetryAt so that the workflow waits. A retry after an unclear
-// failure re-reads the account first, so it never asks twice for the same refresh, and a
-// refresh Stripe refuses because of the account's refresh state is waited for, not failed.
+// RequestRefresh asks Stripe for a refresh of every active account that has none pending
+// and may be refreshed now: of its transactions and balance, or of in.Features alone. It
+// never asks while a refresh of a requested feature is pending (that refresh brings the
+// data), and before next_refresh_available_at it uses data that is still fresh or returns
+// RetryAt so that the workflow waits. A retry after an unclear failure re-reads the account
+// first, so it never asks twice for the same refresh, and a refresh Stripe refuses because
+// of the account's refresh state is waited for, not failed.
 func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (RefreshState, error) {
 	defer keepAlive(ctx)()
+	features := in.features()
+	for i, f := range features {
+		if f != FeatureTransactions && f != FeatureBalance {
+			return RefreshState{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("RefreshInput.Features[%d]: %q is not a refresh feature (want %q or %q)", i, f, FeatureTransactions, FeatureBalance),
+				ErrTypeInvalidInput, nil)
+		}
+	}
 	var res RefreshState
 	for _, id := range in.AccountIDs {
 		acct, err := a.getAccount(ctx, id)
@@ -62,9 +72,10 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 		}
 		state := accountState(acct)
 		if acct.Status == stripe.FinancialConnectionsAccountStatusActive {
-			switch a.refreshPlan(state) {
+			plan, retryAt := a.refreshPlan(acct, features)
+			switch plan {
 			case planRefresh:
-				refreshed, err := a.refresh(ctx, id, refreshKey(in.IdempotencyKey, id, activity.GetInfo(ctx).Attempt))
+				refreshed, err := a.refresh(ctx, id, features, refreshKey(in.IdempotencyKey, id, activity.GetInfo(ctx).Attempt))
 				if err != nil {
 					// Stripe may refuse because a refresh started or ended meanwhile (a
 					// subscription, another application of the same customer): re-read and
@@ -80,12 +91,13 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 						return RefreshState{}, gerr
 					}
 					active := again.Status == stripe.FinancialConnectionsAccountStatusActive
-					if active && a.refreshPlan(accountState(again)) == planRefresh {
+					plan, retryAt := a.refreshPlan(again, features)
+					if active && plan == planRefresh {
 						return RefreshState{}, err
 					}
 					acct, state = again, accountState(again)
-					if active && a.refreshPlan(state) == planWait {
-						state.RetryAt = state.NextRefreshAvailableAt
+					if active && plan == planWait {
+						state.RetryAt = retryAt
 					}
 					a.log(ctx).Info("refresh refused; going by the account's state", "application_id", in.ApplicationID,
 						"fc_account_id", id, "account_status", state.Status, "transaction_refresh_status", state.TransactionRefreshStatus)
@@ -94,9 +106,9 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 				acct, state = refreshed, accountState(refreshed)
 				state.Requested = true
 				a.log(ctx).Info("refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
-					"transaction_refresh_id", state.TransactionRefreshID, "request_id", refreshed.LastResponse.RequestID)
+					"features", features, "transaction_refresh_id", state.TransactionRefreshID, "request_id", refreshed.LastResponse.RequestID)
 			case planWait:
-				state.RetryAt = state.NextRefreshAvailableAt
+				state.RetryAt = retryAt
 			}
 		}
 		if err := a.upsertAccount(ctx, in.ApplicationID, acct); err != nil {
@@ -107,9 +119,9 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 	return res, nil
 }
 
-func (a *Activities) refresh(ctx context.Context, id, key string) (*stripe.FinancialConnectionsAccount, error) {
+func (a *Activities) refresh(ctx context.Context, id string, features []string, key string) (*stripe.FinancialConnectionsAccount, error) {
 	p := &stripe.FinancialConnectionsAccountRefreshParams{
-		Features: stripe.StringSlice([]string{FeatureTransactions, FeatureBalance}),
+		Features: stripe.StringSlice(features),
 	}
 	p.Context = ctx
 	p.SetIdempotencyKey(key)
@@ -134,25 +146,73 @@ type refreshPlan int
 const (
 	planRefresh refreshPlan = iota // ask Stripe for a refresh now
 	planUse                        // a refresh is pending, or fresh data is there: use it
-	planWait                       // stale data and no refresh allowed yet: wait for RetryAt
+	planWait                       // stale data and no refresh allowed yet: wait for retryAt
 )
 
-// refreshPlan follows Stripe's rules: never while a refresh is pending, and not before
-// next_refresh_available_at.
-func (a *Activities) refreshPlan(s AccountState) refreshPlan {
-	if s.TransactionRefreshStatus == RefreshPending || s.BalanceRefreshStatus == RefreshPending {
-		return planUse
+// featureRefresh is one refresh feature's state as Stripe reports it (zero times: null).
+type featureRefresh struct {
+	status        string
+	lastAttempted time.Time
+	next          time.Time
+}
+
+// featureRefreshOf reads the state of one refresh feature of the account.
+func featureRefreshOf(acct *stripe.FinancialConnectionsAccount, feature string) featureRefresh {
+	var f featureRefresh
+	var last, next int64
+	switch feature {
+	case FeatureTransactions:
+		if r := acct.TransactionRefresh; r != nil {
+			f.status, last, next = string(r.Status), r.LastAttemptedAt, r.NextRefreshAvailableAt
+		}
+	case FeatureBalance:
+		if r := acct.BalanceRefresh; r != nil {
+			f.status, last, next = string(r.Status), r.LastAttemptedAt, r.NextRefreshAvailableAt
+		}
+	}
+	if last > 0 {
+		f.lastAttempted = time.Unix(last, 0).UTC()
+	}
+	if next > 0 {
+		f.next = time.Unix(next, 0).UTC()
+	}
+	return f
+}
+
+// refreshPlan follows Stripe's rules for the features asked for: never while one's refresh
+// is pending, and not before the latest of their next_refresh_available_at (returned as
+// retryAt with planWait). Data is fresh when every feature's last refresh succeeded and
+// the transaction refresh (for a balance-only refresh, the balance refresh) was attempted
+// within the fresh-data window.
+func (a *Activities) refreshPlan(acct *stripe.FinancialConnectionsAccount, features []string) (plan refreshPlan, retryAt time.Time) {
+	states := make([]featureRefresh, len(features))
+	for i, f := range features {
+		states[i] = featureRefreshOf(acct, f)
+		if states[i].status == RefreshPending {
+			return planUse, time.Time{}
+		}
+	}
+	var next, attempted time.Time
+	succeeded := true
+	for i, s := range states {
+		if s.next.After(next) {
+			next = s.next
+		}
+		if s.status != RefreshSucceeded {
+			succeeded = false
+		}
+		if features[i] == FeatureTransactions || !slices.Contains(features, FeatureTransactions) {
+			attempted = s.lastAttempted
+		}
 	}
 	now := a.now()
-	if s.NextRefreshAvailableAt.IsZero() || !now.Before(s.NextRefreshAvailableAt) {
-		return planRefresh
+	if next.IsZero() || !now.Before(next) {
+		return planRefresh, time.Time{}
 	}
-	fresh := s.TransactionRefreshStatus == RefreshSucceeded && s.BalanceRefreshStatus == RefreshSucceeded &&
-		!s.LastAttemptedAt.IsZero() && now.Sub(s.LastAttemptedAt) <= a.freshDataWindow()
-	if fresh {
-		return planUse
+	if succeeded && !attempted.IsZero() && now.Sub(attempted) <= a.freshDataWindow() {
+		return planUse, time.Time{}
 	}
-	return planWait
+	return planWait, next
 }
 
 // RefreshStatus reads the refresh state of every account.

@@ -60,6 +60,19 @@ type RefreshInput struct {
 	// IdempotencyKey is the workflow's deterministic key for this refresh round; the
 	// account id is appended per request.
 	IdempotencyKey string
+	// Features are the refresh features to ask for (FeatureTransactions, FeatureBalance);
+	// nil asks for both, as every input recorded before the field existed does. Only the
+	// features asked for decide whether a refresh is pending, allowed or fresh enough: a
+	// balance-only refresh goes by the balance refresh's state alone.
+	Features []string `json:"Features,omitzero"`
+}
+
+// features is the input's Features, or both when none are named.
+func (in RefreshInput) features() []string {
+	if len(in.Features) == 0 {
+		return []string{FeatureTransactions, FeatureBalance}
+	}
+	return in.Features
 }
 
 // RefreshStatusInput names the accounts whose refresh state to read.
