@@ -49,6 +49,12 @@ type Activities struct {
 	DeploymentVersion string
 	// FreshDataWindow overrides DefaultFreshDataWindow when positive.
 	FreshDataWindow time.Duration
+	// AlertSigningKey is the master key (32 bytes, UNDERWRITER_ALERT_SIGNING_KEY) from
+	// which each lender's alert webhook signing secret is derived
+	// (internal/alerthook.LenderSecret); no secret is stored in Postgres. Nil means alerts
+	// are stored but cannot be signed, so their delivery fails without sending anything.
+	// It never reaches a log, an error, the workflow history or Postgres.
+	AlertSigningKey []byte
 }
 
 func (a *Activities) freshDataWindow() time.Duration {
