@@ -40,6 +40,11 @@ type LinkRequest struct {
 	// console's uploaded statement, converted by ledger/csv): a one-off persona
 	// named UploadedPersona, with the server's defaults.
 	Ledger json.RawMessage `json:"ledger,omitempty"`
+	// AfterLoan is the story after the loan of this link's accounts (Stories: what
+	// their transactions do as the simulated clock moves, see Server.Advance); ""
+	// means the persona's after_loan, else StorySteady. The persona field may also
+	// name one as "<persona>_then_<story>", e.g. "steady_salaried_then_job_loss".
+	AfterLoan string `json:"after_loan,omitempty"`
 }
 
 // UploadedPersona names the one-off persona of a link with its own ledger.
@@ -51,6 +56,7 @@ type linkOptions struct {
 	pendingMode         string
 	statusAtRefresh     string
 	dropRefreshWebhooks bool
+	afterLoan           string
 }
 
 // LinkResponse is the answer to a link: the session and the new account ids,
@@ -115,6 +121,15 @@ func (s *Server) checkLinkRequest(req *LinkRequest) (*ledger.File, *apiError) {
 		return nil, errMissing("persona")
 	}
 	lf, ok := s.ledgers[req.Persona]
+	if base, story, cut := strings.Cut(req.Persona, storyAliasSep); !ok && cut && req.AfterLoan == "" {
+		// "<persona>_then_<story>": the persona with that story after the loan.
+		if l, known := s.ledgers[base]; known {
+			if err := validStory(story); err != nil {
+				return nil, invalid(http.StatusBadRequest, "", "persona", fmt.Sprintf("Invalid persona '%s': %v.", req.Persona, err))
+			}
+			req.Persona, req.AfterLoan, lf, ok = base, story, l, true
+		}
+	}
 	if !ok {
 		names := make([]string, 0, len(s.personas))
 		for _, p := range s.personas {
@@ -139,6 +154,11 @@ func (s *Server) checkLinkOverrides(req LinkRequest) *apiError {
 	default:
 		return invalid(http.StatusBadRequest, "", "refresh_outcome", fmt.Sprintf("Invalid refresh_outcome: %q is not succeeded or failed", req.RefreshOutcome))
 	}
+	if req.AfterLoan != "" {
+		if err := validStory(req.AfterLoan); err != nil {
+			return invalid(http.StatusBadRequest, "", "after_loan", "Invalid after_loan: "+err.Error()+".")
+		}
+	}
 	return nil
 }
 
@@ -160,6 +180,10 @@ func (s *Server) linkOptionsFor(req LinkRequest) linkOptions {
 			opts.pendingMode = p.PendingAtRefresh
 		}
 		opts.statusAtRefresh = p.AccountStatusAtRefresh
+		opts.afterLoan = p.AfterLoan
+	}
+	if req.AfterLoan != "" {
+		opts.afterLoan = req.AfterLoan
 	}
 	if req.PendingAtRefresh != "" {
 		opts.pendingMode = req.PendingAtRefresh
@@ -219,11 +243,12 @@ func (s *Server) linkLedger(sess *session, lf *ledger.File, persona string, opts
 	delta := base - lf.Anchor()
 	holder := sess.json.AccountHolder // one copy, shared read-only by the session's accounts
 	out := make([]*account, 0, len(lf.Accounts))
-	for _, la := range lf.Accounts {
+	for i, la := range lf.Accounts {
 		s.seq++
 		a := &account{
 			seq: s.seq, persona: persona, refreshOutcome: opts.outcome,
 			pendingMode: opts.pendingMode, statusAtRefresh: opts.statusAtRefresh, dropRefreshWebhooks: opts.dropRefreshWebhooks,
+			afterLoan: opts.afterLoan, seed: planSeed(persona, opts.afterLoan, i),
 			refreshSeq: map[string]int64{},
 			json:       newAccountJSON(la.Account, &holder, sess.json.Permissions, now),
 		}

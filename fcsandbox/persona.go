@@ -70,6 +70,10 @@ type Persona struct {
 	// and sends the account.deactivated or account.disconnected event); ""
 	// keeps them active.
 	AccountStatusAtRefresh string `json:"account_status_at_refresh,omitempty"`
+	// AfterLoan is the story after the loan of the persona's linked accounts (one of
+	// Stories; "" = StorySteady): what their transactions do as the simulated clock
+	// moves (Server.Advance). A link may choose another (LinkRequest.AfterLoan).
+	AfterLoan string `json:"after_loan,omitempty"`
 }
 
 type manifest struct {
@@ -140,6 +144,11 @@ func (p Persona) validate() error {
 	}
 	if err := validStatusAtRefresh(p.AccountStatusAtRefresh); err != nil {
 		return fmt.Errorf("persona %q: account_status_at_refresh: %w", p.Name, err)
+	}
+	if p.AfterLoan != "" {
+		if err := validStory(p.AfterLoan); err != nil {
+			return fmt.Errorf("persona %q: after_loan: %w", p.Name, err)
+		}
 	}
 	return nil
 }

@@ -165,8 +165,14 @@ func refreshAvailable(status string, next *int64, now int64) bool {
 func (s *Server) completeRefresh(id string, features []string, txnRefID string) {
 	s.mu.Lock()
 	a := s.accounts[id]
-	now := s.now().Unix()
+	nowT := s.now()
+	now := nowT.Unix()
 	next := now + int64(s.cfg.RefreshCooldown/time.Second)
+	var statusEmit func()
+	if st := s.catchUpLocked(a, nowT); st != "" {
+		// The account's story disconnects it before this refresh ends.
+		statusEmit, _ = s.setStatusLocked(a, st, "", "")
+	}
 	outcome, drop := a.refreshOutcome, a.dropRefreshWebhooks
 	if a.json.Status != StatusActive {
 		// The account was deactivated or disconnected while the refresh ran.
@@ -191,13 +197,12 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 				continue
 			}
 			br.Status, br.NextRefreshAvailableAt = outcome, ptr(next)
-			if outcome == RefreshSucceeded {
-				if a.json.Balance == nil {
-					a.json.Balance = a.ledgerBalance.Clone()
-				}
-				if a.json.Balance != nil {
-					a.json.Balance.AsOf = now
-				}
+			if outcome == RefreshSucceeded && a.ledgerBalance != nil {
+				// The bank's balance now: the linked one moved by the
+				// transactions released since (Advance) and by settled
+				// pending ones.
+				a.json.Balance = a.ledgerBalance.Clone()
+				a.json.Balance.AsOf = now
 			}
 			events = append(events, EventAccountRefreshedBalance)
 		case featureOwnership:
@@ -214,6 +219,9 @@ func (s *Server) completeRefresh(id string, features []string, txnRefID string) 
 	}
 	body, err := marshal(a.json)
 	s.mu.Unlock()
+	if statusEmit != nil {
+		statusEmit()
+	}
 	if err != nil {
 		s.log.Error("encode account", "fc_account_id", id, "error", err.Error())
 		return

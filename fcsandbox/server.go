@@ -53,6 +53,10 @@ type Server struct {
 	seq             int64 // orders accounts and refreshes
 	faults          []*Fault
 
+	// advancedDays is how far Advance moved the simulated clock: now() is
+	// Config.Now() plus this many days. Read without s.mu; changed under it.
+	advancedDays atomic.Int64
+
 	limiter *rateLimiter // nil when Config.RateLimit < 0
 	// requests and rateLimited count the Stripe API requests served (the /sandbox/
 	// paths excluded) and those refused with a 429 by the rate limit.
@@ -90,6 +94,12 @@ type account struct {
 	// dropRefreshWebhooks records the refresh events of the account but never
 	// delivers them (LinkRequest.DropRefreshWebhooks).
 	dropRefreshWebhooks bool
+	// afterLoan is the account's story after the loan ("" = StorySteady) and seed
+	// the seed of its continuation; plan generates the continuation once the
+	// simulated clock has moved (Advance), built on first use.
+	afterLoan string
+	seed      uint64
+	plan      *futurePlan
 }
 
 type txn struct {
@@ -161,6 +171,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("GET /v1/financial_connections/accounts/{id}", s.api(s.getAccount))
 	s.mux.Handle("POST /v1/financial_connections/accounts/{id}/refresh", s.api(s.refreshAccount))
 	s.mux.Handle("POST /v1/financial_connections/accounts/{id}/disconnect", s.api(s.disconnectAccount))
+	s.mux.Handle("POST /v1/financial_connections/accounts/{id}/subscribe", s.api(s.subscribeAccount))
+	s.mux.Handle("POST /v1/financial_connections/accounts/{id}/unsubscribe", s.api(s.unsubscribeAccount))
 	s.mux.Handle("GET /v1/financial_connections/transactions", s.api(s.listTransactions))
 	s.mux.Handle("GET /v1/financial_connections/transactions/{id}", s.api(s.getTransaction))
 	s.mux.Handle("GET /v1/events/{id}", s.api(s.getEvent))
@@ -173,6 +185,9 @@ func New(cfg Config) (*Server, error) {
 	s.sandbox.HandleFunc("GET /sandbox/v1/personas", s.listPersonas)
 	s.sandbox.HandleFunc("POST "+FaultsPath, s.postFault)
 	s.sandbox.HandleFunc("POST "+AccountStatusPath, s.postAccountStatus)
+	s.sandbox.HandleFunc("GET "+ClockPath, s.getClock)
+	s.sandbox.HandleFunc("POST "+ClockAdvancePath, s.postClockAdvance)
+	s.sandbox.HandleFunc("GET "+StoriesPath, s.listStories)
 	s.sandbox.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, unrecognized(r))
 	})
@@ -233,7 +248,10 @@ func (s *Server) goBackground(f func()) bool {
 	return true
 }
 
-func (s *Server) now() time.Time { return s.cfg.Now() }
+// now is the simulated clock: Config.Now moved forward by the days Advance added.
+func (s *Server) now() time.Time {
+	return s.cfg.Now().Add(time.Duration(s.advancedDays.Load()) * 24 * time.Hour)
+}
 
 // statusWriter records the status for the access log.
 type statusWriter struct {
