@@ -3,60 +3,11 @@ package scoring
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"testing"
-	"time"
 
+	"github.com/cashflow-underwriting/underwriter/internal/bench/benchledger"
 	"github.com/cashflow-underwriting/underwriter/ledger"
 )
-
-// scoreBenchLedger returns a Stripe-shaped ledger file of `months` months with about
-// 125 posted transactions a month on one checking account (biweekly pay, rent, a bill,
-// four card purchases a day, an occasional overdraft fee).
-func scoreBenchLedger(b *testing.B, months int) ([]byte, time.Time) {
-	b.Helper()
-	r := rand.New(rand.NewPCG(3, uint64(months)))
-	asOf := time.Date(2026, 10, 15, 18, 0, 0, 0, time.UTC)
-	start := asOf.AddDate(0, -months, 0)
-	shops := []string{"KROGER #0412", "STARBUCKS STORE 09211", "SHELL OIL 57444", "AMAZON MKTPLACE PMTS", "TARGET T-1234",
-		"CHIPOTLE 1120", "WALGREENS #8812", "HOME DEPOT #0611"}
-	var txs []map[string]any
-	add := func(at time.Time, amount int64, desc string) {
-		id := fmt.Sprintf("fctxn_%024d", len(txs))
-		txs = append(txs, map[string]any{"id": id, "object": "financial_connections.transaction", "account": "fca_b",
-			"amount": amount, "currency": "usd", "description": desc, "livemode": false, "status": "posted",
-			"status_transitions": map[string]any{"posted_at": at.Unix() + 3600, "void_at": nil},
-			"transacted_at":      at.Unix(), "transaction_refresh": "fctxnref_" + id[6:], "updated": at.Unix() + 3600})
-	}
-	for d, i := start, 0; d.Before(asOf); d, i = d.AddDate(0, 0, 1), i+1 {
-		if i%14 == 0 {
-			add(d.Add(9*time.Hour), 210000+r.Int64N(3000), "ACME CORP PAYROLL PPD ID: 4470021938")
-		}
-		if d.Day() == 1 {
-			add(d.Add(8*time.Hour), -145000, "AVALON APTS RENT WEB PMT")
-		}
-		if d.Day() == 12 {
-			add(d.Add(8*time.Hour), -8999, "COMCAST CABLE COMM")
-		}
-		if r.IntN(60) == 0 {
-			add(d.Add(20*time.Hour), -3500, "OVERDRAFT FEE")
-		}
-		for k := range 4 {
-			add(d.Add(time.Duration(10+3*k)*time.Hour), -(500 + r.Int64N(6000)), shops[r.IntN(len(shops))])
-		}
-	}
-	file := map[string]any{"accounts": []any{map[string]any{
-		"account": map[string]any{"id": "fca_b", "object": "financial_connections.account", "category": "cash",
-			"subcategory": "checking", "status": "active", "display_name": "Everyday Checking", "last4": "6789",
-			"balance": map[string]any{"as_of": asOf.Unix(), "current": map[string]int64{"usd": 650000},
-				"cash": map[string]any{"available": map[string]int64{"usd": 640000}}, "type": "cash"}},
-		"transactions": txs}}}
-	data, err := json.Marshal(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data, asOf
-}
 
 // BenchmarkScoreVsDecode compares, per ledger, decoding the ledger JSON into the
 // ledger file structure with encoding/json against computing the features and the
@@ -85,7 +36,10 @@ func BenchmarkScoreVsDecode(b *testing.B) {
 	loan := Loan{AmountMinor: 300000, TermMonths: 12}
 	eng := DefaultEngine()
 	for _, months := range []int{3, 12, 24} {
-		data, asOf := scoreBenchLedger(b, months)
+		data, asOf, err := benchledger.Ledger(months, 0) // the ledgers `underwriter bench` measures
+		if err != nil {
+			b.Fatal(err)
+		}
 		l, err := ParseLedgerFile(data)
 		if err != nil {
 			b.Fatal(err)

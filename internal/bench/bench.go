@@ -6,10 +6,10 @@
 //
 // Sections so far:
 //
-//   - scoring: per ledger length (3, 12 and 24 months of about TxnsPerMonth transactions),
-//     features and score (scoring.Engine.Underwrite on the parsed ledger) next to a plain
-//     encoding/json decode of the same bytes: scoring_vs_decode (target ≤ 0.5 at every
-//     length);
+//   - scoring: per ledger length (3, 12 and 24 months of about benchledger.TxnsPerMonth
+//     transactions), features and score (scoring.Engine.Underwrite on the parsed ledger)
+//     next to a plain encoding/json decode of the same bytes: scoring_vs_decode (target
+//     ≤ 0.5 at every length);
 //
 //   - batch: ledgers from bytes as a snapshot stores them to a decision (ledger.Parse,
 //     scoring.FromFile, Underwrite) on every core: batch_ledgers_per_s_per_core, the rate
@@ -45,6 +45,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cashflow-underwriting/underwriter/internal/bench/benchledger"
 	"github.com/cashflow-underwriting/underwriter/ledger"
 	"github.com/cashflow-underwriting/underwriter/scoring"
 )
@@ -334,7 +335,7 @@ const scoringRounds = 5
 func measureScoring(ctx context.Context, eng *scoring.Engine, opt Options) (ScoringSection, error) {
 	var sec ScoringSection
 	for _, months := range opt.Lengths {
-		data, asOf, err := Ledger(months, 0)
+		data, asOf, err := benchledger.Ledger(months, 0)
 		if err != nil {
 			return ScoringSection{}, err
 		}
@@ -431,7 +432,7 @@ func measureBatch(ctx context.Context, eng *scoring.Engine, opt Options) (BatchS
 	docs := make([][]byte, batchVariants)
 	txns := 0
 	for v := range docs {
-		data, _, err := Ledger(opt.BatchMonths, v)
+		data, _, err := benchledger.Ledger(opt.BatchMonths, v)
 		if err != nil {
 			return BatchSection{}, err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cashflow-underwriting/underwriter/internal/bench/benchledger"
 	"github.com/cashflow-underwriting/underwriter/internal/population"
 	"github.com/cashflow-underwriting/underwriter/ledger"
 	"github.com/cashflow-underwriting/underwriter/ledger/csv"
@@ -72,7 +73,7 @@ func fullCorpus(t *testing.T) []namedLedger {
 	}
 	for _, months := range []int{1, 3, 12, 24} {
 		for v := range 3 {
-			data, asOf, err := Ledger(months, v)
+			data, asOf, err := benchledger.Ledger(months, v)
 			require.NoError(t, err)
 			var f ledger.File
 			require.NoError(t, json.Unmarshal(data, &f))

@@ -1,4 +1,9 @@
-package bench
+// Package benchledger makes the synthetic ledgers issue 12's measurements run on: one
+// checking account at about TxnsPerMonth transactions a month, as a snapshot stores it.
+// `underwriter bench` (package bench) and scoring's BenchmarkScoreVsDecode both measure
+// these ledgers, so their figures are of the same bytes; it imports only the ledger
+// package, so scoring's test binary stays small.
+package benchledger
 
 import (
 	"encoding/json"
@@ -18,7 +23,7 @@ const TxnsPerMonth = 125
 // posted transactions a month on one checking account: biweekly pay, rent, a bill, four
 // card purchases a day and an occasional overdraft fee; and its balance's as_of, the
 // cutoff it is scored at. variant picks one of many such ledgers (other amounts and
-// shops); variant 0 is the ledger scoring's BenchmarkScoreVsDecode measures.
+// shops); BenchmarkScoreVsDecode and the bench's scoring section measure variant 0.
 func Ledger(months, variant int) ([]byte, time.Time, error) {
 	r := rand.New(rand.NewPCG(3+uint64(variant)*1000003, uint64(months)))
 	asOf := time.Date(2026, 10, 15, 18, 0, 0, 0, time.UTC)
