@@ -30,8 +30,9 @@ const (
 	// 27, -575.00 on day 41.
 	StoryStackingBorrower = "stacking_borrower"
 	// StoryOverdraftSpiral: on day 30 an emergency payment leaves 50.00 in the account;
-	// the next card payments overdraw it and the bank charges an OVERDRAFT FEE of 35.00
-	// for each debit that posts while overdrawn (at most three a day), until pay day.
+	// the next card payments overdraw it, and from then on the bank charges an
+	// OVERDRAFT FEE of 35.00 each time a debit takes the balance below zero (once per
+	// overdraft episode).
 	StoryOverdraftSpiral = "overdraft_spiral"
 	// StorySecondJob: a new weekly payroll (HOOLI INC PAYROLL, about 320.00) from day 10.
 	StorySecondJob = "second_job"
@@ -40,8 +41,6 @@ const (
 	StoryWindfall = "windfall"
 	// StoryAutoLoan: a new car loan paid monthly from day 21 (TOYOTA FINANCIAL PMT 350.00).
 	StoryAutoLoan = "auto_loan"
-	// StoryPayCut: the main income is halved from day 30.
-	StoryPayCut = "pay_cut"
 	// StoryDisconnect: the bank connection breaks on day 45: the account becomes
 	// disconnected (financial_connections.account.disconnected), its subscription ends
 	// and it refreshes no more.
@@ -68,11 +67,9 @@ type storyRule struct {
 	AfterLoanStory
 	// mainIncomeStopsAfter stops the main income after that day (0 = never).
 	mainIncomeStopsAfter int
-	// mainIncomeFactorFrom scales the main income by mainIncomeFactor from that day.
-	mainIncomeFactorFrom int
-	mainIncomeFactor     float64
-	// overdraftFees makes the bank charge a fee per debit posted while overdrawn.
-	overdraftFees bool
+	// overdraftFees makes the bank charge a fee when a debit takes the balance below
+	// zero, from that day on (0 = never).
+	overdraftFeesFrom int
 	// disconnectDay disconnects the account that day (0 = never).
 	disconnectDay int
 	// extra adds the story's own transactions of day k.
@@ -82,8 +79,8 @@ type storyRule struct {
 var stories = []storyRule{
 	{AfterLoanStory: AfterLoanStory{Name: StorySteady, Events: []string{},
 		Text: "The ledger goes on as it was: recurring income and bills on their cadence, everyday spending replayed from recent weeks."}},
-	{AfterLoanStory: AfterLoanStory{Name: StoryJobLoss, Events: []string{"INCOME_STOPPED"},
-		Text: "The main income stops after day 60 (no pay day in month 3 or later); spending goes on."},
+	{AfterLoanStory: AfterLoanStory{Name: StoryJobLoss, Events: []string{"INCOME_STOPPED", "INCOME_DROP", "LOW_BALANCE"},
+		Text: "The main income stops after day 60 (no pay day in month 3 or later); spending goes on and the balance slides."},
 		mainIncomeStopsAfter: 60},
 	{AfterLoanStory: AfterLoanStory{Name: StoryStackingBorrower, Events: []string{"NEW_HIGH_RISK_LENDER"},
 		Text: "Two payday loans: SPEEDY CASH advances 400.00 on day 20 (repaid 460.00 on day 34), CHECK INTO CASH 500.00 on day 27 (repaid 575.00 on day 41)."},
@@ -101,8 +98,8 @@ var stories = []storyRule{
 			return nil
 		}},
 	{AfterLoanStory: AfterLoanStory{Name: StoryOverdraftSpiral, Events: []string{"LOW_BALANCE", "NSF_OVERDRAFT_DETECTED"},
-		Text: "On day 30 an emergency payment leaves 50.00; the next debits overdraw the account, each with a 35.00 OVERDRAFT FEE (at most three a day)."},
-		overdraftFees: true,
+		Text: "On day 30 an emergency payment (EMERGENCY VET CLINIC) leaves 50.00; the next debits overdraw the account, and each overdraft from then on costs a 35.00 OVERDRAFT FEE."},
+		overdraftFeesFrom: 30,
 		extra: func(p *futurePlan, k int, day time.Time) []futureTxn {
 			if k == 30 {
 				return []futureTxn{{at: day.Add(8 * time.Hour), desc: "EMERGENCY VET CLINIC", drainTo: 5000}}
@@ -133,9 +130,6 @@ var stories = []storyRule{
 			}
 			return nil
 		}},
-	{AfterLoanStory: AfterLoanStory{Name: StoryPayCut, Events: []string{"INCOME_DROP"},
-		Text: "The main income is halved from day 30."},
-		mainIncomeFactorFrom: 30, mainIncomeFactor: 0.5},
 	{AfterLoanStory: AfterLoanStory{Name: StoryDisconnect, Events: []string{"ACCOUNT_DISCONNECTED"},
 		Text: "The bank connection breaks on day 45: the account is disconnected and refreshes no more."},
 		disconnectDay: 45},
@@ -461,9 +455,6 @@ func (p *futurePlan) generateDay(d int64) []futureTxn {
 				if n := p.story.mainIncomeStopsAfter; n > 0 && k > n {
 					continue
 				}
-				if from := p.story.mainIncomeFactorFrom; from > 0 && k >= from {
-					amt = int64(float64(amt) * p.story.mainIncomeFactor)
-				}
 			}
 			out = append(out, futureTxn{at: at, amount: amt, desc: desc})
 		}
@@ -483,15 +474,15 @@ func (p *futurePlan) generateDay(d int64) []futureTxn {
 	out = slices.DeleteFunc(out, func(t futureTxn) bool { return t.at.Unix() <= p.start })
 	slices.SortStableFunc(out, func(x, y futureTxn) int { return x.at.Compare(y.at) })
 	var withFees []futureTxn
-	fees := 0
+	fees := p.story.overdraftFeesFrom > 0 && k >= p.story.overdraftFeesFrom
 	for _, t := range out {
 		if t.drainTo > 0 {
 			t.amount = min(t.drainTo-p.bal, -1)
 		}
+		before := p.bal
 		p.bal += t.amount
 		withFees = append(withFees, t)
-		if p.story.overdraftFees && t.amount < 0 && p.bal < 0 && fees < 3 {
-			fees++
+		if fees && t.amount < 0 && before >= 0 && p.bal < 0 {
 			p.bal -= odFeeMinor
 			withFees = append(withFees, futureTxn{at: t.at.Add(time.Minute), amount: -odFeeMinor, desc: "OVERDRAFT FEE"})
 		}
