@@ -1,9 +1,11 @@
 package fcsandbox
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,4 +200,130 @@ func TestClockPaths(t *testing.T) {
 		names = append(names, st.(map[string]any)["name"].(string))
 	}
 	require.True(t, slices.Contains(names, StoryJobLoss) && slices.Contains(names, StorySteady), "stories %v", names)
+}
+
+// released returns the transactions listed after ref, as (offset from the ledger's
+// end in seconds, amount, description) lines sorted by time.
+func released(h *harness, acct, ref string, end int64) []string {
+	var out []string
+	for _, tx := range h.listAll(acct, ref) {
+		out = append(out, fmt.Sprintf("%08d %d %s", tx.TransactedAt-end, tx.Amount, tx.Description))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestStoryReleasesOnItsDays(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sampleDir, func(c *Config) { c.RefreshCooldown = -1 })
+	// The persona field names the story as "<persona>_then_<story>".
+	acct := h.linkSample("steady_salaried_then_stacking_borrower", "")
+	a := getAccount(t, h, acct)
+	end := a.Balance.AsOf
+	_, err := subscribe(h, acct)
+	require.NoError(t, err)
+	h.hooks.waitEvent(EventAccountRefreshedTransactions, acct)
+	ref := getAccount(t, h, acct).TransactionRefresh.ID
+	lenders := func(lines []string) []string {
+		var out []string
+		for _, l := range lines {
+			if strings.Contains(l, "SPEEDY CASH") || strings.Contains(l, "CHECK INTO CASH") {
+				out = append(out, l[9:])
+			}
+		}
+		return out
+	}
+	c, err := h.srv.Advance(19)
+	require.NoError(t, err)
+	require.Empty(t, lenders(released(h, acct, ref, end)), "nothing before day 20")
+	ref = c.Refreshes[0].TransactionRefresh
+	c, err = h.srv.Advance(1)
+	require.NoError(t, err)
+	require.Equal(t, []string{"40000 SPEEDY CASH"}, lenders(released(h, acct, ref, end)), "day 20")
+	ref = c.Refreshes[0].TransactionRefresh
+	_, err = h.srv.Advance(21)
+	require.NoError(t, err)
+	require.Equal(t, []string{"-46000 SPEEDY CASH", "-57500 CHECK INTO CASH", "50000 CHECK INTO CASH"},
+		slices.Sorted(slices.Values(lenders(released(h, acct, ref, end)))), "days 21 to 41")
+
+	// job_loss: the payroll is paid up to day 60 and never after.
+	job := h.linkSample("steady_salaried", StoryJobLoss)
+	jobEnd := getAccount(t, h, job).Balance.AsOf
+	jobRef := getAccount(t, h, job).TransactionRefresh.ID
+	_, err = h.srv.Advance(120)
+	require.NoError(t, err)
+	_, err = refreshBoth(h, job)
+	require.NoError(t, err)
+	h.hooks.waitEvent(EventAccountRefreshedTransactions, job)
+	var paid []int64
+	for _, tx := range h.listAll(job, jobRef) {
+		if strings.Contains(tx.Description, "ACME CORP PAYROLL") {
+			paid = append(paid, (tx.TransactedAt-jobEnd)/86400)
+		}
+	}
+	require.NotEmpty(t, paid)
+	require.LessOrEqual(t, slices.Max(paid), int64(60), "pay days %v", paid)
+	require.Greater(t, slices.Max(paid), int64(45), "pay days %v", paid)
+}
+
+func TestStoryDisconnects(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sampleDir, func(c *Config) { c.RefreshCooldown = -1 })
+	acct := h.linkSample("steady_salaried", StoryDisconnect)
+	_, err := subscribe(h, acct)
+	require.NoError(t, err)
+	h.hooks.waitEvent(EventAccountRefreshedTransactions, acct)
+	c, err := h.srv.Advance(44)
+	require.NoError(t, err)
+	require.Len(t, c.Refreshes, 1)
+	require.Equal(t, stripe.FinancialConnectionsAccountStatusActive, getAccount(t, h, acct).Status)
+	c, err = h.srv.Advance(1)
+	require.NoError(t, err)
+	require.Empty(t, c.Refreshes, "a disconnected account is not refreshed")
+	ev := h.hooks.waitEvent(EventAccountDisconnected, acct)
+	require.Equal(t, "disconnected", ev.GetObjectValue("status"))
+	a := getAccount(t, h, acct)
+	require.Equal(t, stripe.FinancialConnectionsAccountStatusDisconnected, a.Status)
+	require.Empty(t, subs(a))
+}
+
+// TestStoriesAreDeterministic links the same persona and story twice: the released
+// transactions are the same (ids aside); another story differs.
+func TestStoriesAreDeterministic(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sampleDir, func(c *Config) { c.RefreshCooldown = -1 })
+	ids := []string{h.linkSample("steady_salaried", StoryJobLoss), h.linkSample("steady_salaried", StoryJobLoss),
+		h.linkSample("steady_salaried", StoryOverdraftSpiral)}
+	var refs []string
+	for _, id := range ids {
+		refs = append(refs, getAccount(t, h, id).TransactionRefresh.ID)
+	}
+	// Two advances for the first link's server state, one for the others: the
+	// chunking of the clock does not matter.
+	_, err := h.srv.Advance(30)
+	require.NoError(t, err)
+	_, err = h.srv.Advance(40)
+	require.NoError(t, err)
+	var got [][]string
+	for i, id := range ids {
+		_, err := refreshBoth(h, id)
+		require.NoError(t, err)
+		h.hooks.waitEvent(EventAccountRefreshedTransactions, id)
+		got = append(got, released(h, id, refs[i], getAccount(t, h, id).Created))
+	}
+	require.Greater(t, len(got[0]), 100, "70 days of transactions")
+	require.Equal(t, got[0], got[1])
+	require.NotEqual(t, got[0], got[2])
+
+	h2 := newHarness(t, sampleDir, func(c *Config) { c.RefreshCooldown = -1 })
+	id := h2.linkSample("steady_salaried", StoryJobLoss)
+	ref := getAccount(t, h2, id).TransactionRefresh.ID
+	for range 70 {
+		_, err := h2.srv.Advance(1)
+		require.NoError(t, err)
+	}
+	_, err = refreshBoth(h2, id)
+	require.NoError(t, err)
+	h2.hooks.waitEvent(EventAccountRefreshedTransactions, id)
+	require.Equal(t, got[0], released(h2, id, ref, getAccount(t, h2, id).Created), "a day at a time gives the same days")
 }
