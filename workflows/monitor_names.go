@@ -29,10 +29,11 @@ const (
 
 // Monitoring statuses, shown in the MonitoringStatus search attribute and MonitorStatus.
 const (
-	// MonitoringWatching: the watcher is running and has raised no alert since its last
-	// clean check.
+	// MonitoringWatching: the watcher is running and has raised no event in the last
+	// MonitorAtRiskWindow of the ledger's clock.
 	MonitoringWatching = "watching"
-	// MonitoringAtRisk: the last check raised at least one early-warning event.
+	// MonitoringAtRisk: a check raised at least one early-warning event, less than
+	// MonitorAtRiskWindow ago by the ledger's clock.
 	MonitoringAtRisk = "at_risk"
 	// MonitoringClosed: the loan was closed (repaid, charged off, cancelled) or its term
 	// ended; the accounts are unsubscribed.
@@ -95,6 +96,18 @@ type MonitorState struct {
 	// Status and LastAlert are the search attributes' values.
 	Status    string `json:"Status,omitzero"`
 	LastAlert string `json:"LastAlert,omitzero"`
+	// Booked is the workflow time the first run started: the watcher ends by itself when
+	// the term plus MonitorTermGrace has passed since, even if no check moves the ledger
+	// clock past the last due date.
+	Booked time.Time `json:"Booked,omitzero"`
+	// LastAlertAt is the ledger clock of the check that raised the last event: the status
+	// stays at_risk until the ledger clock is MonitorAtRiskWindow past it.
+	LastAlertAt time.Time `json:"LastAlertAt,omitzero"`
+	// Pending says a cause for a check (a webhook signal) arrived as the previous run
+	// continued as new: the new run checks at once.
+	Pending bool `json:"Pending,omitzero"`
+	// Runs counts the runs so far (continue-as-new), this one included.
+	Runs int `json:"Runs,omitzero"`
 }
 
 // LoanClose is SignalCloseLoan's payload.
@@ -111,4 +124,15 @@ type MonitorStatus struct {
 	LastAlert     string
 	// LedgerAsOf is the ledger clock of the last check.
 	LedgerAsOf time.Time
+	// Delivered counts the alerts this run delivered; Deliveries the deliveries still
+	// being tried (each retried for up to MonitorDeliveryWindow); DeliveryFailures the
+	// alerts whose delivery gave up (recorded on the alert: GET /v1/loans/{id}/alerts).
+	Delivered        int `json:"Delivered,omitzero"`
+	Deliveries       int `json:"Deliveries,omitzero"`
+	DeliveryFailures int `json:"DeliveryFailures,omitzero"`
+	// LastCheckError is why the last check failed ("" when it succeeded); the watcher
+	// goes on and checks again on the next webhook or poll.
+	LastCheckError string `json:"LastCheckError,omitzero"`
+	// CloseReason is why the watcher ended, once it has (LoanRepaid, …, LoanTermEnded).
+	CloseReason string `json:"CloseReason,omitzero"`
 }

@@ -497,5 +497,8 @@ func SearchAttributeTypes() map[string]enumspb.IndexedValueType {
 		SALender.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SAOutcome.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SAScore.GetName():         enumspb.INDEXED_VALUE_TYPE_INT,
+		// The Monitor watcher's (monitor_names.go).
+		SAMonitoringStatus.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SALastAlert.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }

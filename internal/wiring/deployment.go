@@ -12,6 +12,8 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
 // DefaultDeploymentName is the Temporal Worker Deployment every underwriter worker belongs
@@ -108,14 +110,22 @@ func NewBareWorker(c tclient.Client, o WorkerOptions) worker.Worker {
 	return worker.New(c, taskQueue, o.workerOptions())
 }
 
-// WorkflowRegisterOptions are the registration options of the workflow named name: every
-// underwriter workflow is pinned (workflow.VersioningBehaviorPinned), so a run stays on
-// the Worker Deployment Version it started on until it ends, and a new build that changes
-// the workflow's commands needs no workflow.GetVersion branch for the runs already open.
-// Underwrite waits up to a day and a half for its applicant, its refresh and its account;
-// Rescore scores a whole batch, whose results must all come from one build. On an
-// unversioned worker the behaviour is not used.
+// WorkflowRegisterOptions are the registration options of the workflow named name. Every
+// underwriter workflow but Monitor is pinned (workflow.VersioningBehaviorPinned), so a run
+// stays on the Worker Deployment Version it started on until it ends, and a new build that
+// changes the workflow's commands needs no workflow.GetVersion branch for the runs already
+// open. Underwrite waits up to a day and a half for its applicant, its refresh and its
+// account; Rescore scores a whole batch, whose results must all come from one build.
+//
+// Monitor, a loan's watcher, runs for the loan's term, months: pinned, it would keep every
+// old build running until its last loan ends. It is registered
+// workflow.VersioningBehaviorAutoUpgrade: its runs move to the current version, and its
+// changes go behind workflow.GetVersion with recorded histories that replay
+// (testdata/histories/monitor). On an unversioned worker the behaviour is not used.
 func WorkflowRegisterOptions(name string) workflow.RegisterOptions {
+	if name == workflows.MonitorWorkflowName {
+		return workflow.RegisterOptions{Name: name, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade}
+	}
 	return workflow.RegisterOptions{Name: name, VersioningBehavior: workflow.VersioningBehaviorPinned}
 }
 

@@ -145,12 +145,14 @@ type WorkerOptions struct {
 const taskQueue = workflows.TaskQueue
 
 // NewWorker returns a worker on workflows.TaskQueue with every workflow and activity
-// registered, each workflow pinned to the worker's deployment version
-// (WorkflowRegisterOptions). Start it with Start or Run.
+// registered, each workflow pinned to the worker's deployment version but the Monitor
+// watcher, which moves to the current one (WorkflowRegisterOptions). Start it with Start
+// or Run.
 func NewWorker(c tclient.Client, acts *activities.Activities, o WorkerOptions) worker.Worker {
 	w := NewBareWorker(c, o)
 	w.RegisterWorkflowWithOptions(workflows.Underwrite, WorkflowRegisterOptions(workflows.UnderwriteWorkflowName))
 	w.RegisterWorkflowWithOptions(workflows.Rescore, WorkflowRegisterOptions(workflows.RescoreWorkflowName))
+	w.RegisterWorkflowWithOptions(workflows.Monitor, WorkflowRegisterOptions(workflows.MonitorWorkflowName))
 	w.RegisterActivity(acts)
 	return w
 }
