@@ -168,6 +168,19 @@ func TestSandboxResponsesMatchSpec(t *testing.T) {
 			a.BalanceRefresh.Status != stripe.FinancialConnectionsAccountBalanceRefreshStatusPending
 	}, 5*time.Second, 20*time.Millisecond)
 	listTxns(before.TransactionRefresh.ID, 100, false)
+	// The watcher of a booked loan (issue 14): subscribe (twice: idempotent), then
+	// unsubscribe. Subscribing starts a transaction refresh; wait for it.
+	subP := &stripe.FinancialConnectionsAccountSubscribeParams{Features: stripe.StringSlice([]string{"transactions"})}
+	_, err = sc.FinancialConnectionsAccounts.Subscribe(acct, subP)
+	require.NoError(t, err)
+	_, err = sc.FinancialConnectionsAccounts.Subscribe(acct, subP)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		a, err := sc.FinancialConnectionsAccounts.GetByID(acct, &stripe.FinancialConnectionsAccountParams{})
+		return err == nil && a.TransactionRefresh.Status != stripe.FinancialConnectionsAccountTransactionRefreshStatusPending
+	}, 5*time.Second, 20*time.Millisecond)
+	_, err = sc.FinancialConnectionsAccounts.Unsubscribe(acct, &stripe.FinancialConnectionsAccountUnsubscribeParams{Features: stripe.StringSlice([]string{"transactions"})})
+	require.NoError(t, err)
 
 	// The errors the pipeline can meet.
 	txnPath := "/v1/financial_connections/transactions"
@@ -180,6 +193,9 @@ func TestSandboxResponsesMatchSpec(t *testing.T) {
 	raw(http.MethodPost, refreshPath, url.Values{"features[0]": {"balances"}}, nil)                                                                            // enum
 	raw(http.MethodPost, refreshPath, url.Values{"features[0]": {"balance"}, "x": {"1"}}, nil)                                                                 // unknown param
 	raw(http.MethodPost, refreshPath, url.Values{"features[0]": {"transactions"}}, map[string]string{"Idempotency-Key": "conformance/refresh/" + acct + "/1"}) // idempotency_error
+	subscribePath := "/v1/financial_connections/accounts/" + acct + "/subscribe"
+	raw(http.MethodPost, subscribePath, url.Values{"features[0]": {"balance"}}, nil)                                                     // enum
+	raw(http.MethodPost, "/v1/financial_connections/accounts/fca_missing/unsubscribe", url.Values{"features[0]": {"transactions"}}, nil) // resource_missing
 	raw(http.MethodPost, "/v1/financial_connections/sessions", url.Values{"account_holder[type]": {"customer"}, "account_holder[customer]": {cus.ID}}, nil)
 	raw(http.MethodGet, "/v1/customers/"+cus.ID, url.Values{}, map[string]string{"Authorization": "Bearer sk_test_wrongkey00000"})
 	raw(http.MethodGet, "/v1/customers/"+cus.ID, url.Values{}, map[string]string{"Stripe-Version": "2020-08-27"})
@@ -190,7 +206,8 @@ func TestSandboxResponsesMatchSpec(t *testing.T) {
 	require.NoError(t, err)
 	raw(http.MethodPost, "/v1/financial_connections/accounts/"+sb2ids[0]+"/refresh", url.Values{"features[0]": {"balance"}}, nil) // pending
 	require.NoError(t, sb.SetAccountStatus(acct, fcsandbox.StatusInactive))
-	raw(http.MethodPost, refreshPath, url.Values{"features[0]": {"balance"}}, nil) // account inactive
+	raw(http.MethodPost, refreshPath, url.Values{"features[0]": {"balance"}}, nil)        // account inactive
+	raw(http.MethodPost, subscribePath, url.Values{"features[0]": {"transactions"}}, nil) // account inactive
 	_, err = sc.FinancialConnectionsAccounts.Disconnect(acct, &stripe.FinancialConnectionsAccountDisconnectParams{})
 	require.NoError(t, err)
 	require.NoError(t, sb.InjectFault(fcsandbox.Fault{Kind: fcsandbox.FaultError, Status: 500}))
