@@ -13,6 +13,8 @@
 //	GET  /v1/financial_connections/accounts/{id}
 //	POST /v1/financial_connections/accounts/{id}/refresh
 //	POST /v1/financial_connections/accounts/{id}/disconnect
+//	POST /v1/financial_connections/accounts/{id}/subscribe    features[]=transactions
+//	POST /v1/financial_connections/accounts/{id}/unsubscribe  features[]=transactions
 //	GET  /v1/financial_connections/transactions
 //	GET  /v1/financial_connections/transactions/{id}
 //
@@ -25,6 +27,9 @@
 //	GET  /sandbox/v1/personas  the loaded personas (name, story, expected outcome)
 //	POST /sandbox/v1/faults    a Fault as JSON, with the API key (see InjectFault)
 //	POST /sandbox/v1/accounts/{id}/status  {"status":"inactive"}, with the API key (see SetAccountStatus)
+//	GET  /sandbox/v1/clock                 the simulated clock, with the API key (a Clock)
+//	POST /sandbox/v1/clock/advance         {"days":7}, with the API key (see Server.Advance, AdvanceClock)
+//	GET  /sandbox/v1/stories               the stories after the loan (Stories)
 //
 // Faults (5xx, 429, 409 answers, latency, dropped, duplicated and delayed
 // webhooks) are armed with Server.InjectFault or the faults path and consumed
@@ -138,6 +143,51 @@
 // Config.Now. Delivery is asynchronous, at least once, and retried with
 // exponential backoff until a 2xx answer or Config.WebhookMaxAttempts; Close
 // stops pending retries.
+//
+// # Subscriptions
+//
+// Subscribe adds "transactions" to the account's subscriptions (the only feature of
+// 2023-10-16) and, when the account was not subscribed and has no transaction refresh
+// pending, starts a transaction refresh, as Stripe does; subscribing again changes nothing.
+// Unsubscribe removes it, whatever the account's status; both answer the account. An
+// unknown account is Stripe's 404 resource_missing, another feature a 400 naming
+// features[i], an account that is not active (subscribe only) a 400
+// financial_connections_account_inactive, and disconnecting ends the subscriptions.
+//
+// # After the loan: stories and the simulated clock
+//
+// Until the clock moves, an account serves its linked ledger and nothing more. Advance
+// (POST /sandbox/v1/clock/advance, or AdvanceClock from another process) moves the
+// simulated clock forward by whole days: every timestamp the sandbox writes from then on
+// (refreshes, balance.as_of, events' created) is Config.Now plus the days advanced. Each
+// account's story after the loan then releases the transactions dated up to the simulated
+// now, and each active account subscribed to transactions gets one new transaction
+// refresh, already succeeded, carrying every released transaction not yet delivered, and
+// one signed financial_connections.account.refreshed_transactions webhook: one refresh and
+// one webhook per account per Advance call, whatever its number of days (a test wanting
+// Stripe's daily webhooks advances one day at a time). An account with a transaction
+// refresh pending gets none (the pending one delivers them); an account not subscribed gets
+// its days with the next refresh the platform requests; transaction_refresh[after] lists
+// exactly what later refreshes created. The bank's balance moves with the released
+// transactions, so a balance refresh that succeeds after the clock moved reports it as of
+// the simulated now.
+//
+// The story is the link's "after_loan" field, else the persona's manifest field
+// "after_loan", else StorySteady; a persona named "<persona>_then_<story>" (e.g.
+// "steady_salaried_then_job_loss") links the persona with that story, so any path that
+// takes a persona name can choose one. StorySteady continues the ledger: each recurring
+// description (at least three occurrences 7, 14, 21 or 28 days apart, monthly, or
+// semi-monthly) on its cadence with its recent amounts in turn, and the other transactions
+// (one-off inflows aside) replayed from one of the last three 28-day blocks of history, the
+// same weekday, the block drawn per day from the account's seed. The other stories change
+// it on given days after the ledger's end (StoryJobLoss, StoryStackingBorrower,
+// StoryOverdraftSpiral, StorySecondJob, StoryWindfall, StoryAutoLoan, StoryDisconnect), with
+// descriptions scoring's categoriser recognises. The seed derives from the persona, the
+// story and the account's place in the ledger, and each day's draws from the seed and the
+// day alone, so the same link gives the same amounts, descriptions and times however the
+// clock is advanced (ids are new per link). AfterLoanStory.Events names the events
+// scoring.Monitor fires on steady_salaried for each story; TestStoriesFireTheirEvents
+// checks them, and that StorySteady fires none, day by day over 120 days.
 //
 // # Configuration for a command
 //
