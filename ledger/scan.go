@@ -18,7 +18,7 @@ import (
 //   - a top level that is not an object, or content after it;
 //   - a known key written in other letter case, with an escape or in non-ASCII
 //     (encoding/json matches keys case-insensitively, with Unicode folding);
-//   - a key repeated in one object (encoding/json merges or replaces);
+//   - a known key repeated in one object (encoding/json merges or replaces);
 //   - a transaction that is null, or whose amount is null;
 //   - numbers for integer fields that are not plain integers within int64;
 //   - nesting deeper than maxScanDepth in an unknown field.
@@ -29,7 +29,7 @@ import (
 func scanFile(data []byte) (f File, ok bool) {
 	s := scanner{data: data, str: string(data), txnHint: len(data)/txnBytesEstimate + 16}
 	s.ws()
-	if !s.fileObject(&f) {
+	if !scanObject(&s, fileFields, &f) {
 		return File{}, false
 	}
 	s.ws()
@@ -198,15 +198,41 @@ func (s *scanner) key() (string, bool) {
 	return s.str[start:end], true
 }
 
-// unknown reports whether an unknown key k is safe to skip: encoding/json would match
-// it to one of the known names if it equals one in another letter case.
-func unknown(k string, known ...string) bool {
-	for _, n := range known {
-		if len(n) == len(k) && asciiEqualFold(n, k) {
-			return false
+// field is one known key of an object kind and how its value is decoded into a T.
+type field[T any] struct {
+	name   string
+	decode func(s *scanner, v *T) bool
+}
+
+// fields are an object kind's known keys, in the order encoding/json writes them (the
+// struct's field order). A key not among them is skipped, unless it equals one in
+// another letter case: encoding/json would match it to that one.
+type fields[T any] []field[T]
+
+// index returns the position of key k, or −1 for an unknown key. The keys of a file
+// usually come in the fields' order, so the one after the previous key, at next, is
+// tried first.
+func (fs fields[T]) index(k string, next int) int {
+	if next < len(fs) && fs[next].name == k {
+		return next
+	}
+	for i := range fs {
+		if fs[i].name == k {
+			return i
 		}
 	}
-	return true
+	return -1
+}
+
+// foldsToKnown reports whether unknown key k equals a known key in another letter
+// case.
+func (fs fields[T]) foldsToKnown(k string) bool {
+	for i := range fs {
+		if n := fs[i].name; len(n) == len(k) && asciiEqualFold(n, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func asciiEqualFold(a, b string) bool {
@@ -225,30 +251,42 @@ func asciiEqualFold(a, b string) bool {
 	return true
 }
 
-// object reads an object, calling field for each key with the scanner before its
-// value; field consumes the value and reports whether it could. A repeated key is refused.
-func (s *scanner) object(field func(k string) bool) bool {
+// maxFields bounds the known keys of an object kind: scanObject keeps one bit a key.
+const maxFields = 64
+
+// scanObject reads an object of the kind fs into v: each known key's value with its
+// decoder, unknown keys skipped. A known key repeated is refused (encoding/json merges
+// or replaces); a repeated unknown key is skipped again, as encoding/json does.
+func scanObject[T any](s *scanner, fs fields[T], v *T) bool {
+	if len(fs) > maxFields {
+		panic("ledger: an object kind of more than 64 keys")
+	}
 	if !s.consume('{') {
 		return false
 	}
 	if s.consume('}') {
 		return true
 	}
-	var buf [16]string
-	seen := buf[:0] // the keys so far; on the stack for objects of up to 16 keys
+	var seen uint64 // the known keys so far, one bit each
+	next := 0
 	for {
 		k, ok := s.key()
 		if !ok {
 			return false
 		}
-		for _, p := range seen {
-			if p == k {
+		switch i := fs.index(k, next); {
+		case i < 0:
+			if fs.foldsToKnown(k) || !s.skip(0) {
 				return false
 			}
-		}
-		seen = append(seen, k)
-		if !field(k) {
+		case seen&(1<<i) != 0:
 			return false
+		default:
+			seen |= 1 << i
+			next = i + 1
+			if !fs[i].decode(s, v) {
+				return false
+			}
 		}
 		if s.consume(',') {
 			continue
@@ -468,251 +506,156 @@ func (s *scanner) digits() bool {
 	return s.pos > start
 }
 
-func (s *scanner) fileObject(f *File) bool {
-	return s.object(func(k string) bool {
-		switch k {
-		case "accounts":
-			if s.null() {
-				return true
-			}
-			f.Accounts = []Entry{}
-			return s.array(func() bool {
-				if s.peek() != '{' {
-					return false // null or another type: encoding/json's rules
-				}
-				f.Accounts = append(f.Accounts, Entry{})
-				return s.entry(&f.Accounts[len(f.Accounts)-1])
-			})
-		}
-		return unknown(k, "accounts") && s.skip(0)
-	})
+// object reads an object of the kind fs into a new *T at *v, or null, which leaves *v
+// as it is (nil: a known key is read once).
+func object[T any](s *scanner, fs fields[T], v **T) bool {
+	if s.null() {
+		return true
+	}
+	*v = new(T)
+	return scanObject(s, fs, *v)
 }
 
-func (s *scanner) entry(e *Entry) bool {
-	return s.object(func(k string) bool {
-		switch k {
-		case "account":
-			if s.null() {
-				return true
-			}
-			return s.account(&e.Account)
-		case "transactions":
-			if s.null() {
-				return true
-			}
-			e.Transactions = make([]Transaction, 0, max(s.txnHint, 0))
-			ok := s.array(func() bool {
-				if s.peek() != '{' {
-					return false
-				}
-				e.Transactions = append(e.Transactions, Transaction{amountMissing: true})
-				return s.transaction(&e.Transactions[len(e.Transactions)-1])
-			})
-			s.txnHint -= len(e.Transactions)
-			return ok
+// The object kinds of a ledger file, field for field in the order of the structs
+// (Stripe's), which is the order encoding/json writes them in.
+
+var fileFields = fields[File]{
+	{"accounts", func(s *scanner, f *File) bool {
+		if s.null() {
+			return true
 		}
-		return unknown(k, "account", "transactions") && s.skip(0)
-	})
+		f.Accounts = []Entry{}
+		return s.array(func() bool {
+			if s.peek() != '{' {
+				return false // null or another type: encoding/json's rules
+			}
+			f.Accounts = append(f.Accounts, Entry{})
+			return scanObject(s, entryFields, &f.Accounts[len(f.Accounts)-1])
+		})
+	}},
 }
 
-var accountKeys = []string{"id", "object", "account_holder", "balance", "balance_refresh", "category", "created",
-	"display_name", "institution_name", "last4", "livemode", "ownership", "ownership_refresh", "permissions", "status",
-	"subcategory", "subscriptions", "supported_payment_method_types", "transaction_refresh"}
-
-func (s *scanner) account(a *Account) bool {
-	return s.object(func(k string) bool {
-		switch k {
-		case "id":
-			return s.strField(&a.ID)
-		case "object":
-			return s.strField(&a.Object)
-		case "account_holder":
-			if s.null() {
-				return true
-			}
-			a.AccountHolder = &AccountHolder{}
-			return s.object(func(k string) bool {
-				switch k {
-				case "customer":
-					return s.strField(&a.AccountHolder.Customer)
-				case "type":
-					return s.strField(&a.AccountHolder.Type)
-				}
-				return unknown(k, "customer", "type") && s.skip(0)
-			})
-		case "balance":
-			if s.null() {
-				return true
-			}
-			a.Balance = &Balance{}
-			return s.balance(a.Balance)
-		case "balance_refresh":
-			if s.null() {
-				return true
-			}
-			r := &BalanceRefresh{}
-			a.BalanceRefresh = r
-			return s.object(func(k string) bool {
-				switch k {
-				case "last_attempted_at":
-					return s.int64(&r.LastAttemptedAt)
-				case "next_refresh_available_at":
-					return s.optInt64(&r.NextRefreshAvailableAt)
-				case "status":
-					return s.strField(&r.Status)
-				}
-				return unknown(k, "last_attempted_at", "next_refresh_available_at", "status") && s.skip(0)
-			})
-		case "category":
-			return s.strField(&a.Category)
-		case "created":
-			return s.int64(&a.Created)
-		case "display_name":
-			return s.strField(&a.DisplayName)
-		case "institution_name":
-			return s.strField(&a.InstitutionName)
-		case "last4":
-			return s.strField(&a.Last4)
-		case "livemode":
-			return s.boolean(&a.Livemode)
-		case "ownership":
-			if s.null() {
-				return true
-			}
-			var o string
-			a.Ownership = &o
-			return s.strField(a.Ownership)
-		case "ownership_refresh":
-			if s.null() {
-				return true
-			}
-			r := &OwnershipRefresh{}
-			a.OwnershipRefresh = r
-			return s.object(func(k string) bool {
-				switch k {
-				case "last_attempted_at":
-					return s.int64(&r.LastAttemptedAt)
-				case "status":
-					return s.strField(&r.Status)
-				}
-				return unknown(k, "last_attempted_at", "status") && s.skip(0)
-			})
-		case "permissions":
-			return s.strings(&a.Permissions)
-		case "status":
-			return s.strField(&a.Status)
-		case "subcategory":
-			return s.strField(&a.Subcategory)
-		case "subscriptions":
-			return s.strings(&a.Subscriptions)
-		case "supported_payment_method_types":
-			return s.strings(&a.SupportedPaymentMethodTypes)
-		case "transaction_refresh":
-			if s.null() {
-				return true
-			}
-			r := &TransactionRefresh{}
-			a.TransactionRefresh = r
-			return s.object(func(k string) bool {
-				switch k {
-				case "id":
-					return s.strField(&r.ID)
-				case "last_attempted_at":
-					return s.int64(&r.LastAttemptedAt)
-				case "next_refresh_available_at":
-					return s.optInt64(&r.NextRefreshAvailableAt)
-				case "status":
-					return s.strField(&r.Status)
-				}
-				return unknown(k, "id", "last_attempted_at", "next_refresh_available_at", "status") && s.skip(0)
-			})
+var entryFields = fields[Entry]{
+	{"account", func(s *scanner, e *Entry) bool {
+		return s.null() || scanObject(s, accountFields, &e.Account)
+	}},
+	{"transactions", func(s *scanner, e *Entry) bool {
+		if s.null() {
+			return true
 		}
-		return unknown(k, accountKeys...) && s.skip(0)
-	})
+		e.Transactions = make([]Transaction, 0, max(s.txnHint, 0))
+		ok := s.array(func() bool {
+			if s.peek() != '{' {
+				return false
+			}
+			// amountMissing until an amount is read, as in Transaction.UnmarshalJSON
+			e.Transactions = append(e.Transactions, Transaction{amountMissing: true})
+			return scanObject(s, transactionFields, &e.Transactions[len(e.Transactions)-1])
+		})
+		s.txnHint -= len(e.Transactions)
+		return ok
+	}},
 }
 
-func (s *scanner) balance(b *Balance) bool {
-	return s.object(func(k string) bool {
-		switch k {
-		case "as_of":
-			return s.int64(&b.AsOf)
-		case "cash":
-			if s.null() {
-				return true
-			}
-			b.Cash = &Cash{}
-			return s.object(func(k string) bool {
-				if k == "available" {
-					return s.amounts(&b.Cash.Available)
-				}
-				return unknown(k, "available") && s.skip(0)
-			})
-		case "credit":
-			if s.null() {
-				return true
-			}
-			b.Credit = &Credit{}
-			return s.object(func(k string) bool {
-				if k == "used" {
-					return s.amounts(&b.Credit.Used)
-				}
-				return unknown(k, "used") && s.skip(0)
-			})
-		case "current":
-			return s.amounts(&b.Current)
-		case "type":
-			return s.strField(&b.Type)
+var accountFields = fields[Account]{
+	{"id", func(s *scanner, a *Account) bool { return s.strField(&a.ID) }},
+	{"object", func(s *scanner, a *Account) bool { return s.strField(&a.Object) }},
+	{"account_holder", func(s *scanner, a *Account) bool { return object(s, accountHolderFields, &a.AccountHolder) }},
+	{"balance", func(s *scanner, a *Account) bool { return object(s, balanceFields, &a.Balance) }},
+	{"balance_refresh", func(s *scanner, a *Account) bool { return object(s, balanceRefreshFields, &a.BalanceRefresh) }},
+	{"category", func(s *scanner, a *Account) bool { return s.strField(&a.Category) }},
+	{"created", func(s *scanner, a *Account) bool { return s.int64(&a.Created) }},
+	{"display_name", func(s *scanner, a *Account) bool { return s.strField(&a.DisplayName) }},
+	{"institution_name", func(s *scanner, a *Account) bool { return s.strField(&a.InstitutionName) }},
+	{"last4", func(s *scanner, a *Account) bool { return s.strField(&a.Last4) }},
+	{"livemode", func(s *scanner, a *Account) bool { return s.boolean(&a.Livemode) }},
+	{"ownership", func(s *scanner, a *Account) bool {
+		if s.null() {
+			return true
 		}
-		return unknown(k, "as_of", "cash", "credit", "current", "type") && s.skip(0)
-	})
+		a.Ownership = new(string)
+		return s.strField(a.Ownership)
+	}},
+	{"ownership_refresh", func(s *scanner, a *Account) bool {
+		return object(s, ownershipRefreshFields, &a.OwnershipRefresh)
+	}},
+	{"permissions", func(s *scanner, a *Account) bool { return s.strings(&a.Permissions) }},
+	{"status", func(s *scanner, a *Account) bool { return s.strField(&a.Status) }},
+	{"subcategory", func(s *scanner, a *Account) bool { return s.strField(&a.Subcategory) }},
+	{"subscriptions", func(s *scanner, a *Account) bool { return s.strings(&a.Subscriptions) }},
+	{"supported_payment_method_types", func(s *scanner, a *Account) bool {
+		return s.strings(&a.SupportedPaymentMethodTypes)
+	}},
+	{"transaction_refresh", func(s *scanner, a *Account) bool {
+		return object(s, transactionRefreshFields, &a.TransactionRefresh)
+	}},
 }
 
-var transactionKeys = []string{"id", "object", "account", "amount", "currency", "description", "livemode", "status",
-	"status_transitions", "transacted_at", "transaction_refresh", "updated"}
+var accountHolderFields = fields[AccountHolder]{
+	{"customer", func(s *scanner, h *AccountHolder) bool { return s.strField(&h.Customer) }},
+	{"type", func(s *scanner, h *AccountHolder) bool { return s.strField(&h.Type) }},
+}
 
-// transaction reads a transaction into t, which starts with amountMissing set: as in
-// Transaction.UnmarshalJSON, an amount clears it.
-func (s *scanner) transaction(t *Transaction) bool {
-	return s.object(func(k string) bool {
-		switch k {
-		case "id":
-			return s.strField(&t.ID)
-		case "object":
-			return s.strField(&t.Object)
-		case "account":
-			return s.strField(&t.Account)
-		case "amount":
-			n, ok := s.integer() // null: encoding/json's rules (a missing amount)
-			t.Amount, t.amountMissing = n, false
-			return ok
-		case "currency":
-			return s.strField(&t.Currency)
-		case "description":
-			return s.strField(&t.Description)
-		case "livemode":
-			return s.boolean(&t.Livemode)
-		case "status":
-			return s.strField(&t.Status)
-		case "status_transitions":
-			if s.null() {
-				return true
-			}
-			return s.object(func(k string) bool {
-				switch k {
-				case "posted_at":
-					return s.optInt64(&t.StatusTransitions.PostedAt)
-				case "void_at":
-					return s.optInt64(&t.StatusTransitions.VoidAt)
-				}
-				return unknown(k, "posted_at", "void_at") && s.skip(0)
-			})
-		case "transacted_at":
-			return s.int64(&t.TransactedAt)
-		case "transaction_refresh":
-			return s.strField(&t.TransactionRefresh)
-		case "updated":
-			return s.int64(&t.Updated)
-		}
-		return unknown(k, transactionKeys...) && s.skip(0)
-	})
+var balanceFields = fields[Balance]{
+	{"as_of", func(s *scanner, b *Balance) bool { return s.int64(&b.AsOf) }},
+	{"cash", func(s *scanner, b *Balance) bool { return object(s, cashFields, &b.Cash) }},
+	{"credit", func(s *scanner, b *Balance) bool { return object(s, creditFields, &b.Credit) }},
+	{"current", func(s *scanner, b *Balance) bool { return s.amounts(&b.Current) }},
+	{"type", func(s *scanner, b *Balance) bool { return s.strField(&b.Type) }},
+}
+
+var cashFields = fields[Cash]{
+	{"available", func(s *scanner, c *Cash) bool { return s.amounts(&c.Available) }},
+}
+
+var creditFields = fields[Credit]{
+	{"used", func(s *scanner, c *Credit) bool { return s.amounts(&c.Used) }},
+}
+
+var balanceRefreshFields = fields[BalanceRefresh]{
+	{"last_attempted_at", func(s *scanner, r *BalanceRefresh) bool { return s.int64(&r.LastAttemptedAt) }},
+	{"next_refresh_available_at", func(s *scanner, r *BalanceRefresh) bool {
+		return s.optInt64(&r.NextRefreshAvailableAt)
+	}},
+	{"status", func(s *scanner, r *BalanceRefresh) bool { return s.strField(&r.Status) }},
+}
+
+var ownershipRefreshFields = fields[OwnershipRefresh]{
+	{"last_attempted_at", func(s *scanner, r *OwnershipRefresh) bool { return s.int64(&r.LastAttemptedAt) }},
+	{"status", func(s *scanner, r *OwnershipRefresh) bool { return s.strField(&r.Status) }},
+}
+
+var transactionRefreshFields = fields[TransactionRefresh]{
+	{"id", func(s *scanner, r *TransactionRefresh) bool { return s.strField(&r.ID) }},
+	{"last_attempted_at", func(s *scanner, r *TransactionRefresh) bool { return s.int64(&r.LastAttemptedAt) }},
+	{"next_refresh_available_at", func(s *scanner, r *TransactionRefresh) bool {
+		return s.optInt64(&r.NextRefreshAvailableAt)
+	}},
+	{"status", func(s *scanner, r *TransactionRefresh) bool { return s.strField(&r.Status) }},
+}
+
+var transactionFields = fields[Transaction]{
+	{"id", func(s *scanner, t *Transaction) bool { return s.strField(&t.ID) }},
+	{"object", func(s *scanner, t *Transaction) bool { return s.strField(&t.Object) }},
+	{"account", func(s *scanner, t *Transaction) bool { return s.strField(&t.Account) }},
+	{"amount", func(s *scanner, t *Transaction) bool {
+		n, ok := s.integer() // null: encoding/json's rules (a missing amount)
+		t.Amount, t.amountMissing = n, false
+		return ok
+	}},
+	{"currency", func(s *scanner, t *Transaction) bool { return s.strField(&t.Currency) }},
+	{"description", func(s *scanner, t *Transaction) bool { return s.strField(&t.Description) }},
+	{"livemode", func(s *scanner, t *Transaction) bool { return s.boolean(&t.Livemode) }},
+	{"status", func(s *scanner, t *Transaction) bool { return s.strField(&t.Status) }},
+	{"status_transitions", func(s *scanner, t *Transaction) bool {
+		return s.null() || scanObject(s, statusTransitionsFields, &t.StatusTransitions)
+	}},
+	{"transacted_at", func(s *scanner, t *Transaction) bool { return s.int64(&t.TransactedAt) }},
+	{"transaction_refresh", func(s *scanner, t *Transaction) bool { return s.strField(&t.TransactionRefresh) }},
+	{"updated", func(s *scanner, t *Transaction) bool { return s.int64(&t.Updated) }},
+}
+
+var statusTransitionsFields = fields[StatusTransitions]{
+	{"posted_at", func(s *scanner, st *StatusTransitions) bool { return s.optInt64(&st.PostedAt) }},
+	{"void_at", func(s *scanner, st *StatusTransitions) bool { return s.optInt64(&st.VoidAt) }},
 }

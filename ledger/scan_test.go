@@ -89,11 +89,14 @@ func TestScanFileMatchesEncodingJSON(t *testing.T) {
 		{`"id":"t"`, `"i\u0064":"t"`, false},                   // an escaped key
 		{`"id":"t"`, "\"\u017fd\":\"t\"", false},               // a key that folds to "sd"
 		{`"id":"t"`, `"id":"t","x":{"y":[1,2,{"z":"\u0041"}]}`, true},
-		{`"id":"t"`, `"id":"t","x":[1,]`, false},                // not JSON in an unknown field
-		{`"id":"t"`, `"id":"t","x":tru`, false},                 //
-		{`{"id":"t"`, `null,{"id":"t"`, false},                  // a null transaction
-		{`"transactions":[`, `"transactions":null,"x":[`, true}, // null transactions, an unknown array
-		{`{"account":`, `null,{"account":`, false},              // a null account entry
+		{`"id":"t"`, `"id":"t","x":1,"x":{"y":2}`, true},                   // a repeated unknown key: skipped twice
+		{`"id":"t"`, `"id":"t","x":1,"X":2,"ID":"u"`, false},               // a known key again in other case
+		{`"id":"t","account":"fca_1"`, `"account":"fca_1","id":"t"`, true}, // keys out of the struct's order
+		{`"id":"t"`, `"id":"t","x":[1,]`, false},                           // not JSON in an unknown field
+		{`"id":"t"`, `"id":"t","x":tru`, false},                            //
+		{`{"id":"t"`, `null,{"id":"t"`, false},                             // a null transaction
+		{`"transactions":[`, `"transactions":null,"x":[`, true},            // null transactions, an unknown array
+		{`{"account":`, `null,{"account":`, false},                         // a null account entry
 		{`"category":"cash"`, `"category":"cash","balance":null`, true},
 		{`"category":"cash"`, `"category":"cash","balance":{"current":{}}`, true},
 		{`"category":"cash"`, `"category":"cash","balance":{"current":{"usd":1,"usd":2}}`, true},
