@@ -417,12 +417,14 @@ func TestBalanceOnlyRefresh(t *testing.T) {
 	require.Equal(t, activities.RefreshSucceeded, bal.TransactionRefreshStatus, "no transaction refresh was asked for")
 	prefetched := bal.TransactionRefreshID
 
-	// Both features (nil): the pending balance refresh brings the data; nothing is asked.
+	// Both features (nil): the pending balance refresh brings the data; the refresh is
+	// refused, and the account read after it says so.
 	before := f.sandbox.RequestCounts().Requests
 	both := request(2)
 	require.False(t, both.Requested)
 	require.Equal(t, prefetched, both.TransactionRefreshID)
-	require.Equal(t, int64(1), f.sandbox.RequestCounts().Requests-before, "one account read, no refresh")
+	require.Equal(t, activities.RefreshPending, both.BalanceRefreshStatus)
+	require.Equal(t, int64(2), f.sandbox.RequestCounts().Requests-before, "the refused refresh and one account read")
 
 	// Transactions only: the pending balance refresh does not count; a transaction refresh starts.
 	txn := request(3, activities.FeatureTransactions)
@@ -451,4 +453,88 @@ func TestRefreshInputWithoutFeaturesEncodesAsBefore(t *testing.T) {
 	b, err = json.Marshal(activities.RefreshInput{Features: []string{activities.FeatureBalance}})
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"Features":["balance"]`)
+}
+
+// TestRefreshAndBalanceRequests: the first attempt of RequestRefresh asks for the refresh
+// at once (one request, its answer is the account); asked again while it is pending, it is
+// refused and goes by the account's state (the refusal and one read). StoreBalance after a
+// status read that saw the balance refresh succeed stores that read's balance without a
+// request; after a read that saw it pending it reads the account.
+func TestRefreshAndBalanceRequests(t *testing.T) {
+	f := newFixtureWith(t, "steady_salaried", 200*time.Millisecond)
+	ctx := context.Background()
+	_, err := f.env.ExecuteActivity(f.acts.LinkedAccounts, activities.LinkedAccountsInput{ApplicationID: f.appID, SessionID: f.session})
+	require.NoError(t, err)
+	id := f.accounts[0]
+	requests := func(fn func()) int64 {
+		t.Helper()
+		before := f.sandbox.RequestCounts().Requests
+		fn()
+		return f.sandbox.RequestCounts().Requests - before
+	}
+	refresh := func(round int) activities.AccountState {
+		t.Helper()
+		v, err := f.env.ExecuteActivity(f.acts.RequestRefresh, activities.RefreshInput{ApplicationID: f.appID, AccountIDs: f.accounts,
+			IdempotencyKey: fmt.Sprintf("underwrite/%s/refresh/%d", f.appID, round)})
+		require.NoError(t, err)
+		var st activities.RefreshState
+		require.NoError(t, v.Get(&st))
+		return st.Accounts[0]
+	}
+	storeBalance := func() activities.BalanceResult {
+		t.Helper()
+		v, err := f.env.ExecuteActivity(f.acts.StoreBalance, activities.BalanceInput{ApplicationID: f.appID, AccountID: id})
+		require.NoError(t, err)
+		var res activities.BalanceResult
+		require.NoError(t, v.Get(&res))
+		return res
+	}
+
+	var first activities.AccountState
+	require.Equal(t, int64(1), requests(func() { first = refresh(1) }), "the refresh alone")
+	require.True(t, first.Requested)
+	require.Equal(t, activities.RefreshPending, first.BalanceRefreshStatus)
+	var again activities.AccountState
+	require.Equal(t, int64(2), requests(func() { again = refresh(2) }), "refused while pending, then one read")
+	require.False(t, again.Requested)
+	require.Equal(t, first.TransactionRefreshID, again.TransactionRefreshID)
+	require.Empty(t, again.RetryAt)
+
+	// The refresh is pending: StoreBalance reads the account (and stores the prefetched
+	// balance it still reports).
+	var pending activities.BalanceResult
+	require.Equal(t, int64(1), requests(func() { pending = storeBalance() }))
+	require.True(t, pending.Present)
+
+	// Once a status read saw it succeed, StoreBalance makes no request and reports the
+	// balance that read returned, which the refresh made newer than the prefetched one.
+	require.Eventually(t, func() bool {
+		v, err := f.env.ExecuteActivity(f.acts.RefreshStatus, activities.RefreshStatusInput{AccountIDs: f.accounts})
+		require.NoError(t, err)
+		var st activities.RefreshState
+		require.NoError(t, v.Get(&st))
+		return st.Accounts[0].Done()
+	}, 5*time.Second, 20*time.Millisecond)
+	var done activities.BalanceResult
+	require.Zero(t, requests(func() { done = storeBalance() }), "the status read's balance serves")
+	require.True(t, done.Present)
+	require.False(t, done.AsOf.Before(pending.AsOf))
+	latest, err := f.store.LatestBalance(ctx, id)
+	require.NoError(t, err)
+	require.True(t, latest.AsOf.Equal(done.AsOf), "the balance reported is the one stored")
+
+	// The balance a fresh read gives is the same.
+	acct, err := wiring.NewStripe(wiring.StripeConfig{SecretKey: "sk_test_activities", APIBase: f.baseURL}, testLogger()).
+		FinancialConnectionsAccounts.GetByID(id, nil)
+	require.NoError(t, err)
+	require.Equal(t, acct.Balance.AsOf, done.AsOf.Unix())
+	require.Equal(t, scoring.SignedAmount(acct.Balance.Current["usd"]), latest.CurrentMinor, "as StoreBalance stores it")
+
+	// Storing the account again (a worker that records no reads asked for a refresh) makes
+	// StoreBalance read the account again.
+	stored, err := f.store.GetAccount(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, f.store.UpsertAccount(ctx, stored))
+	require.Equal(t, int64(1), requests(func() { storeBalance() }), "the recorded read may predate the account's last refresh")
+	require.Zero(t, requests(func() { storeBalance() }), "that read is recorded in turn")
 }

@@ -48,12 +48,15 @@ func (a *Activities) LinkedAccounts(ctx context.Context, in LinkedAccountsInput)
 }
 
 // RequestRefresh asks Stripe for a refresh of every active account that has none pending
-// and may be refreshed now: of its transactions and balance, or of in.Features alone. It
-// never asks while a refresh of a requested feature is pending (that refresh brings the
-// data), and before next_refresh_available_at it uses data that is still fresh or returns
-// RetryAt so that the workflow waits. A retry after an unclear failure re-reads the account
-// first, so it never asks twice for the same refresh, and a refresh Stripe refuses because
-// of the account's refresh state is waited for, not failed.
+// and may be refreshed now: of its transactions and balance, or of in.Features alone. A
+// refresh of a requested feature already pending brings the data; before
+// next_refresh_available_at it uses data that is still fresh or returns RetryAt so that the
+// workflow waits. The first attempt asks at once (one request per account: the refresh's
+// answer is the account) and, when Stripe refuses because of the account's refresh state
+// (pending, not allowed yet, inactive), reads the account and goes by its state: it waits,
+// it does not fail. A retry after an unclear failure reads the account first, so it never
+// asks twice for the same refresh. Every account state it ends with is stored, with what
+// it says about the balance (store.RecordBalanceRead).
 func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (RefreshState, error) {
 	defer keepAlive(ctx)()
 	features := in.features()
@@ -64,54 +67,68 @@ func (a *Activities) RequestRefresh(ctx context.Context, in RefreshInput) (Refre
 				ErrTypeInvalidInput, nil)
 		}
 	}
+	attempt := activity.GetInfo(ctx).Attempt
 	var res RefreshState
 	for _, id := range in.AccountIDs {
-		acct, err := a.getAccount(ctx, id)
-		if err != nil {
-			return RefreshState{}, err
-		}
-		state := accountState(acct)
-		if acct.Status == stripe.FinancialConnectionsAccountStatusActive {
-			plan, retryAt := a.refreshPlan(acct, features)
-			switch plan {
-			case planRefresh:
-				refreshed, err := a.refresh(ctx, id, features, refreshKey(in.IdempotencyKey, id, activity.GetInfo(ctx).Attempt))
-				if err != nil {
-					// Stripe may refuse because a refresh started or ended meanwhile (a
-					// subscription, another application of the same customer): re-read and
-					// go by the account's state instead of failing.
-					// An account deactivated meanwhile is reported as such: the workflow
-					// waits for its reactivation or refers the application.
-					again, gerr := a.getAccount(ctx, id)
-					if gerr != nil {
-						// The re-read failed (a 429, a 5xx): retry the activity, which
-						// re-reads first. Returning the refusal instead would fail the
-						// workflow on a non-retryable AccountInactive when the refusal
-						// was only the account turning inactive.
-						return RefreshState{}, gerr
-					}
-					active := again.Status == stripe.FinancialConnectionsAccountStatusActive
-					plan, retryAt := a.refreshPlan(again, features)
-					if active && plan == planRefresh {
-						return RefreshState{}, err
-					}
-					acct, state = again, accountState(again)
-					if active && plan == planWait {
-						state.RetryAt = retryAt
-					}
-					a.log(ctx).Info("refresh refused; going by the account's state", "application_id", in.ApplicationID,
-						"fc_account_id", id, "account_status", state.Status, "transaction_refresh_status", state.TransactionRefreshStatus)
-					break
-				}
-				acct, state = refreshed, accountState(refreshed)
-				state.Requested = true
-				a.log(ctx).Info("refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
-					"features", features, "transaction_refresh_id", state.TransactionRefreshID, "request_id", refreshed.LastResponse.RequestID)
-			case planWait:
-				state.RetryAt = retryAt
+		// The first attempt asks at once: the refresh's answer is the account, and Stripe
+		// refuses a refresh that is pending or not allowed yet, which is met below by
+		// reading the account and going by its state, as a read first would have. A
+		// retry reads first: its earlier attempt may have started the refresh.
+		var acct *stripe.FinancialConnectionsAccount
+		var state AccountState
+		plan, retryAt := planRefresh, time.Time{}
+		if attempt > 1 {
+			var err error
+			if acct, err = a.getAccount(ctx, id); err != nil {
+				return RefreshState{}, err
+			}
+			state = accountState(acct)
+			plan, retryAt = a.refreshPlan(acct, features)
+			if acct.Status != stripe.FinancialConnectionsAccountStatusActive {
+				plan = planUse
 			}
 		}
+		switch plan {
+		case planRefresh:
+			refreshed, err := a.refresh(ctx, id, features, refreshKey(in.IdempotencyKey, id, attempt))
+			if err != nil {
+				// Stripe may refuse because a refresh started or ended meanwhile (a
+				// subscription, another application of the same customer): re-read and
+				// go by the account's state instead of failing.
+				// An account deactivated meanwhile is reported as such: the workflow
+				// waits for its reactivation or refers the application.
+				again, gerr := a.getAccount(ctx, id)
+				if gerr != nil {
+					// The re-read failed (a 429, a 5xx): retry the activity, which
+					// re-reads first. Returning the refusal instead would fail the
+					// workflow on a non-retryable AccountInactive when the refusal
+					// was only the account turning inactive.
+					return RefreshState{}, gerr
+				}
+				active := again.Status == stripe.FinancialConnectionsAccountStatusActive
+				plan, retryAt := a.refreshPlan(again, features)
+				if active && plan == planRefresh {
+					return RefreshState{}, err
+				}
+				acct, state = again, accountState(again)
+				if active && plan == planWait {
+					state.RetryAt = retryAt
+				}
+				a.log(ctx).Info("refresh refused; going by the account's state", "application_id", in.ApplicationID,
+					"fc_account_id", id, "account_status", state.Status, "transaction_refresh_status", state.TransactionRefreshStatus)
+				break
+			}
+			acct, state = refreshed, accountState(refreshed)
+			state.Requested = true
+			a.log(ctx).Info("refresh requested", "application_id", in.ApplicationID, "fc_account_id", id,
+				"features", features, "transaction_refresh_id", state.TransactionRefreshID, "request_id", refreshed.LastResponse.RequestID)
+		case planWait:
+			state.RetryAt = retryAt
+		}
 		if err := a.upsertAccount(ctx, in.ApplicationID, acct); err != nil {
+			return RefreshState{}, err
+		}
+		if err := a.recordBalanceRead(ctx, acct); err != nil {
 			return RefreshState{}, err
 		}
 		res.Accounts = append(res.Accounts, state)
@@ -224,22 +241,56 @@ func (a *Activities) RefreshStatus(ctx context.Context, in RefreshStatusInput) (
 		if err != nil {
 			return RefreshState{}, err
 		}
+		if err := a.recordBalanceRead(ctx, acct); err != nil {
+			return RefreshState{}, err
+		}
 		res.Accounts = append(res.Accounts, accountState(acct))
 	}
 	return res, nil
 }
 
-// StoreBalance stores the account's current balance as Stripe reports it.
+// StoreBalance stores the account's current balance as Stripe reports it. When the
+// account's latest read (by RequestRefresh or RefreshStatus, recorded with
+// store.RecordBalanceRead) showed a succeeded balance refresh and returned a balance, that
+// balance is already stored and is the current one: the workflow stores the balance after
+// its refresh step saw every refresh done, so that read is the refresh's or a later one's
+// (reads of an earlier refresh never replace it, and one recorded before the account was
+// last stored is not used). Otherwise it reads the account.
 func (a *Activities) StoreBalance(ctx context.Context, in BalanceInput) (BalanceResult, error) {
 	defer keepAlive(ctx)()
+	res := BalanceResult{AccountID: in.AccountID}
+	read, current, err := a.Store.LatestBalanceRead(ctx, in.AccountID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return BalanceResult{}, fmt.Errorf("read the balance read of %s: %w", in.AccountID, err)
+	}
+	if current && read.Status == RefreshSucceeded && !read.AttemptedAt.IsZero() && read.Balance != nil {
+		res.AsOf, res.Present = read.Balance.AsOf, true
+		return res, nil
+	}
 	acct, err := a.getAccount(ctx, in.AccountID)
 	if err != nil {
 		return BalanceResult{}, err
 	}
-	res := BalanceResult{AccountID: in.AccountID}
+	if err := a.recordBalanceRead(ctx, acct); err != nil {
+		return BalanceResult{}, err
+	}
+	bal := balanceOf(acct)
+	if bal == nil {
+		return res, nil
+	}
+	if err := a.Store.InsertBalance(ctx, *bal); err != nil {
+		return BalanceResult{}, fmt.Errorf("store balance of %s: %w", in.AccountID, err)
+	}
+	res.AsOf, res.Present = bal.AsOf, true
+	return res, nil
+}
+
+// balanceOf is the account's balance in its stored form (the first currency in order when
+// Stripe reports several), nil when Stripe reports none.
+func balanceOf(acct *stripe.FinancialConnectionsAccount) *store.Balance {
 	b := acct.Balance
 	if b == nil || b.AsOf == 0 || len(b.Current) == 0 {
-		return res, nil
+		return nil
 	}
 	ccys := make([]string, 0, len(b.Current))
 	for c := range b.Current {
@@ -247,8 +298,8 @@ func (a *Activities) StoreBalance(ctx context.Context, in BalanceInput) (Balance
 	}
 	sort.Strings(ccys)
 	ccy := ccys[0]
-	bal := store.Balance{
-		AccountID:    in.AccountID,
+	bal := &store.Balance{
+		AccountID:    acct.ID,
 		AsOf:         time.Unix(b.AsOf, 0).UTC(),
 		CurrentMinor: scoring.SignedAmount(b.Current[ccy]),
 		Currency:     ccy,
@@ -259,11 +310,23 @@ func (a *Activities) StoreBalance(ctx context.Context, in BalanceInput) (Balance
 			bal.AvailableMinor = &v
 		}
 	}
-	if err := a.Store.InsertBalance(ctx, bal); err != nil {
-		return BalanceResult{}, fmt.Errorf("store balance of %s: %w", in.AccountID, err)
+	return bal
+}
+
+// recordBalanceRead records what a read of the account said about its balance refresh,
+// with the balance it returned, so that StoreBalance need not read it again.
+func (a *Activities) recordBalanceRead(ctx context.Context, acct *stripe.FinancialConnectionsAccount) error {
+	r := store.BalanceRead{Balance: balanceOf(acct)}
+	if br := acct.BalanceRefresh; br != nil {
+		r.Status = string(br.Status)
+		if br.LastAttemptedAt > 0 {
+			r.AttemptedAt = time.Unix(br.LastAttemptedAt, 0).UTC()
+		}
 	}
-	res.AsOf, res.Present = bal.AsOf, true
-	return res, nil
+	if _, err := a.Store.RecordBalanceRead(ctx, acct.ID, r); err != nil {
+		return fmt.Errorf("record the balance read of %s: %w", acct.ID, err)
+	}
+	return nil
 }
 
 // syncCursor is the heartbeat detail of SyncTransactions: a retry resumes after the last

@@ -24,7 +24,9 @@ type Account struct {
 	// last written completely, nil before the first full sync.
 	LastSyncedRefreshID *string   `db:"last_synced_refresh_id"`
 	CreatedAt           time.Time `db:"created_at"`
-	UpdatedAt           time.Time `db:"updated_at"`
+	// UpdatedAt is when UpsertAccount last stored the account's Stripe attributes
+	// (LatestBalanceRead trusts only reads recorded since).
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 const accountColumns = `id, application_id, customer_id, category, subcategory, status,
@@ -94,9 +96,11 @@ func (s *Store) ListAccounts(ctx context.Context, applicationID string) ([]Accou
 }
 
 // SetAccountSyncedRefresh records that every transaction of refresh refreshID (fctxnref_…)
-// has been written for accountID. An unknown account wraps ErrNotFound.
+// has been written for accountID. It leaves UpdatedAt alone: a sync that ends while the
+// balance step runs must not make the balance read recorded before it look outdated. An
+// unknown account wraps ErrNotFound.
 func (s *Store) SetAccountSyncedRefresh(ctx context.Context, accountID, refreshID string) error {
-	const q = `update accounts set last_synced_refresh_id = $2, updated_at = now() where id = $1`
+	const q = `update accounts set last_synced_refresh_id = $2 where id = $1`
 	tag, err := s.pool.Exec(ctx, q, accountID, refreshID)
 	if err != nil {
 		return fmt.Errorf("set synced refresh of account %s: %w", accountID, err)
