@@ -23,7 +23,7 @@ func devCommand() command {
 	return command{
 		name:    "dev",
 		summary: "Run the whole pipeline on embedded defaults (Temporal server + Web UI, throwaway Postgres, Stripe sandbox, worker, API) and underwrite the sample personas.",
-		env:     []envVar{envDatabaseURL, envLogFormat, envLogLevel},
+		env:     []envVar{envDatabaseURL, envLogFormat, envLogLevel, envAlertWebhookURL, envAlertSigningKey},
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			var (
 				exit         = fs.Bool("exit", false, "exit after the table: status 0 when every application was decided as its persona expects, 1 otherwise")
@@ -51,11 +51,18 @@ func devCommand() command {
 				if err := checkDevSettings(*dbURL, *apiAddr, *sandboxAddr, *temporalPort, *uiPort, *refreshDelay, *timeout); err != nil {
 					return err
 				}
+				// The alert master key is made for the run unless set (to keep a receiver's
+				// secret across runs).
+				alertKey, alertKeyErr := alertSigningKey(getenv, false)
+				alertURL, alertURLErr := alertWebhookURL(getenv)
+				if err := errors.Join(alertKeyErr, alertURLErr); err != nil {
+					return err
+				}
 				fmt.Fprintln(stdout, "starting Temporal server + UI, Postgres, Stripe sandbox, worker and API ...")
 				dcfg := devstack.Config{
 					DatabaseURL: *dbURL, TemporalDBPath: *temporalDB, TemporalPort: *temporalPort, UIPort: *uiPort,
 					APIAddr: *apiAddr, SandboxAddr: *sandboxAddr, PersonaDir: *personas, RefreshDelay: *refreshDelay,
-					Logger: logger, BuildVersion: buildVersion(),
+					Logger: logger, BuildVersion: buildVersion(), AlertSigningKey: alertKey, AlertWebhookURL: alertURL,
 				}
 				var dc *devCodec
 				if *encrypt {
@@ -177,6 +184,8 @@ func printEndpoints(w io.Writer, s *devstack.Stack) {
 	fmt.Fprintf(w, "API:              %s/v1/applications\n", s.APIURL)
 	fmt.Fprintf(w, "API key:          %s (lender %s, key id %s; send it as Authorization: Bearer)\n", s.LenderKey, store.DevLender, s.LenderKeyID)
 	fmt.Fprintf(w, "Stripe sandbox:   %s\n", s.SandboxURL)
+	fmt.Fprintf(w, "Alert webhooks:   lender %s signs with %s (this run; %s sets its URL)\n",
+		store.DevLender, s.AlertSecret(store.DevLender), envAlertWebhookURL.name)
 }
 
 func shortID() string {

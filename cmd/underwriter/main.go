@@ -72,7 +72,7 @@ type command struct {
 func commands() []command {
 	return []command{devCommand(), workerCommand(), apiCommand(), sandboxCommand(), migrateCommand(), featuresCommand(), ledgerImportCSVCommand(),
 		scoreCommand(), trainCommand(), populationGenerateCommand(), populationEvaluateCommand(),
-		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), chaosCommand(), replayCommand(), reportCommand(), portfolioCommand(), outcomesImportCommand(), decisionsExportCommand(), rescoreCommand(), codecCommand(),
+		keysCreateCommand(), keysListCommand(), keysRevokeCommand(), alertsSetWebhookCommand(), alertsGenerateKeyCommand(), chaosCommand(), replayCommand(), reportCommand(), portfolioCommand(), outcomesImportCommand(), decisionsExportCommand(), rescoreCommand(), codecCommand(),
 		deploySetCurrentCommand(), deployStatusCommand(), benchCommand(), temporalCommand()}
 }
 

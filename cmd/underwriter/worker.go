@@ -53,7 +53,7 @@ func deploymentSettings(fs *flag.FlagSet, getenv func(string) string) (*wiring.D
 
 func workerCommand() command {
 	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envLogFormat, envLogLevel,
-		envDeploymentName, envBuildID, envSetCurrentIfNone}, temporalEnv...)
+		envDeploymentName, envBuildID, envSetCurrentIfNone, envAlertSigningKey, envAlertWebhookURL}, temporalEnv...)
 	return command{
 		name: "worker",
 		summary: "Run a worker: the Underwrite workflow and its activities on task queue \"" + workflows.TaskQueue + "\". Scale out by running more. " +
@@ -82,8 +82,13 @@ func workerCommand() command {
 				if err != nil {
 					return err
 				}
-				// Every setting is checked before anything connects.
-				if err := errors.Join(checkStripe(sc), checkDatabaseURL(*dbURL), tcErr(), checkTemporal(*tc), depErr(), setCurrentErr); err != nil {
+				// Every setting is checked before anything connects. The alert signing key
+				// is optional: without it alerts are stored and listed, and their delivery
+				// fails (logged), so a worker that books no loans needs none.
+				alertKey, alertKeyErr := alertSigningKey(getenv, false)
+				alertURL, alertURLErr := alertWebhookURL(getenv)
+				if err := errors.Join(checkStripe(sc), checkDatabaseURL(*dbURL), tcErr(), checkTemporal(*tc), depErr(), setCurrentErr,
+					alertKeyErr, alertURLErr); err != nil {
 					return err
 				}
 				if *maxActs < 0 {
@@ -94,9 +99,15 @@ func workerCommand() command {
 					return err
 				}
 				defer b.close()
+				if err := setDevAlertWebhook(ctx, b.store, alertURL); err != nil {
+					return err
+				}
+				if alertKey == nil {
+					logger.Warn("alert webhooks cannot be signed: " + envAlertSigningKey.name + " is not set; loans' alerts are stored, not delivered")
+				}
 				w := wiring.NewWorker(b.temporal, &activities.Activities{
 					Stripe: wiring.NewStripe(*sc, logger), Store: b.store, Logger: logger, BuildVersion: buildVersion(),
-					DeploymentVersion: dep.String(),
+					DeploymentVersion: dep.String(), AlertSigningKey: alertKey,
 				}, wiring.WorkerOptions{MaxConcurrentActivities: *maxActs, Deployment: *dep})
 				// Both configs redact their secrets (slog.LogValuer).
 				logger.Info("worker starting", "temporal", *tc, "stripe", *sc, "task_queue", workflows.TaskQueue, "build", buildVersion(),

@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/cashflow-underwriting/underwriter/activities"
+	"github.com/cashflow-underwriting/underwriter/alerthook"
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/pgembed"
@@ -81,6 +82,12 @@ type Config struct {
 	Logger *slog.Logger
 	// BuildVersion is recorded with decisions.
 	BuildVersion string
+	// AlertSigningKey is the master key of the alert webhooks' signatures (32 bytes); nil
+	// generates one for the run (Stack.AlertSigningKey).
+	AlertSigningKey []byte
+	// AlertWebhookURL, when set, is where the development lender receives its loans'
+	// alerts (UNDERWRITER_ALERT_WEBHOOK_URL); "" leaves the stored URL as it is.
+	AlertWebhookURL string
 }
 
 // Stack is the running pipeline.
@@ -104,6 +111,9 @@ type Stack struct {
 	LenderKey, LenderKeyID string
 	// Sandbox is the running Stripe sandbox, for injecting faults.
 	Sandbox *fcsandbox.Server
+	// AlertSigningKey is the worker's alert master key for this run (Config's, or made
+	// for the run); AlertSecret derives a lender's secret from it.
+	AlertSigningKey []byte
 
 	logger  *slog.Logger
 	closers []func() error
@@ -139,6 +149,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 	if err := s.createDevLenderKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.setAlertWebhooks(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if err := s.startTemporal(ctx, cfg); err != nil {
@@ -205,6 +218,31 @@ func (s *Stack) createDevLenderKey(ctx context.Context) error {
 	}
 	s.LenderKey, s.LenderKeyID = k.Secret, k.ID
 	return nil
+}
+
+// setAlertWebhooks takes the alert master key (a new one per run unless cfg has one) and
+// sets the development lender's alert URL when cfg names one.
+func (s *Stack) setAlertWebhooks(ctx context.Context, cfg Config) error {
+	s.AlertSigningKey = cfg.AlertSigningKey
+	if s.AlertSigningKey == nil {
+		k, err := alerthook.ParseSigningKey(alerthook.GenerateSigningKey())
+		if err != nil {
+			return err
+		}
+		s.AlertSigningKey = k
+	}
+	if cfg.AlertWebhookURL == "" {
+		return nil
+	}
+	if err := alerthook.CheckURL(cfg.AlertWebhookURL); err != nil {
+		return fmt.Errorf("alert webhook URL: %w", err)
+	}
+	return s.Store.SetLenderAlertWebhook(ctx, store.DevLender, cfg.AlertWebhookURL)
+}
+
+// AlertSecret is the lender's alert webhook secret in this run (alerthook.LenderSecret).
+func (s *Stack) AlertSecret(lender string) string {
+	return alerthook.LenderSecret(s.AlertSigningKey, lender)
 }
 
 // startTemporal starts the embedded Temporal server and Web UI with the workflows'
@@ -294,7 +332,7 @@ func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
 	}
 	w := wiring.NewWorker(s.Temporal, &activities.Activities{
 		Stripe: sc, Store: s.Store, Logger: s.logger.With("component", "worker"), BuildVersion: cfg.BuildVersion,
-		FreshDataWindow: cfg.FreshDataWindow, DeploymentVersion: dep.String(),
+		FreshDataWindow: cfg.FreshDataWindow, DeploymentVersion: dep.String(), AlertSigningKey: s.AlertSigningKey,
 	}, wiring.WorkerOptions{Deployment: dep})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
