@@ -56,6 +56,9 @@ type scanner struct {
 	// txnHint is about how many transactions the file may still hold: the capacity of
 	// the next transactions array, so that it is allocated once, not grown and copied.
 	txnHint int
+	// ints holds the values of the *int64 fields (a posted transaction's posted_at),
+	// allocated a block at a time instead of one allocation each.
+	ints []int64
 }
 
 func (s *scanner) ws() {
@@ -351,9 +354,16 @@ func (s *scanner) optInt64(v **int64) bool {
 		return true
 	}
 	n, ok := s.integer()
-	*v = &n
+	if len(s.ints) == cap(s.ints) {
+		s.ints = make([]int64, 0, max(s.txnHint, minIntBlock))
+	}
+	s.ints = append(s.ints, n)
+	*v = &s.ints[len(s.ints)-1]
 	return ok
 }
+
+// minIntBlock is the least number of values an allocation of ints holds.
+const minIntBlock = 16
 
 // strField reads a string (or null, which leaves *v as it is).
 func (s *scanner) strField(v *string) bool {
