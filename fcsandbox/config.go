@@ -97,7 +97,8 @@ type Config struct {
 	// other timestamp still follows Now. It must not be after Now; an anchor on the same
 	// time of day as the ledgers' keeps their transactions' times of day.
 	LinkAnchor time.Time
-	// Now is the clock for every timestamp in objects (nil = time.Now). Timers
+	// Now is the clock for every timestamp in objects (nil = time.Now), moved
+	// forward by the days Server.Advance added (the simulated clock). Timers
 	// (RefreshDelay, webhook backoff) and webhook signatures use the wall clock.
 	Now func() time.Time
 	// Logger receives structured logs with ids only (nil = discard).
