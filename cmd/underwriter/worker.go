@@ -22,6 +22,10 @@ var (
 	envSetCurrentIfNone = envVar{"UNDERWRITER_SET_CURRENT_IF_NONE", "\"false\" to leave a deployment without a current version as it is (default true: the first version becomes current)"}
 )
 
+// envStripeRateLimit is the worker's client-side limit of Stripe requests a second.
+var envStripeRateLimit = envVar{"UNDERWRITER_STRIPE_RATE_LIMIT", "Stripe requests a second this worker sends at most, or off " +
+	"(default 80 % of Stripe's limit for the key's mode: 20 in test mode, 80 in live mode; several workers of one Stripe account divide it)"}
+
 // setCurrentTimeout bounds a starting worker's wait for the server to register its
 // version before it makes it current: the server does on the version's first poll, within
 // seconds, so a minute means the server is unreachable, and the worker serves on.
@@ -53,7 +57,7 @@ func deploymentSettings(fs *flag.FlagSet, getenv func(string) string) (*wiring.D
 
 func workerCommand() command {
 	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envLogFormat, envLogLevel,
-		envDeploymentName, envBuildID, envSetCurrentIfNone, envAlertSigningKey, envAlertWebhookURL}, temporalEnv...)
+		envDeploymentName, envBuildID, envSetCurrentIfNone, envAlertSigningKey, envAlertWebhookURL, envStripeRateLimit}, temporalEnv...)
 	return command{
 		name: "worker",
 		summary: "Run a worker: the Underwrite workflow and its activities on task queue \"" + workflows.TaskQueue + "\". Scale out by running more. " +
@@ -66,6 +70,10 @@ func workerCommand() command {
 			dep, depErr := deploymentSettings(fs, getenv)
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			maxActs := fs.Int("max-concurrent-activities", 0, "activities run at once by this worker (0: SDK default)")
+			stripeRate := fs.String("stripe-rate-limit", getenv(envStripeRateLimit.name),
+				"Stripe requests a second this worker sends at most, or off; a request beyond it waits for its turn instead of drawing a 429 "+
+					"(default: 80 % of Stripe's limit for the key's mode, 20 in test mode and 80 in live mode; workers sharing one Stripe account "+
+					"divide it: 0.8 × the limit / the number of workers)")
 			setCurrent := true
 			var setCurrentErr error
 			if v := strings.TrimSpace(getenv(envSetCurrentIfNone.name)); v != "" {
@@ -87,8 +95,12 @@ func workerCommand() command {
 				// fails (logged), so a worker that books no loans needs none.
 				alertKey, alertKeyErr := alertSigningKey(getenv, false)
 				alertURL, alertURLErr := alertWebhookURL(getenv)
+				var rateErr error
+				if sc.RateLimit, rateErr = wiring.ParseStripeRateLimit(*stripeRate, sc.SecretKey); rateErr != nil {
+					rateErr = fmt.Errorf("stripe-rate-limit (%s): %w", envStripeRateLimit.name, rateErr)
+				}
 				if err := errors.Join(checkStripe(sc), checkDatabaseURL(*dbURL), tcErr(), checkTemporal(*tc), depErr(), setCurrentErr,
-					alertKeyErr, alertURLErr); err != nil {
+					alertKeyErr, alertURLErr, rateErr); err != nil {
 					return err
 				}
 				if *maxActs < 0 {

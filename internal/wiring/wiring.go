@@ -38,14 +38,22 @@ type StripeConfig struct {
 	SecretKey string
 	// APIBase is the API URL: empty for Stripe itself, or the sandbox / stripe-mock URL.
 	APIBase string
+	// RateLimit is the most requests a second the client sends (0: no limit). A request
+	// beyond it waits for its turn, bounded by its context, instead of drawing Stripe's
+	// 429; stripe-go's network retries take their turn too.
+	RateLimit float64
 }
 
 // NewStripe returns a Stripe client for the configuration. It never touches the global
 // stripe.Key. stripe-go's own logging goes to logger at warn level and above.
 func NewStripe(cfg StripeConfig, logger *slog.Logger) *client.API {
+	hc := &http.Client{Timeout: stripeHTTPTimeout}
+	if cfg.RateLimit > 0 {
+		hc.Transport = newRateLimited(http.DefaultTransport, cfg.RateLimit)
+	}
 	bc := &stripe.BackendConfig{
 		MaxNetworkRetries: stripe.Int64(stripeNetworkRetries),
-		HTTPClient:        &http.Client{Timeout: stripeHTTPTimeout},
+		HTTPClient:        hc,
 		LeveledLogger:     stripeLogger{logger},
 	}
 	if cfg.APIBase != "" {
@@ -159,7 +167,8 @@ func NewWorker(c tclient.Client, acts *activities.Activities, o WorkerOptions) w
 
 // LogValue implements slog.LogValuer: the key is never logged, only its kind.
 func (c StripeConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("secret_key", redactKey(c.SecretKey)), slog.String("api_base", c.APIBase))
+	return slog.GroupValue(slog.String("secret_key", redactKey(c.SecretKey)), slog.String("api_base", c.APIBase),
+		slog.Float64("rate_limit", c.RateLimit))
 }
 
 // LogValue implements slog.LogValuer: the API key is never logged.
