@@ -29,6 +29,32 @@ func decodeFile(data []byte, v any) error {
 	return nil
 }
 
+// checked is a loaded file's structure that validates itself, naming the field at fault.
+type checked[T any] interface {
+	*T
+	validate() error
+}
+
+// loadFile is the one load step of the model, policy and monitoring-policy files:
+// decode data into a new T (decodeFile) and validate it. A decoding error reads
+// "<invalid>: decode <kind> file: <where and what>"; validation errors are validate's,
+// which wrap invalid too (fieldError).
+func loadFile[T any, P checked[T]](data []byte, kind string, invalid error) (*T, error) {
+	v := new(T)
+	if err := decodeFile(data, v); err != nil {
+		return nil, fmt.Errorf("%w: decode %s file: %w", invalid, kind, err)
+	}
+	if err := P(v).validate(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// fieldError is a validation error of a loaded file: "<invalid>: <field>: <problem>".
+func fieldError(invalid error, field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", invalid, field, fmt.Sprintf(format, args...))
+}
+
 // located adds the position of a decoding error of data to its message.
 func located(data []byte, err error) error {
 	var se *json.SyntaxError

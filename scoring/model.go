@@ -240,14 +240,7 @@ var ErrInvalidModel = errors.New("invalid model")
 // cannot silently drop a parameter. Errors name the field, e.g.
 // "characteristics[2].bins[1].lower: 3 does not follow bins[0].upper 2".
 func LoadModel(data []byte) (*Model, error) {
-	var m Model
-	if err := decodeFile(data, &m); err != nil {
-		return nil, fmt.Errorf("%w: decode model file: %w", ErrInvalidModel, err)
-	}
-	if err := m.validate(); err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return loadFile[Model](data, "model", ErrInvalidModel)
 }
 
 // Marshal returns the model file bytes (indented JSON with a trailing newline).

@@ -39,7 +39,7 @@ type MonitoringPolicy struct {
 var ErrInvalidMonitoringPolicy = errors.New("invalid monitoring policy")
 
 func monPolicyErr(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidMonitoringPolicy, field, fmt.Sprintf(format, args...))
+	return fieldError(ErrInvalidMonitoringPolicy, field, format, args...)
 }
 
 //go:embed monitoring/*.json
@@ -70,14 +70,7 @@ func DefaultMonitoringPolicy() *MonitoringPolicy {
 // LoadMonitoringPolicy decodes and validates a monitoring-policy file. Unknown fields,
 // missing versions and out-of-range thresholds are errors naming the field.
 func LoadMonitoringPolicy(data []byte) (*MonitoringPolicy, error) {
-	var p MonitoringPolicy
-	if err := decodeFile(data, &p); err != nil {
-		return nil, fmt.Errorf("%w: decode monitoring policy file: %w", ErrInvalidMonitoringPolicy, err)
-	}
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return loadFile[MonitoringPolicy](data, "monitoring policy", ErrInvalidMonitoringPolicy)
 }
 
 func (p *MonitoringPolicy) validate() error {

@@ -195,20 +195,13 @@ type CounterOffer struct {
 var ErrInvalidPolicy = errors.New("invalid policy")
 
 func policyErr(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidPolicy, field, fmt.Sprintf(format, args...))
+	return fieldError(ErrInvalidPolicy, field, format, args...)
 }
 
 // LoadPolicy decodes and validates a policy file. Unknown fields and unknown rules are
 // errors naming the field.
 func LoadPolicy(data []byte) (*Policy, error) {
-	var p Policy
-	if err := decodeFile(data, &p); err != nil {
-		return nil, fmt.Errorf("%w: decode policy file: %w", ErrInvalidPolicy, err)
-	}
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return loadFile[Policy](data, "policy", ErrInvalidPolicy)
 }
 
 // Marshal returns the policy file bytes (indented JSON with a trailing newline).
