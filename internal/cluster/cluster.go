@@ -109,6 +109,10 @@ type Cluster struct {
 	workers        []*proc
 	temporalProc   *proc // nil when the server is embedded
 
+	// workerRateLimit is every worker's UNDERWRITER_STRIPE_RATE_LIMIT: the sandbox's limit
+	// shared by the workers (workerStripeRateLimit).
+	workerRateLimit string
+
 	sbMu   sync.Mutex
 	sbHTTP *http.Server // nil while the sandbox is down
 
@@ -163,6 +167,7 @@ func Start(ctx context.Context, cfg Config) (cl *Cluster, err error) {
 	if err := c.startSandbox(cfg.Sandbox); err != nil {
 		return nil, err
 	}
+	c.workerRateLimit = workerStripeRateLimit(cfg.Sandbox.RateLimit, cfg.Workers)
 	c.api = &proc{name: "api", binary: cfg.Binary, args: []string{"api"}, env: c.apiEnv, logPath: c.logPath("api")}
 	c.onClose(func() error { c.api.stop(); return nil })
 	if err := c.StartAPI(ctx); err != nil {

@@ -3,8 +3,10 @@ package cluster
 import (
 	"context"
 	"os"
+	"strconv"
 
 	"github.com/cashflow-underwriting/underwriter/api"
+	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
@@ -39,9 +41,23 @@ func inherited() []string {
 	return env
 }
 
-// workerEnv is the environment of every worker process.
+// workerEnv is the environment of every worker process: the base and its share of the
+// sandbox's rate limit.
 func (c *Cluster) workerEnv() []string {
-	return c.baseEnv()
+	return append(c.baseEnv(), "UNDERWRITER_STRIPE_RATE_LIMIT="+c.workerRateLimit)
+}
+
+// workerStripeRateLimit divides 80 % of the sandbox's rate limit (fcsandbox.Config.RateLimit:
+// 0 is the default, negative none) among the workers, as README "Performance" tells an
+// operator to divide Stripe's: "off" when the sandbox has no limit.
+func workerStripeRateLimit(sandboxLimit, workers int) string {
+	switch {
+	case sandboxLimit < 0:
+		return "off"
+	case sandboxLimit == 0:
+		sandboxLimit = fcsandbox.DefaultRateLimit
+	}
+	return strconv.FormatFloat(0.8*float64(sandboxLimit)/float64(max(workers, 1)), 'f', -1, 64)
 }
 
 // apiEnv is the environment of the API process, built here and nowhere else, so that a
