@@ -266,3 +266,32 @@ func TestCloseLoanRecord(t *testing.T) {
 		require.Equal(t, c.want, res.Status)
 	}
 }
+
+// TestSubscribeAndUnsubscribe: the watcher's subscription reaches the sandbox (the account
+// lists transactions among its subscriptions), a second subscribe changes nothing, and
+// unsubscribe ends it, also twice.
+func TestSubscribeAndUnsubscribe(t *testing.T) {
+	f := newFixture(t, "steady_salaried")
+	in := activities.SubscribeInput{ApplicationID: f.appID, AccountIDs: f.accounts}
+	subscriptions := func() []string {
+		acct, err := f.acts.Stripe.FinancialConnectionsAccounts.GetByID(f.accounts[0], nil)
+		require.NoError(t, err)
+		var out []string
+		for _, s := range acct.Subscriptions {
+			out = append(out, string(s))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		act  any
+		want []string
+	}{{f.acts.Subscribe, []string{activities.FeatureTransactions}}, {f.acts.Subscribe, []string{activities.FeatureTransactions}},
+		{f.acts.Unsubscribe, nil}, {f.acts.Unsubscribe, nil}} {
+		v, err := f.env.ExecuteActivity(c.act, in)
+		require.NoError(t, err)
+		var res activities.SubscribeResult
+		require.NoError(t, v.Get(&res))
+		require.Equal(t, f.accounts, res.Done)
+		require.Equal(t, c.want, subscriptions())
+	}
+}
