@@ -79,7 +79,7 @@ type storyRule struct {
 var stories = []storyRule{
 	{AfterLoanStory: AfterLoanStory{Name: StorySteady, Events: []string{},
 		Text: "The ledger goes on as it was: recurring income and bills on their cadence, everyday spending replayed from recent weeks."}},
-	{AfterLoanStory: AfterLoanStory{Name: StoryJobLoss, Events: []string{"INCOME_STOPPED", "INCOME_DROP", "LOW_BALANCE"},
+	{AfterLoanStory: AfterLoanStory{Name: StoryJobLoss, Events: []string{"INCOME_STOPPED", "INCOME_DROP", "LOW_BALANCE", "NSF_OVERDRAFT_DETECTED"},
 		Text: "The main income stops after day 60 (no pay day in month 3 or later); spending goes on and the balance slides."},
 		mainIncomeStopsAfter: 60},
 	{AfterLoanStory: AfterLoanStory{Name: StoryStackingBorrower, Events: []string{"NEW_HIGH_RISK_LENDER"},

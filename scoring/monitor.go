@@ -78,6 +78,14 @@ type MonitorCheck struct {
 	Since time.Time `json:"since"`
 	// Disconnected lists, sorted, the accounts already reported disconnected.
 	Disconnected []string `json:"disconnected,omitempty"`
+	// Overdrawn and BelowFloor say whether the combined balance at Since was negative,
+	// or below the policy's floor, as that check saw it. A balance's as_of falls during
+	// its day, so a check sees only part of that day: what is posted later the same day
+	// arrives with the next refresh, and it may turn the day negative after the fact. The
+	// next check compares that day with what the lender was told, not with itself, so
+	// the crossing is reported once, late, instead of never.
+	Overdrawn  bool `json:"overdrawn,omitempty"`
+	BelowFloor bool `json:"below_floor,omitempty"`
 }
 
 // Evidence is one fact an event rests on: a transaction (ID set), a balance, a stream's
@@ -199,9 +207,11 @@ func Monitor(l Ledger, loan MonitoredLoan, base MonitorBaseline, prev MonitorChe
 	if err != nil {
 		return MonitorResult{}, err
 	}
-	res.Next = MonitorCheck{Since: now}
+	m.prev = prev
+	res.Next = MonitorCheck{Since: now, Overdrawn: prev.Overdrawn, BelowFloor: prev.BelowFloor}
 	res.Next.Disconnected = m.accounts(prev.Disconnected)
 	if now.After(since) {
+		res.Next.Overdrawn, res.Next.BelowFloor = m.balanceFlags()
 		m.transactions()
 		m.lowBalance()
 		m.incomeStopped()
@@ -277,6 +287,7 @@ type monitorState struct {
 	loan         MonitoredLoan
 	p            *MonitoringPolicy
 	ccy          string
+	prev         MonitorCheck
 	events       []Event
 }
 
@@ -427,13 +438,24 @@ func (m *monitorState) lowBalance() {
 		return
 	}
 	floor := m.p.LowBalanceFloorMinor
-	for i := 1; i < len(eod); i++ {
-		if eod[i] < 0 && eod[i-1] >= 0 {
+	// wasNeg and wasLow are the state before day i. The previous check's own view of the
+	// day since (Overdrawn, BelowFloor) counts, not today's view of it: the rest of that
+	// day may have arrived only now. Without a previous check the baseline's day is
+	// taken as seen today, and only later days can cross.
+	first, wasNeg, wasLow := 1, eod[0] < 0, eod[0] < floor
+	if !m.prev.Since.IsZero() {
+		first, wasNeg, wasLow = 0, m.prev.Overdrawn, m.prev.BelowFloor
+	}
+	for i := first; i < len(eod); i++ {
+		neg, low := eod[i] < 0, eod[i] < floor
+		crossedNeg, crossedLow := neg && !wasNeg, low && !wasLow
+		wasNeg, wasLow = neg, low
+		if crossedNeg {
 			day := dayString(m.since + int64(i))
 			m.add(EventNSFOverdraft, day, fmt.Sprintf("The account was overdrawn at the end of %s: the balance was %s.", day, m.money(eod[i])),
 				[]Evidence{{Kind: "balance", AmountMinor: eod[i], Date: day}}, "overdrawn", day)
 		}
-		if eod[i] < floor && eod[i-1] >= floor {
+		if crossedLow {
 			day := dayString(m.since + int64(i))
 			m.add(EventLowBalance, day, fmt.Sprintf("The balance fell to %s on %s, below the floor of %s.", m.money(eod[i]), day, m.money(floor)),
 				[]Evidence{{Kind: "balance", AmountMinor: eod[i], Date: day}}, "floor", day)
@@ -457,6 +479,16 @@ func (m *monitorState) lowBalance() {
 		}
 		break // only the next instalment
 	}
+}
+
+// balanceFlags returns whether the combined balance at now is negative and below the
+// floor: MonitorCheck's Overdrawn and BelowFloor for the next check.
+func (m *monitorState) balanceFlags() (overdrawn, belowFloor bool) {
+	eod := m.eod(m.now, m.now)
+	if len(eod) == 0 {
+		return false, false
+	}
+	return eod[0] < 0, eod[0] < m.p.LowBalanceFloorMinor
 }
 
 // regular reports whether a stream is a MATURE stream of known cadence.

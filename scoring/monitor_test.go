@@ -181,6 +181,34 @@ func TestMonitorOverdrawnBalance(t *testing.T) {
 	}
 }
 
+// TestMonitorOverdrawnLaterTheSameDay checks daily at noon, as a balance's as_of may
+// fall: a purchase at 15:00 overdraws the account, so the check of that day still sees
+// a positive balance, and the purchase arrives only with the next day's refresh, dated
+// the day before. The overdraft is reported once, by the next check, for its own day;
+// LOW_BALANCE likewise; and a check that had already seen the day negative does not
+// report it again.
+func TestMonitorOverdrawnLaterTheSameDay(t *testing.T) {
+	now := day("2026-01-25", 12)
+	txs := drain(t, steadyTxs(now), day("2026-01-19", 15), -4000)
+	base := baseline(t, txs)
+	prev, keys := scoring.MonitorCheck{}, map[string]int{}
+	for d := day("2026-01-02", 12); !d.After(now); d = d.AddDate(0, 0, 1) {
+		r := monitor(t, monLedger(booked(txs, d), d), base, prev)
+		for _, e := range r.Events {
+			keys[e.Key]++
+			if e.Type == scoring.EventNSFOverdraft && d.Format("2006-01-02") != "2026-01-20" {
+				t.Errorf("overdraft reported by the check of %s, want the next day's", d.Format("2006-01-02"))
+			}
+		}
+		prev = r.Next
+	}
+	for _, k := range []string{"NSF_OVERDRAFT_DETECTED:overdrawn:2026-01-19", "LOW_BALANCE:floor:2026-01-19"} {
+		if keys[k] != 1 {
+			t.Errorf("%s reported %d times, want once; all: %v", k, keys[k], keys)
+		}
+	}
+}
+
 // drain adds, at `at`, a purchase that leaves the balance at `leave`.
 func drain(t *testing.T, txs []scoring.Transaction, at time.Time, leave int64) []scoring.Transaction {
 	t.Helper()
