@@ -1,6 +1,7 @@
-// Package api is underwriter's HTTP interface: loan backends create applications and read
-// decisions, and Stripe delivers Financial Connections webhooks, which become workflow
-// signals.
+// Package api is underwriter's HTTP interface: loan backends create applications, read
+// decisions, book the approved loans and read their early-warning alerts, and Stripe
+// delivers Financial Connections webhooks, which become signals to the applications'
+// workflows and the booked loans' watchers.
 package api
 
 import (
@@ -71,6 +72,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/applications/{id}", s.authenticated(s.getApplication))
 	mux.HandleFunc("PATCH /v1/applications/{id}", s.authenticated(s.changeApplication))
 	mux.HandleFunc("GET /v1/applications/{id}/report", s.authenticated(s.getReport))
+	mux.HandleFunc("POST /v1/loans", s.authenticated(s.bookLoan))
+	mux.HandleFunc("GET /v1/loans/{id}", s.authenticated(s.getLoan))
+	mux.HandleFunc("POST /v1/loans/{id}/close", s.authenticated(s.closeLoan))
+	mux.HandleFunc("GET /v1/loans/{id}/alerts", s.authenticated(s.listAlerts))
 	mux.HandleFunc("POST /v1/webhooks/stripe", s.stripeWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -53,6 +53,17 @@ func TestBadInputAPI(t *testing.T) {
 	require.NoError(t, err)
 	_, err = st.RecordWebhookEvent(ctx, "evt_accepted", "financial_connections.account.created", "fca_accepted")
 	require.NoError(t, err)
+	// Decided before: approved-1 and declined-1, on 2025-03-01, whose loans may be booked
+	// (POST /v1/loans) only for the first.
+	for id, outcome := range map[string]string{"approved-1": loan.OutcomeApprove, "declined-1": loan.OutcomeDecline} {
+		_, _, err := st.CreateApplication(ctx, store.Application{ID: "acme/" + id, LenderID: "acme", ExternalID: id,
+			RequestHash: "hmac-sha256:" + id, LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd",
+			WorkflowID: "underwrite/acme/" + id, Stage: loan.StageDecided})
+		require.NoError(t, err)
+		_, _, err = st.RecordDecision(ctx, store.Decision{ApplicationID: "acme/" + id, WorkflowID: "underwrite/acme/" + id, RunID: "r",
+			Outcome: outcome, DecidedAt: time.Date(2025, 3, 1, 15, 0, 0, 0, time.UTC)})
+		require.NoError(t, err)
+	}
 
 	post := func(body string) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "/v1/applications", strings.NewReader(body))
@@ -75,6 +86,17 @@ func TestBadInputAPI(t *testing.T) {
 		return r
 	}
 	const ok = `"application_id":"new-1","loan_amount_minor":300000,"term_months":12`
+	book := func(body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/v1/loans", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+key.Secret)
+		return r
+	}
+	closeLoan := func(id, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/v1/loans/"+id+"/close", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+key.Secret)
+		return r
+	}
+	const booking = `"application_id":"approved-1","amount_minor":250000,"term_months":12`
 	now := time.Now()
 	linked := "financial_connections.account.created"
 	cases := []badCase{
@@ -158,6 +180,47 @@ func TestBadInputAPI(t *testing.T) {
 			"application_id: not a valid application id", "application_id"},
 		{"DELETE: wrong method", get("/v1/applications/accepted-1"), 0, "", "", ""},
 
+		{"loans: no key", httptest.NewRequest(http.MethodPost, "/v1/loans", strings.NewReader("{"+booking+`,"first_due_date":"2025-04-01"}`)),
+			401, "missing_api_key", "Authorization: send the lender's API key as `Authorization: Bearer uwk_…`", ""},
+		{"loans: no first due date", book("{" + booking + "}"), 400, "invalid_request",
+			"first_due_date: required: a day YYYY-MM-DD", "first_due_date"},
+		{"loans: a first due date without its zeros", book("{" + booking + `,"first_due_date":"2025-4-1"}`), 400, "invalid_request",
+			"first_due_date: required: a day YYYY-MM-DD", "first_due_date"},
+		{"loans: no application id", book(`{"amount_minor":250000,"term_months":12,"first_due_date":"2025-04-01"}`), 400, "invalid_request",
+			"application_id: required: the id of an approved application (POST /v1/applications's application_id)", "application_id"},
+		{"loans: zero amount", book(`{"application_id":"approved-1","amount_minor":0,"term_months":12,"first_due_date":"2025-04-01"}`), 400, "invalid_request",
+			"amount_minor: " + loanProblem(t, loan.Request{TermMonths: 12, Currency: "usd"}), "amount_minor"},
+		{"loans: the application's field name", book(`{"application_id":"approved-1","loan_amount_minor":250000,"term_months":12,"first_due_date":"2025-04-01"}`),
+			400, "invalid_request", "loan_amount_minor: unknown field", "loan_amount_minor"},
+		{"loans: 400-month term", book(`{"application_id":"approved-1","amount_minor":250000,"term_months":400,"first_due_date":"2025-04-01"}`), 400, "invalid_request",
+			"term_months: " + loanProblem(t, loan.Request{AmountMinor: 250000, TermMonths: 400, Currency: "usd"}), "term_months"},
+		{"loans: negative instalment", book("{" + booking + `,"first_due_date":"2025-04-01","instalment_minor":-5}`), 400, "invalid_request",
+			"instalment_minor: must be positive and at most 10000000000 (omit it for ceil(amount_minor / term_months))", "instalment_minor"},
+		{"loans: an unknown application", book(`{"application_id":"new-1","amount_minor":250000,"term_months":12,"first_due_date":"2025-04-01"}`),
+			404, "application_not_found", "application_id: no application new-1", "application_id"},
+		{"loans: not decided", book(`{"application_id":"accepted-1","amount_minor":250000,"term_months":12,"first_due_date":"2025-04-01"}`),
+			409, "not_approved", "application_id: the application has no decision yet; only an approved application's loan can be booked", "application_id"},
+		{"loans: declined", book(`{"application_id":"declined-1","amount_minor":250000,"term_months":12,"first_due_date":"2025-04-01"}`),
+			409, "not_approved", "application_id: the application was decided decline; only an approved application's loan can be booked", "application_id"},
+		{"loans: first due on the decision's day", book("{" + booking + `,"first_due_date":"2025-03-01"}`), 400, "invalid_request",
+			"first_due_date: must be after the decision's day, 2025-03-01", "first_due_date"},
+		{"loans: first due a year too late", book("{" + booking + `,"first_due_date":"2026-04-01"}`), 400, "invalid_request",
+			"first_due_date: must be within 366 days of the decision's day, 2025-03-01", "first_due_date"},
+		{"loans: another currency", book("{" + booking + `,"first_due_date":"2025-04-01","currency":"eur"}`), 400, "invalid_request",
+			"currency: must be the application's, usd", "currency"},
+		{"loans: GET an unknown loan", get("/v1/loans/new-1"), 404, "loan_not_found", "application_id: no booked loan new-1", "application_id"},
+		{"loans: GET an approved application's loan never booked", get("/v1/loans/approved-1"), 404, "loan_not_found",
+			"application_id: no booked loan approved-1", "application_id"},
+		{"loans: GET the alerts of an unknown loan", get("/v1/loans/new-1/alerts"), 404, "loan_not_found", "application_id: no booked loan new-1", "application_id"},
+		{"loans: GET another lender's key as the id", get("/v1/loans/acme%2Fapproved-1"), 404, "loan_not_found",
+			"application_id: no booked loan acme/approved-1", "application_id"},
+		{"loans: close without a reason", closeLoan("approved-1", `{}`), 400, "invalid_request",
+			"reason: required: one of repaid, charged_off, cancelled", "reason"},
+		{"loans: close as term_ended", closeLoan("approved-1", `{"reason":"term_ended"}`), 400, "invalid_request",
+			"reason: required: one of repaid, charged_off, cancelled", "reason"},
+		{"loans: close a loan never booked", closeLoan("approved-1", `{"reason":"repaid"}`), 404, "loan_not_found",
+			"application_id: no booked loan approved-1", "application_id"},
+
 		{"webhook: unsigned", httptest.NewRequest(http.MethodPost, "/v1/webhooks/stripe", bytes.NewReader(event("evt_new", linked, "fca_accepted", "cus_accepted"))),
 			400, "invalid_signature", "", "Stripe-Signature"},
 		{"webhook: signed with another secret", signed(event("evt_new", linked, "fca_accepted", "cus_accepted"), "whsec_other", now),
@@ -211,6 +274,10 @@ func TestBadInputAPI(t *testing.T) {
 	require.Equal(t, accepted, got)
 	_, err = st.GetLenderApplication(ctx, "acme", "new-1")
 	require.ErrorIs(t, err, store.ErrNotFound)
+	for _, id := range []string{"acme/approved-1", "acme/declined-1", "acme/accepted-1"} {
+		_, err = st.GetLoan(ctx, id)
+		require.ErrorIs(t, err, store.ErrNotFound, "no loan was booked by a refused request")
+	}
 	isNew, err := st.RecordWebhookEvent(ctx, "evt_new", linked, "fca_accepted")
 	require.NoError(t, err)
 	require.True(t, isNew, "no refused event was recorded")

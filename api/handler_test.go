@@ -84,6 +84,9 @@ func TestRoutesAnswerUnknownPathsAndWrongMethods(t *testing.T) {
 		{http.MethodDelete, "/v1/applications", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD, POST"},
 		{http.MethodDelete, "/v1/applications/loan-1", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD, PATCH"},
 		{http.MethodGet, "/v1/webhooks/stripe", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
+		{http.MethodGet, "/v1/loans", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
+		{http.MethodDelete, "/v1/loans/loan-1", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodGet, "/v1/loans/loan-1/close", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 		{http.MethodGet, "/v1/nothing", http.StatusNotFound, "not_found", ""},
 		{http.MethodPost, "/", http.StatusNotFound, "not_found", ""},
@@ -300,6 +303,10 @@ func TestV1RoutesNeedALenderKey(t *testing.T) {
 			{http.MethodPost, "/v1/applications", `{"application_id":"loan-1","loan_amount_minor":100,"term_months":12}`},
 			{http.MethodGet, "/v1/applications/loan-1", ""},
 			{http.MethodGet, "/v1/applications/loan%00-1", ""},
+			{http.MethodPost, "/v1/loans", `{"application_id":"loan-1","amount_minor":100,"term_months":12,"first_due_date":"2025-04-01"}`},
+			{http.MethodGet, "/v1/loans/loan-1", ""},
+			{http.MethodPost, "/v1/loans/loan-1/close", `{"reason":"repaid"}`},
+			{http.MethodGet, "/v1/loans/loan-1/alerts", ""},
 		} {
 			t.Run(tc.name+" "+route.method+" "+route.path, func(t *testing.T) {
 				s, logs := testServer()

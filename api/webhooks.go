@@ -31,6 +31,17 @@ var signalFor = map[stripe.EventType]string{
 	stripe.EventTypeFinancialConnectionsAccountDisconnected:          workflows.SignalAccountStatus,
 }
 
+// watcherSignalFor maps the events a booked loan's watcher (the Monitor workflow) listens
+// to onto its signals: a daily transactions refresh of a subscribed account, the balance
+// refresh the watcher asked for, and an account's status changing.
+var watcherSignalFor = map[stripe.EventType]string{
+	stripe.EventTypeFinancialConnectionsAccountRefreshedTransactions: workflows.SignalTransactionsRefreshed,
+	stripe.EventTypeFinancialConnectionsAccountRefreshedBalance:      workflows.SignalRefreshUpdated,
+	stripe.EventTypeFinancialConnectionsAccountDeactivated:           workflows.SignalAccountStatus,
+	stripe.EventTypeFinancialConnectionsAccountReactivated:           workflows.SignalAccountStatus,
+	stripe.EventTypeFinancialConnectionsAccountDisconnected:          workflows.SignalAccountStatus,
+}
+
 // webhookAck is the body of a 200 answer to Stripe: what became of the event.
 type webhookAck struct {
 	Status string `json:"status"` // processed, duplicate, ignored
@@ -39,7 +50,8 @@ type webhookAck struct {
 // stripeWebhook verifies a Stripe event over the raw body (signature and a 300 s timestamp
 // tolerance either way, so a replayed old delivery or one dated ahead is refused; any
 // configured secret may match, for rotation), records it by its id so each event is
-// processed once whatever Stripe redelivers, and signals the application's workflow. It
+// processed once whatever Stripe redelivers, and signals the application's workflow and
+// the watchers of the booked loans on the account. It
 // answers 400 to anything unsigned, badly signed, not an event (invalid_payload) or
 // carrying ids that are not Stripe's (invalid_event), and then records and signals
 // nothing. The workflow re-reads the account on each signal, so events arriving out of
@@ -186,14 +198,69 @@ func checkEventIDs(ev stripe.Event, acct stripe.FinancialConnectionsAccount, our
 	return nil
 }
 
-// deliver signals the workflows of the customer's undecided applications: the one whose
-// session linked the account, or, for a returning customer, those underwriting an account
-// already linked. Each re-reads the account, so a signal that does not concern it changes
-// nothing. Events for unknown customers (another integration on the same Stripe account)
-// and for finished workflows are ignored.
+// deliver signals the workflows the event concerns: the customer's undecided applications'
+// (signalApplications) and the watchers of the active loans on the account
+// (signalWatchers). It answers "processed" when it signalled one, "ignored" otherwise.
 func (s *Server) deliver(ctx context.Context, log *slog.Logger, ev stripe.Event, acct stripe.FinancialConnectionsAccount, signal string) (string, error) {
+	status, err := s.signalApplications(ctx, log, ev, acct, signal)
+	if err != nil {
+		return "", err
+	}
+	if watcher, ok := watcherSignalFor[ev.Type]; ok {
+		watched, err := s.signalWatchers(ctx, log, ev, acct, watcher)
+		if err != nil {
+			return "", err
+		}
+		if watched {
+			status = "processed"
+		}
+	}
+	if status == "ignored" {
+		log.InfoContext(ctx, "webhook concerns no running application or watched loan; ignored")
+	}
+	return status, nil
+}
+
+// signalWatchers signals the watcher of each active loan whose application has the
+// account: a transactions refresh makes it sync what changed and check, a balance refresh
+// completes the refresh it waits for, a status change makes it re-read the account. A
+// watcher that has ended (its loan closed meanwhile) is skipped. It reports whether it
+// signalled one.
+func (s *Server) signalWatchers(ctx context.Context, log *slog.Logger, ev stripe.Event, acct stripe.FinancialConnectionsAccount, signal string) (bool, error) {
+	apps, err := s.Store.ActiveLoansForAccount(ctx, acct.ID)
+	if err != nil {
+		return false, err
+	}
+	signalled := false
+	for _, app := range apps {
+		id := workflows.MonitorWorkflowID(app)
+		tctx, cancel := context.WithTimeout(ctx, temporalTimeout)
+		err = s.Temporal.SignalWorkflow(tctx, id, "", signal, workflows.AccountSignal{
+			AccountID: acct.ID, EventID: ev.ID, EventType: string(ev.Type), Status: string(acct.Status),
+		})
+		cancel()
+		var nf *serviceerror.NotFound
+		switch {
+		case err == nil:
+			log.InfoContext(ctx, "webhook signalled watcher", "application_id", app, "signal", signal)
+			signalled = true
+		case errors.As(err, &nf):
+			// The watcher has ended: its loan closed after this query read it active.
+		default:
+			return false, fmt.Errorf("signal %s: %w", id, err)
+		}
+	}
+	return signalled, nil
+}
+
+// signalApplications signals the workflows of the customer's undecided applications: the
+// one whose session linked the account, or, for a returning customer, those underwriting
+// an account already linked. Each re-reads the account, so a signal that does not concern
+// it changes nothing. Events for unknown customers (another integration on the same Stripe
+// account) and for finished workflows are ignored.
+func (s *Server) signalApplications(ctx context.Context, log *slog.Logger, ev stripe.Event, acct stripe.FinancialConnectionsAccount, signal string) (string, error) {
 	if acct.AccountHolder == nil || acct.AccountHolder.Customer == nil {
-		log.InfoContext(ctx, "webhook for an account without a customer holder; ignored")
+		log.InfoContext(ctx, "webhook for an account without a customer holder; no application to signal")
 		return "ignored", nil
 	}
 	apps, err := s.Store.UndecidedApplicationsByCustomer(ctx, acct.AccountHolder.Customer.ID)
@@ -217,9 +284,6 @@ func (s *Server) deliver(ctx context.Context, log *slog.Logger, ev stripe.Event,
 		default:
 			return "", fmt.Errorf("signal %s: %w", app.WorkflowID, err)
 		}
-	}
-	if status == "ignored" {
-		log.InfoContext(ctx, "webhook concerns no running application; ignored")
 	}
 	return status, nil
 }
