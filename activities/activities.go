@@ -51,7 +51,7 @@ type Activities struct {
 	FreshDataWindow time.Duration
 	// AlertSigningKey is the master key (32 bytes, UNDERWRITER_ALERT_SIGNING_KEY) from
 	// which each lender's alert webhook signing secret is derived
-	// (internal/alerthook.LenderSecret); no secret is stored in Postgres. Nil means alerts
+	// (alerthook.LenderSecret); no secret is stored in Postgres. Nil means alerts
 	// are stored but cannot be signed, so their delivery fails without sending anything.
 	// It never reaches a log, an error, the workflow history or Postgres.
 	AlertSigningKey []byte

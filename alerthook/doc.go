@@ -1,5 +1,5 @@
 // Package alerthook signs, sends and verifies the webhooks that carry a booked loan's
-// early-warning alerts to its lender (README "After the loan").
+// early-warning alerts to its lender (README "Loans and alerts").
 //
 // # The request
 //

@@ -12,7 +12,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
-// The alert webhooks' settings (README "After the loan").
+// The alert webhooks' settings (README "Loans and alerts").
 var (
 	envAlertSigningKey = envVar{alerthook.EnvSigningKey,
 		"master key of the lenders' alert webhook signatures, 64 hex digits (secret; `underwriter alerts generate-key`); each lender's secret is derived from it"}
@@ -126,7 +126,7 @@ func alertsSetWebhookCommand() command {
 				}
 				fmt.Fprintf(stdout, "lender:  %s\nurl:     %s\nsecret:  %s\n\n", *lender, *url, alerthook.LenderSecret(key, *lender))
 				fmt.Fprintf(stdout, "Give the secret to the lender's receiver: it checks each alert's %s header with it "+
-					"(README \"After the loan\"). It is derived from %s and shown again by running this command again.\n",
+					"(README \"Loans and alerts\"). It is derived from %s and shown again by running this command again.\n",
 					alerthook.SignatureHeader, envAlertSigningKey.name)
 				return nil
 			}
