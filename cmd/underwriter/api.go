@@ -18,7 +18,7 @@ import (
 func apiCommand() command {
 	env := append([]envVar{envDatabaseURL, envStripeKey, envStripeAPIBase, envWebhookSecret, envRequestHashKey, envAPIAddr,
 		envAPITLSCert, envAPITLSKey, envAPIClientCA,
-		envLinkTimeout, envReactivation, envLogFormat, envLogLevel}, temporalEnv...)
+		envLinkTimeout, envReactivation, envLogFormat, envLogLevel, envStripeRateLimit}, temporalEnv...)
 	return command{
 		name:    "api",
 		summary: "Serve the HTTP API: POST /v1/applications and GET /v1/applications/{id} with a lender's API key (see keys create), POST /v1/webhooks/stripe signed by Stripe.",
@@ -26,6 +26,7 @@ func apiCommand() command {
 		flags: func(fs *flag.FlagSet, getenv func(string) string) func(context.Context, io.Writer, io.Writer) error {
 			tc, tcErr := temporalSettings(fs, getenv)
 			sc := stripeFlags(fs, getenv)
+			rateErr := stripeRateLimitFlag(fs, getenv, sc, wiring.APIStripeShare, "the API")
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			addr := fs.String("addr", getenvOr(getenv, envAPIAddr.name, "127.0.0.1:8080"), "listen address")
 			linkTimeout, linkErr := durationFlag(fs, getenv, "link-timeout", envLinkTimeout, 0, "how long an applicant has to link a bank account (0: 24h)")
@@ -37,7 +38,7 @@ func apiCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := errors.Join(linkErr(), reactErr(), tcErr()); err != nil {
+				if err := errors.Join(linkErr(), reactErr(), tcErr(), rateErr()); err != nil {
 					return err
 				}
 				if err := checkStripe(sc); err != nil {

@@ -370,6 +370,8 @@ func TestBadInputConfiguration(t *testing.T) {
 			`UNDERWRITER_SET_CURRENT_IF_NONE: "maybe" is not true or false`},
 		tc{"worker: UNDERWRITER_STRIPE_RATE_LIMIT zero", with("UNDERWRITER_STRIPE_RATE_LIMIT", "0"), []string{"worker"},
 			`stripe-rate-limit (UNDERWRITER_STRIPE_RATE_LIMIT): "0" is not a number of requests a second (above 0, at most 10000) or off`},
+		tc{"api: --stripe-rate-limit negative", base, []string{"api", "--stripe-rate-limit", "-5"},
+			`stripe-rate-limit (UNDERWRITER_STRIPE_RATE_LIMIT): "-5" is not a number of requests a second (above 0, at most 10000) or off`},
 		tc{"worker: --stripe-rate-limit not a number", base, []string{"worker", "--stripe-rate-limit", "fast"},
 			`stripe-rate-limit (UNDERWRITER_STRIPE_RATE_LIMIT): "fast" is not a number of requests a second (above 0, at most 10000) or off`},
 		tc{"deploy set-current: no --build-id", base, []string{"deploy", "set-current"},

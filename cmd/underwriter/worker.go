@@ -22,9 +22,28 @@ var (
 	envSetCurrentIfNone = envVar{"UNDERWRITER_SET_CURRENT_IF_NONE", "\"false\" to leave a deployment without a current version as it is (default true: the first version becomes current)"}
 )
 
-// envStripeRateLimit is the worker's client-side limit of Stripe requests a second.
-var envStripeRateLimit = envVar{"UNDERWRITER_STRIPE_RATE_LIMIT", "Stripe requests a second this worker sends at most, or off " +
-	"(default 80 % of Stripe's limit for the key's mode: 20 in test mode, 80 in live mode; several workers of one Stripe account divide it)"}
+// envStripeRateLimit is a worker's or API process's client-side limit of Stripe requests a second.
+var envStripeRateLimit = envVar{"UNDERWRITER_STRIPE_RATE_LIMIT", "Stripe requests a second this process sends at most, or off " +
+	"(default: a worker 80 % of Stripe's limit for the key's mode, 20 in test mode and 80 in live mode; the API 20 %, 5 and 20; " +
+	"processes of one Stripe account divide their share)"}
+
+// stripeRateLimitFlag defines --stripe-rate-limit on fs, its default from
+// UNDERWRITER_STRIPE_RATE_LIMIT, and returns the check, run once the flags are parsed,
+// that sets sc.RateLimit: share of the key mode's limit when neither is set.
+func stripeRateLimitFlag(fs *flag.FlagSet, getenv func(string) string, sc *wiring.StripeConfig, share float64, who string) func() error {
+	v := fs.String("stripe-rate-limit", getenv(envStripeRateLimit.name), fmt.Sprintf(
+		"Stripe requests a second %s sends at most, or off; a request beyond it waits for its turn instead of drawing a 429 "+
+			"(default: %.0f %% of Stripe's limit for the key's mode, %g in test mode and %g in live mode; "+
+			"processes sharing one Stripe account divide their share by their number)",
+		who, 100*share, share*wiring.StripeTestModeRateLimit, share*wiring.StripeLiveModeRateLimit))
+	return func() error {
+		var err error
+		if sc.RateLimit, err = wiring.ParseStripeRateLimit(*v, sc.SecretKey, share); err != nil {
+			return fmt.Errorf("stripe-rate-limit (%s): %w", envStripeRateLimit.name, err)
+		}
+		return nil
+	}
+}
 
 // setCurrentTimeout bounds a starting worker's wait for the server to register its
 // version before it makes it current: the server does on the version's first poll, within
@@ -70,10 +89,7 @@ func workerCommand() command {
 			dep, depErr := deploymentSettings(fs, getenv)
 			dbURL := fs.String("database-url", getenv(envDatabaseURL.name), "Postgres URL")
 			maxActs := fs.Int("max-concurrent-activities", 0, "activities run at once by this worker (0: SDK default)")
-			stripeRate := fs.String("stripe-rate-limit", getenv(envStripeRateLimit.name),
-				"Stripe requests a second this worker sends at most, or off; a request beyond it waits for its turn instead of drawing a 429 "+
-					"(default: 80 % of Stripe's limit for the key's mode, 20 in test mode and 80 in live mode; workers sharing one Stripe account "+
-					"divide it: 0.8 × the limit / the number of workers)")
+			rateErr := stripeRateLimitFlag(fs, getenv, sc, wiring.WorkerStripeShare, "this worker")
 			setCurrent := true
 			var setCurrentErr error
 			if v := strings.TrimSpace(getenv(envSetCurrentIfNone.name)); v != "" {
@@ -95,12 +111,8 @@ func workerCommand() command {
 				// fails (logged), so a worker that books no loans needs none.
 				alertKey, alertKeyErr := alertSigningKey(getenv, false)
 				alertURL, alertURLErr := alertWebhookURL(getenv)
-				var rateErr error
-				if sc.RateLimit, rateErr = wiring.ParseStripeRateLimit(*stripeRate, sc.SecretKey); rateErr != nil {
-					rateErr = fmt.Errorf("stripe-rate-limit (%s): %w", envStripeRateLimit.name, rateErr)
-				}
 				if err := errors.Join(checkStripe(sc), checkDatabaseURL(*dbURL), tcErr(), checkTemporal(*tc), depErr(), setCurrentErr,
-					alertKeyErr, alertURLErr, rateErr); err != nil {
+					alertKeyErr, alertURLErr, rateErr()); err != nil {
 					return err
 				}
 				if *maxActs < 0 {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	enumspb "go.temporal.io/api/enums/v1"
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -17,6 +18,8 @@ import (
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+	"github.com/cashflow-underwriting/underwriter/loan"
+	"github.com/cashflow-underwriting/underwriter/store"
 )
 
 // Names and targets of the e2e section's figures.
@@ -160,10 +163,15 @@ func measureE2E(ctx context.Context, st *devstack.Stack, n int) (E2ESection, err
 	return e, nil
 }
 
-// driver submits applications to the stack's API as a loan backend and the applicant's
-// browser would, and watches their decisions in Postgres.
+// driver submits applications to an API (the dev stack's, or a cluster's process) as a
+// loan backend and the applicant's browser would, and watches their decisions in Postgres.
 type driver struct {
-	st      *devstack.Stack
+	pool       *pgxpool.Pool
+	temporal   tclient.Client
+	sandboxURL string
+	// lender is the API key's lender: stored application ids are its keys
+	// (loan.ApplicationKey).
+	lender  string
 	hc      *http.Client
 	c       devstack.Client
 	persona fcsandbox.Persona
@@ -175,14 +183,36 @@ type driver struct {
 }
 
 func newDriver(st *devstack.Stack, name string) *driver {
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	d := &driver{st: st, hc: hc, c: st.Client(hc), prefix: fmt.Sprintf("%s-%d", name, time.Now().UnixNano())}
-	for _, p := range st.Personas {
+	hc := newDriverHTTP()
+	return newDriverFor(st.Pool, st.Temporal, st.SandboxURL, loan.DevLender, st.Personas, hc, st.Client(hc), name)
+}
+
+func newDriverHTTP() *http.Client {
+	return &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+}
+
+func newDriverFor(pool *pgxpool.Pool, temporal tclient.Client, sandboxURL, lender string, personas []fcsandbox.Persona,
+	hc *http.Client, c devstack.Client, name string) *driver {
+	d := &driver{pool: pool, temporal: temporal, sandboxURL: sandboxURL, lender: lender, hc: hc, c: c,
+		prefix: fmt.Sprintf("%s-%d", name, time.Now().UnixNano())}
+	for _, p := range personas {
 		if p.Name == e2ePersona {
 			d.persona = p
 		}
 	}
 	return d
+}
+
+// key is the stored id of application id.
+func (d *driver) key(id string) string { return loan.ApplicationKey(d.lender, id) }
+
+// keys are the stored ids of ids.
+func (d *driver) keys(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = d.key(id)
+	}
+	return out
 }
 
 func (d *driver) nextID() string {
@@ -211,7 +241,7 @@ func (d *driver) submit(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fcsandbox.CompleteLink(ctx, d.hc, d.st.SandboxURL, created.ClientSecret, p.Name); err != nil {
+	if _, err := fcsandbox.CompleteLink(ctx, d.hc, d.sandboxURL, created.ClientSecret, p.Name); err != nil {
 		return fmt.Errorf("link %s: %w", id, err)
 	}
 	return nil
@@ -281,10 +311,7 @@ const decisionWait = 5 * time.Minute
 // decisions by outcome; an application not decided within d.wait is an error that
 // names how many are missing.
 func (d *driver) waitDecided(ctx context.Context, ids []string) (map[string]int, error) {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = devstack.DevKey(id)
-	}
+	keys := d.keys(ids)
 	wait := d.wait
 	if wait <= 0 {
 		wait = decisionWait
@@ -292,7 +319,7 @@ func (d *driver) waitDecided(ctx context.Context, ids []string) (map[string]int,
 	deadline := time.Now().Add(wait)
 	for {
 		var n int
-		if err := d.st.Pool.QueryRow(ctx, `select count(*) from decisions where application_id = any($1)`, keys).Scan(&n); err != nil {
+		if err := d.pool.QueryRow(ctx, `select count(*) from decisions where application_id = any($1)`, keys).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count decisions: %w", err)
 		}
 		if n >= len(ids) {
@@ -305,7 +332,7 @@ func (d *driver) waitDecided(ctx context.Context, ids []string) (map[string]int,
 			return nil, err
 		}
 	}
-	rows, err := d.st.Pool.Query(ctx, `select outcome, count(*) from decisions where application_id = any($1) group by outcome`, keys)
+	rows, err := d.pool.Query(ctx, `select outcome, count(*) from decisions where application_id = any($1) group by outcome`, keys)
 	if err != nil {
 		return nil, fmt.Errorf("count outcomes: %w", err)
 	}
@@ -325,10 +352,7 @@ func (d *driver) waitDecided(ctx context.Context, ids []string) (map[string]int,
 // last refreshed-transactions webhook of its accounts before the decision to the decision
 // row's insert.
 func (d *driver) refreshToDecision(ctx context.Context, ids []string) ([]float64, error) {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = devstack.DevKey(id)
-	}
+	keys := d.keys(ids)
 	const q = `
 		select extract(epoch from d.created_at - max(w.received_at))::float8
 		from decisions d
@@ -336,7 +360,7 @@ func (d *driver) refreshToDecision(ctx context.Context, ids []string) ([]float64
 		join webhook_events w on w.account_id = aa.account_id and w.type = $2 and w.received_at <= d.created_at
 		where d.application_id = any($1)
 		group by d.application_id, d.created_at`
-	rows, err := d.st.Pool.Query(ctx, q, keys, refreshedTransactionsWebhookType)
+	rows, err := d.pool.Query(ctx, q, keys, refreshedTransactionsWebhookType)
 	if err != nil {
 		return nil, fmt.Errorf("refresh to decision: %w", err)
 	}
@@ -360,12 +384,12 @@ func (d *driver) refreshToDecision(ctx context.Context, ids []string) ([]float64
 // shape counts the activities, signals (and updates) and timers of the application's
 // workflow history.
 func (d *driver) shape(ctx context.Context, id string) (WorkflowShape, error) {
-	app, err := d.st.Store.GetApplication(ctx, devstack.DevKey(id))
+	app, err := store.New(d.pool).GetApplication(ctx, d.key(id))
 	if err != nil {
 		return WorkflowShape{}, err
 	}
 	var s WorkflowShape
-	it := d.st.Temporal.GetWorkflowHistory(ctx, app.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := d.temporal.GetWorkflowHistory(ctx, app.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
-	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+	"github.com/cashflow-underwriting/underwriter/internal/cluster"
+	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 )
 
 // Names and targets of the load section's figures.
@@ -32,10 +33,15 @@ const (
 	loadDecisionWaitPerAppSec = 2.0
 )
 
-// LoadSection is LoadApplications applications in flight at once on the dev stack's one
-// worker with the sandbox's rate limit on (Stripe's test mode: 25 requests a second).
+// LoadSection is LoadApplications applications in flight at once on one worker process
+// (`underwriter worker`) with the sandbox's rate limit on, the API a process of its own
+// (internal/cluster); the worker's and the API's Stripe clients keep to 80 % and 20 % of
+// the sandbox's limit (--stripe-rate-limit).
 type LoadSection struct {
 	RateLimit int `json:"rate_limit"`
+	// WorkerRateLimit and APIRateLimit are the processes' client-side Stripe limits.
+	WorkerRateLimit string `json:"worker_rate_limit"`
+	APIRateLimit    string `json:"api_rate_limit"`
 	// At80Applications one-account applications were paced so that their Stripe requests
 	// (StripeRequestsPerApplication each, measured alone first) come at 80 % of the rate
 	// limit; At80RateLimited of their requests got a 429 (target 0).
@@ -49,13 +55,15 @@ type LoadSection struct {
 	Decided      int            `json:"decided"`
 	Outcomes     map[string]int `json:"outcomes"`
 	WallSeconds  float64        `json:"wall_s"`
-	// RateLimited is how many of the sandbox's answers meanwhile were 429s.
+	// StripeRequests the sandbox answered meanwhile, RateLimited of them with a 429.
 	StripeRequests int64 `json:"stripe_requests"`
 	RateLimited    int64 `json:"rate_limited"`
-	// PeakRSSMB is this process's peak resident memory (VmHWM, reset before the load):
-	// the worker together with everything else the dev stack runs in it (the Temporal
-	// server, the API, the sandbox); Postgres runs in its own processes.
-	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// PeakRSSMB is the worker process's peak resident memory (VmHWM of
+	// /proc/<pid>/status, reset before the load). HarnessPeakRSSMB is this process's: the
+	// Temporal server with its in-memory database and the sandbox, which a production
+	// worker does not carry; the API and Postgres run in processes of their own.
+	PeakRSSMB        float64 `json:"peak_rss_mb"`
+	HarnessPeakRSSMB float64 `json:"harness_peak_rss_mb"`
 	// GETs of GET /v1/applications/{id} were sent back to back meanwhile, one every
 	// loadGetEvery, for a random application; their p50 and p99 in seconds, and how many
 	// failed.
@@ -66,12 +74,22 @@ type LoadSection struct {
 }
 
 func (r *Report) runLoad(ctx context.Context, opt Options) error {
-	st, err := startStack(ctx, opt.LoadRateLimit)
+	dir, err := os.MkdirTemp("", "underwriter-bench-load-")
 	if err != nil {
-		return err
+		return fmt.Errorf("load: %w", err)
 	}
-	defer st.Close()
-	l, err := measureLoad(ctx, st, opt)
+	defer os.RemoveAll(dir)
+	bin, err := cluster.Binary(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("load: the underwriter binary for the worker process: %w", err)
+	}
+	cl, err := cluster.Start(ctx, cluster.Config{Binary: bin, Workers: 1, LogDir: dir,
+		Sandbox: fcsandbox.Config{RefreshDelay: leastRefreshDelay, RefreshCooldown: -1, RateLimit: opt.LoadRateLimit}})
+	if err != nil {
+		return fmt.Errorf("load: start the cluster: %w", err)
+	}
+	defer cl.Close()
+	l, err := measureLoad(ctx, cl, opt)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
@@ -85,13 +103,21 @@ func (r *Report) runLoad(ctx context.Context, opt Options) error {
 	return nil
 }
 
-func measureLoad(ctx context.Context, st *devstack.Stack, opt Options) (LoadSection, error) {
-	d := newDriver(st, "bench-load")
+func measureLoad(ctx context.Context, cl *cluster.Cluster, opt Options) (LoadSection, error) {
+	pool, err := wiring.OpenPostgres(ctx, cl.DatabaseURL)
+	if err != nil {
+		return LoadSection{}, err
+	}
+	defer pool.Close()
+	hc := newDriverHTTP()
+	d := newDriverFor(pool, nil, cl.SandboxURL, cluster.Lender, cl.Personas, hc, cl.Client(hc), "bench-load")
 	d.wait = decisionWait + time.Duration(float64(opt.LoadApplications)*loadDecisionWaitPerAppSec*float64(time.Second))
-	l := LoadSection{RateLimit: opt.LoadRateLimit}
+	l := LoadSection{RateLimit: opt.LoadRateLimit, WorkerRateLimit: cluster.StripeRateLimit(opt.LoadRateLimit, wiring.WorkerStripeShare, 1),
+		APIRateLimit: cluster.StripeRateLimit(opt.LoadRateLimit, wiring.APIStripeShare, 1)}
+	sb := cl.Sandbox
 
 	// One application alone, then applications paced at 80 % of the limit.
-	before := st.Sandbox.RequestCounts()
+	before := sb.RequestCounts()
 	one := d.nextID()
 	if err := d.submitRetrying(ctx, one); err != nil {
 		return LoadSection{}, err
@@ -99,10 +125,10 @@ func measureLoad(ctx context.Context, st *devstack.Stack, opt Options) (LoadSect
 	if _, err := d.waitDecided(ctx, []string{one}); err != nil {
 		return LoadSection{}, err
 	}
-	l.StripeRequestsPerApplication = st.Sandbox.RequestCounts().Requests - before.Requests
+	l.StripeRequestsPerApplication = sb.RequestCounts().Requests - before.Requests
 	l.At80PerSecond = 0.8 * float64(opt.LoadRateLimit) / float64(max(l.StripeRequestsPerApplication, 1))
 	l.At80Applications = max(2, min(opt.LoadApplications, int(l.At80PerSecond*at80Window.Seconds())))
-	before = st.Sandbox.RequestCounts()
+	before = sb.RequestCounts()
 	paced := d.nextIDs(l.At80Applications)
 	if err := d.submitAll(ctx, paced, time.Duration(float64(time.Second)/l.At80PerSecond)); err != nil {
 		return LoadSection{}, err
@@ -110,13 +136,18 @@ func measureLoad(ctx context.Context, st *devstack.Stack, opt Options) (LoadSect
 	if _, err := d.waitDecided(ctx, paced); err != nil {
 		return LoadSection{}, err
 	}
-	l.At80RateLimited = st.Sandbox.RequestCounts().RateLimited - before.RateLimited
+	l.At80RateLimited = sb.RequestCounts().RateLimited - before.RateLimited
 
 	// The load: every application at once, GETs meanwhile.
 	n := opt.LoadApplications
 	ids := d.nextIDs(n)
-	resetPeakRSS()
-	before = st.Sandbox.RequestCounts()
+	pid := cl.WorkerPID(0)
+	if pid == 0 {
+		return LoadSection{}, errors.New("the worker process is not running")
+	}
+	resetPeakRSS("self")
+	resetPeakRSS(strconv.Itoa(pid))
+	before = sb.RequestCounts()
 	start := time.Now()
 	var submitted atomic.Int64
 	stopGets := make(chan struct{})
@@ -127,7 +158,7 @@ func measureLoad(ctx context.Context, st *devstack.Stack, opt Options) (LoadSect
 		defer getsDone.Done()
 		lat, l.GETErrors = d.pollGets(ctx, ids, &submitted, stopGets)
 	}()
-	err := d.submitAllCounting(ctx, ids, &submitted)
+	err = d.submitAllCounting(ctx, ids, &submitted)
 	if err == nil {
 		l.Outcomes, err = d.waitDecided(ctx, ids)
 	}
@@ -137,7 +168,7 @@ func measureLoad(ctx context.Context, st *devstack.Stack, opt Options) (LoadSect
 		return LoadSection{}, err
 	}
 	l.WallSeconds = time.Since(start).Seconds()
-	after := st.Sandbox.RequestCounts()
+	after := sb.RequestCounts()
 	l.StripeRequests, l.RateLimited = after.Requests-before.Requests, after.RateLimited-before.RateLimited
 	l.Applications = n
 	for _, c := range l.Outcomes {
@@ -150,9 +181,14 @@ func measureLoad(ctx context.Context, st *devstack.Stack, opt Options) (LoadSect
 	}
 	l.GETs = len(lat)
 	l.GETP50, l.GETP99 = quantile(lat, 0.5), quantile(lat, 0.99)
-	var err2 error
-	if l.PeakRSSMB, err2 = peakRSSMB(); err2 != nil {
-		return LoadSection{}, err2
+	if cl.WorkerPID(0) != pid {
+		return LoadSection{}, fmt.Errorf("the worker process %d exited during the load", pid)
+	}
+	if l.PeakRSSMB, err = peakRSSMB(strconv.Itoa(pid)); err != nil {
+		return LoadSection{}, err
+	}
+	if l.HarnessPeakRSSMB, err = peakRSSMB("self"); err != nil {
+		return LoadSection{}, err
 	}
 	return l, nil
 }
@@ -230,12 +266,9 @@ func (d *driver) pollGets(ctx context.Context, ids []string, submitted *atomic.I
 
 // decidedTwice counts the applications among ids with more than one decision row.
 func (d *driver) decidedTwice(ctx context.Context, ids []string) (int, error) {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = devstack.DevKey(id)
-	}
+	keys := d.keys(ids)
 	var n int
-	err := d.st.Pool.QueryRow(ctx, `select count(*) from (select application_id from decisions
+	err := d.pool.QueryRow(ctx, `select count(*) from (select application_id from decisions
 		where application_id = any($1) group by application_id having count(*) > 1) t`, keys).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count decisions per application: %w", err)
@@ -243,16 +276,16 @@ func (d *driver) decidedTwice(ctx context.Context, ids []string) (int, error) {
 	return n, nil
 }
 
-// resetPeakRSS resets the kernel's peak resident set size of this process (VmHWM), so
-// that peakRSSMB reports the peak from here on; where that is not possible the peak stays
-// the process's since its start.
-func resetPeakRSS() {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+// resetPeakRSS resets the kernel's peak resident set size (VmHWM) of process pid ("self":
+// this one), so that peakRSSMB reports the peak from here on; where that is not possible
+// the peak stays the process's since its start.
+func resetPeakRSS(pid string) {
+	_ = os.WriteFile("/proc/"+pid+"/clear_refs", []byte("5"), 0)
 }
 
-// peakRSSMB reads VmHWM from /proc/self/status, in MB (2^20 bytes).
-func peakRSSMB() (float64, error) {
-	f, err := os.Open("/proc/self/status")
+// peakRSSMB reads VmHWM from /proc/<pid>/status ("self": this process), in MB (2^20 bytes).
+func peakRSSMB(pid string) (float64, error) {
+	f, err := os.Open("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, fmt.Errorf("peak RSS: %w", err)
 	}
@@ -267,5 +300,5 @@ func peakRSSMB() (float64, error) {
 			return kb / 1024, nil
 		}
 	}
-	return 0, errors.New("peak RSS: no VmHWM in /proc/self/status")
+	return 0, fmt.Errorf("peak RSS: no VmHWM in /proc/%s/status", pid)
 }

@@ -109,9 +109,9 @@ type Cluster struct {
 	workers        []*proc
 	temporalProc   *proc // nil when the server is embedded
 
-	// workerRateLimit is every worker's UNDERWRITER_STRIPE_RATE_LIMIT: the sandbox's limit
-	// shared by the workers (workerStripeRateLimit).
-	workerRateLimit string
+	// workerRateLimit and apiRateLimit are each worker's and the API's
+	// UNDERWRITER_STRIPE_RATE_LIMIT: their shares of the sandbox's limit (StripeRateLimit).
+	workerRateLimit, apiRateLimit string
 
 	sbMu   sync.Mutex
 	sbHTTP *http.Server // nil while the sandbox is down
@@ -167,7 +167,8 @@ func Start(ctx context.Context, cfg Config) (cl *Cluster, err error) {
 	if err := c.startSandbox(cfg.Sandbox); err != nil {
 		return nil, err
 	}
-	c.workerRateLimit = workerStripeRateLimit(cfg.Sandbox.RateLimit, cfg.Workers)
+	c.workerRateLimit = StripeRateLimit(cfg.Sandbox.RateLimit, wiring.WorkerStripeShare, cfg.Workers)
+	c.apiRateLimit = StripeRateLimit(cfg.Sandbox.RateLimit, wiring.APIStripeShare, 1)
 	c.api = &proc{name: "api", binary: cfg.Binary, args: []string{"api"}, env: c.apiEnv, logPath: c.logPath("api")}
 	c.onClose(func() error { c.api.stop(); return nil })
 	if err := c.StartAPI(ctx); err != nil {

@@ -47,17 +47,19 @@ func (c *Cluster) workerEnv() []string {
 	return append(c.baseEnv(), "UNDERWRITER_STRIPE_RATE_LIMIT="+c.workerRateLimit)
 }
 
-// workerStripeRateLimit divides 80 % of the sandbox's rate limit (fcsandbox.Config.RateLimit:
-// 0 is the default, negative none) among the workers, as README "Performance" tells an
-// operator to divide Stripe's: "off" when the sandbox has no limit.
-func workerStripeRateLimit(sandboxLimit, workers int) string {
+// StripeRateLimit is the --stripe-rate-limit of each of n processes in a cluster that
+// share share of the sandbox's rate limit (fcsandbox.Config.RateLimit: 0 is the default,
+// negative none), as README "Performance" tells an operator to divide Stripe's: the
+// workers wiring.WorkerStripeShare, the API wiring.APIStripeShare; "off" when the sandbox
+// has no limit.
+func StripeRateLimit(sandboxLimit int, share float64, n int) string {
 	switch {
 	case sandboxLimit < 0:
 		return "off"
 	case sandboxLimit == 0:
 		sandboxLimit = fcsandbox.DefaultRateLimit
 	}
-	return strconv.FormatFloat(0.8*float64(sandboxLimit)/float64(max(workers, 1)), 'f', -1, 64)
+	return strconv.FormatFloat(share*float64(sandboxLimit)/float64(max(n, 1)), 'f', -1, 64)
 }
 
 // apiEnv is the environment of the API process, built here and nowhere else, so that a
@@ -67,6 +69,7 @@ func (c *Cluster) apiEnv() []string {
 		"STRIPE_WEBHOOK_SECRET="+c.webhookSecret,
 		"UNDERWRITER_API_ADDR="+c.apiAddr,
 		"UNDERWRITER_REQUEST_HASH_KEY="+c.requestHashKey,
+		"UNDERWRITER_STRIPE_RATE_LIMIT="+c.apiRateLimit,
 	)
 }
 

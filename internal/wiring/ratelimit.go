@@ -17,24 +17,33 @@ const (
 	StripeLiveModeRateLimit = 100
 )
 
-// DefaultStripeRateLimit is a worker's client-side rate limit for the key's mode when
-// none is set: 80 % of Stripe's limit (20 a second in test mode, 80 in live mode), so one
-// worker keeps under it with room for the API's requests (two per application). Several
-// workers of one account must share the limit: give each --stripe-rate-limit of
-// 0.8 × the mode's limit / the number of workers.
-func DefaultStripeRateLimit(secretKey string) float64 {
+// Default shares of the key mode's limit: a worker's and an API process's default
+// --stripe-rate-limit. An application costs the API two requests (the customer and the
+// session) and the worker about eight (README "Performance"), so one API and one worker
+// at these shares run at the same pace of applications and together stay at 100 % of
+// Stripe's limit. Several processes of one Stripe account divide their share by their
+// number: two workers 0.4 each.
+const (
+	WorkerStripeShare = 0.8
+	APIStripeShare    = 0.2
+)
+
+// StripeModeRateLimit is Stripe's limit for the key's mode: live keys (sk_live_, rk_live_)
+// 100 a second, every other 25.
+func StripeModeRateLimit(secretKey string) float64 {
 	if strings.Contains(secretKey, "_live_") {
-		return 0.8 * StripeLiveModeRateLimit
+		return StripeLiveModeRateLimit
 	}
-	return 0.8 * StripeTestModeRateLimit
+	return StripeTestModeRateLimit
 }
 
-// ParseStripeRateLimit parses a --stripe-rate-limit value: "" for the key mode's default
-// (DefaultStripeRateLimit), "off" for none (0), or a positive number of requests a second.
-func ParseStripeRateLimit(s, secretKey string) (float64, error) {
+// ParseStripeRateLimit parses a --stripe-rate-limit value: "" for share of the key mode's
+// limit (StripeModeRateLimit), "off" for none (0), or a positive number of requests a
+// second.
+func ParseStripeRateLimit(s, secretKey string, share float64) (float64, error) {
 	switch s = strings.TrimSpace(s); s {
 	case "":
-		return DefaultStripeRateLimit(secretKey), nil
+		return share * StripeModeRateLimit(secretKey), nil
 	case "off":
 		return 0, nil
 	}

@@ -93,17 +93,20 @@ func TestStripeRateLimitKeepsUnderTheSandboxs(t *testing.T) {
 func TestParseStripeRateLimit(t *testing.T) {
 	for _, c := range []struct {
 		in, key string
+		share   float64
 		want    float64
 	}{
-		{"", "sk_test_x", 20}, {"", "rk_test_x", 20}, {"", "sk_live_x", 80}, {"", "rk_live_x", 80},
-		{"off", "sk_live_x", 0}, {" 12.5 ", "sk_test_x", 12.5},
+		{"", "sk_test_x", WorkerStripeShare, 20}, {"", "rk_test_x", WorkerStripeShare, 20},
+		{"", "sk_live_x", WorkerStripeShare, 80}, {"", "rk_live_x", WorkerStripeShare, 80},
+		{"", "sk_test_x", APIStripeShare, 5}, {"", "sk_live_x", APIStripeShare, 20},
+		{"off", "sk_live_x", WorkerStripeShare, 0}, {" 12.5 ", "sk_test_x", WorkerStripeShare, 12.5},
 	} {
-		got, err := ParseStripeRateLimit(c.in, c.key)
+		got, err := ParseStripeRateLimit(c.in, c.key, c.share)
 		require.NoError(t, err, c.in)
-		require.Equal(t, c.want, got, "%q with %s", c.in, c.key)
+		require.InDelta(t, c.want, got, 1e-9, "%q with %s", c.in, c.key)
 	}
 	for _, bad := range []string{"0", "-1", "fast", "NaN", "1e9"} {
-		_, err := ParseStripeRateLimit(bad, "sk_test_x")
+		_, err := ParseStripeRateLimit(bad, "sk_test_x", WorkerStripeShare)
 		require.ErrorContains(t, err, "is not a number of requests a second", bad)
 	}
 }
