@@ -88,7 +88,7 @@ type Options struct {
 	// section (default 1,000).
 	LoadApplications int
 	// LoadRateLimit is the sandbox's requests per second in the load section (default
-	// Stripe's test-mode 25).
+	// Stripe's live-mode 100).
 	LoadRateLimit int
 }
 
