@@ -49,7 +49,8 @@ type LoanRequest struct {
 	// TermMonths is the booked term.
 	TermMonths int `json:"term_months"`
 	// FirstDueDate is the first instalment's due day, YYYY-MM-DD, after the decision's
-	// day; instalment k is due k months later.
+	// day on the ledger's clock (its as_of day, which the decision shows) and within a
+	// year of it; instalment k is due k months later.
 	FirstDueDate string `json:"first_due_date"`
 	// InstalmentMinor is the amount due each month. Omitted, it is the principal alone
 	// spread evenly, ceil(amount_minor / term_months): send it when the loan carries
@@ -212,7 +213,12 @@ func (s *Server) bookLoan(w http.ResponseWriter, r *http.Request) {
 	if req.Currency == "" {
 		req.Currency = app.Currency
 	}
+	// The decision's day on the ledger's clock (the scored balances' as_of), the clock the
+	// watcher compares due dates with; the decision time when nothing was scored.
 	decidedDay := d.DecidedAt.UTC().Truncate(24 * time.Hour)
+	if d.AsOf != nil {
+		decidedDay = d.AsOf.UTC().Truncate(24 * time.Hour)
+	}
 	decided := decidedDay.Format(dateLayout)
 	switch {
 	case req.Currency != app.Currency:
