@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -395,4 +396,30 @@ func TestWebhooksReachWatchers(t *testing.T) {
 	f.tc.takeSignals()
 	require.Equal(t, "ignored", send(refreshed, "fca_1").Status, "a closed loan's watcher is not signalled")
 	require.Empty(t, f.tc.takeSignals())
+}
+
+// TestFirstDueOnTheLedgersClock: the first due date is checked against the decision's
+// as_of day, the ledger's clock the watcher compares due dates with, not the day the
+// decision was written: a decision written on 2025-03-01 on balances as of 2025-01-10
+// takes a first instalment due on 2025-02-01, and refuses one on its as_of day.
+func TestFirstDueOnTheLedgersClock(t *testing.T) {
+	ctx := context.Background()
+	f := newLoanFixture(t)
+	key := loan.ApplicationKey("acme", "stale-1")
+	_, _, err := f.st.CreateApplication(ctx, store.Application{ID: key, LenderID: "acme", ExternalID: "stale-1", RequestHash: "h",
+		LoanAmountMinor: 300000, TermMonths: 12, Currency: "usd", WorkflowID: workflows.WorkflowID(key), Stage: loan.StageAwaitingLink})
+	require.NoError(t, err)
+	require.NoError(t, f.st.UpsertAccount(ctx, store.Account{ID: "fca_stale", ApplicationID: key, Category: "cash",
+		Subcategory: "checking", Status: "active", InstitutionName: "Bank", Currency: "usd"}))
+	asOf := time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC)
+	_, _, err = f.st.RecordDecision(ctx, store.Decision{ApplicationID: key, WorkflowID: workflows.WorkflowID(key), RunID: "r",
+		Outcome: loan.OutcomeApprove, AsOf: &asOf, DecidedAt: f.decided})
+	require.NoError(t, err)
+
+	body := `{"application_id":"stale-1","amount_minor":300000,"term_months":12,"first_due_date":"%s"}`
+	rec := f.do(t, f.acme, http.MethodPost, "/v1/loans", fmt.Sprintf(body, "2025-01-10"))
+	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), "must be after the decision's day, 2025-01-10")
+	rec = f.do(t, f.acme, http.MethodPost, "/v1/loans", fmt.Sprintf(body, "2025-02-01"))
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
 }
