@@ -411,12 +411,38 @@ func (m *monitorState) transactions() {
 				m.add(EventNewLoanPayment, day, fmt.Sprintf("A payment of %s to a lender not seen at origination was made on %s: a new loan.", m.money(-t.Amount), day),
 					[]Evidence{txEvidence(t)}, t.ID)
 			}
-		case t.Amount > large && s.flow[i] && c != CategoryTransfer && c != CategorySavingsWithdrawal && t.Amount != m.loan.AmountMinor:
+		case t.Amount > large && s.flow[i] && c != CategoryTransfer && c != CategorySavingsWithdrawal && t.Amount != m.loan.AmountMinor &&
+			!m.usualPay(t):
 			m.add(EventLargeDeposit, day, fmt.Sprintf("A deposit of %s on %s is larger than %s (the policy's large-deposit threshold).", m.money(t.Amount), day, m.money(large)),
 				[]Evidence{txEvidence(t)}, t.ID)
 		}
 	}
 }
+
+// usualPay reports whether deposit t is one of the borrower's income payments of its
+// usual size: an occurrence of an income stream detected now, or a deposit under the
+// description of an income stream of the baseline of at most usualPayMultiple times its
+// average. A semi-monthly salary is half the monthly income, about the large-deposit
+// threshold: it must never read as a windfall. A bonus far above the usual pay still
+// does.
+func (m *monitorState) usualPay(t Transaction) bool {
+	for _, st := range m.fNow.IncomeStreams {
+		if slices.Contains(st.TransactionIDs, t.ID) {
+			return true
+		}
+	}
+	key := normaliseDescription(t.Description)
+	for _, st := range append(slices.Clone(m.base.IncomeStreams), m.fNow.IncomeStreams...) {
+		if st.Description == key && float64(t.Amount) <= usualPayMultiple*float64(st.AverageAmount) {
+			return true
+		}
+	}
+	return false
+}
+
+// usualPayMultiple bounds a usual pay: up to 1.5 times a stream's average (overtime, a
+// fifth week) is pay, not a large deposit.
+const usualPayMultiple = 1.5
 
 func isLender(c Category) bool {
 	_, hr := highRisk[c]

@@ -421,6 +421,18 @@ func TestMonitorLargeDeposit(t *testing.T) {
 	if e.Key != "LARGE_DEPOSIT:dep" || e.Evidence[0].AmountMinor != 900000 {
 		t.Fatalf("event %+v", e)
 	}
+	// The usual pay is no windfall, even when one payment is more than the large-deposit
+	// threshold (half the monthly income estimate): a semi-monthly salary is about that.
+	// A bonus three times the usual pay under the payroll's description is one.
+	base := baseline(t, steadyTxs(now))
+	large := int64(scoring.DefaultMonitoringPolicy().LargeDepositIncomeShare * float64(base.MonthlyIncomeEst))
+	for _, pay := range []int64{large + 1, 3 * 250000} {
+		raised := append(steadyTxs(now), tx("pay-extra", day("2026-01-23", 9), pay, "ACME CORP PAYROLL"))
+		r := monitor(t, monLedger(booked(raised, now), now), baseline(t, raised), scoring.MonitorCheck{})
+		if got, want := len(ofType(r, scoring.EventLargeDeposit)), map[bool]int{true: 0, false: 1}[pay < 2*250000]; got != want {
+			t.Fatalf("a payroll deposit of %d (threshold %d) fired %d LARGE_DEPOSIT, want %d: %+v", pay, large, got, want, r.Events)
+		}
+	}
 	small := append(steadyTxs(now), tx("dep", day("2026-01-21", 10), 20000, "MOBILE CHECK DEPOSIT"))
 	r := monitor(t, monLedger(booked(small, now), now), baseline(t, small), scoring.MonitorCheck{})
 	if len(r.Events) != 0 {
