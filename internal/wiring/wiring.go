@@ -66,7 +66,9 @@ func NewStripe(cfg StripeConfig, logger *slog.Logger) *client.API {
 // Stripe's whole error body, or the request's path, in their arguments, and a body may
 // echo what was sent (an applicant's name or email), so only each message's fixed text is
 // logged. The activities and the API log every Stripe error themselves, as its status,
-// code and request id.
+// code and request id, at the level the error deserves: a refresh Stripe refuses because
+// one is pending is an expected answer the activity goes on from, so stripe-go's own
+// "request error" lines are debug, not errors.
 type stripeLogger struct{ l *slog.Logger }
 
 func (s stripeLogger) Debugf(format string, v ...interface{}) {}
@@ -75,7 +77,7 @@ func (s stripeLogger) Warnf(format string, _ ...interface{}) {
 	s.l.Warn("stripe-go: "+format, "component", "stripe-go")
 }
 func (s stripeLogger) Errorf(format string, _ ...interface{}) {
-	s.l.Error("stripe-go: "+format, "component", "stripe-go")
+	s.l.Debug("stripe-go: "+format, "component", "stripe-go")
 }
 
 // TemporalConfig configures the Temporal client.

@@ -27,7 +27,7 @@ func TestConfigsNeverLogSecrets(t *testing.T) {
 // an applicant's details, as an argument; the bridge logs the message's fixed text only.
 func TestStripeLoggerKeepsOnlyFixedText(t *testing.T) {
 	var buf bytes.Buffer
-	l := stripeLogger{slog.New(slog.NewJSONHandler(&buf, nil))}
+	l := stripeLogger{slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	body := `{"error":{"message":"Invalid email: ada@example.com","param":"email"}}`
 	l.Errorf("Request error from Stripe (status %v): %v", 400, body)
 	l.Warnf("Initiating retry %v for request %v %v%v after sleeping %v", 1, "POST", "/v1/customers", "?email=ada@example.com", "1s")
@@ -35,4 +35,5 @@ func TestStripeLoggerKeepsOnlyFixedText(t *testing.T) {
 	require.Contains(t, out, "Request error from Stripe")
 	require.Contains(t, out, "Initiating retry")
 	require.NotContains(t, out, "ada@example.com")
+	require.NotContains(t, out, `"level":"ERROR"`, "a Stripe error the activities handle is not an error of the process")
 }
