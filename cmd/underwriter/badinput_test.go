@@ -486,6 +486,8 @@ func TestBadInputConfiguration(t *testing.T) {
 			"refresh-delay: -1s is negative"},
 		tc{"dev: --timeout zero", nil, []string{"dev", "--timeout", "0s"},
 			"timeout: 0s is not a positive duration"},
+		tc{"dev: --after-loan-days negative", nil, []string{"dev", "--after-loan-days", "-1"},
+			"after-loan-days: -1 is not a number of days in 0…3650"},
 	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

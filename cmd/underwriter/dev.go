@@ -36,7 +36,8 @@ func devCommand() command {
 				personas     = fs.String("personas", "", "directory with personas.json and the persona ledgers (default: the samples built into the binary)")
 				refreshDelay = fs.Duration("refresh-delay", 300*time.Millisecond, "how long a sandbox refresh stays pending")
 				timeout      = fs.Duration("timeout", 2*time.Minute, "how long to wait for each sample decision")
-				samples      = fs.Bool("samples", true, "underwrite the sample personas at start")
+				samples      = fs.Bool("samples", true, "underwrite the sample personas at start, and book the approved ones' loans (one watcher each)")
+				afterDays    = fs.Int("after-loan-days", 0, "after booking the sample loans, let the sandbox's clock run this many days, one at a time, and print each loan's alerts (0: none)")
 				encrypt      = fs.Bool("encrypt-payloads", false, "encrypt workflow payloads with a random key for this run, and serve the codec endpoint the Web UI decodes them with")
 				cardAddr     = fs.String("card-addr", "127.0.0.1:8235", "decision card listen address (https, a certificate made for the run), shown in the Web UI on each workflow page; \"off\": no card")
 				logs         logConfig
@@ -44,6 +45,9 @@ func devCommand() command {
 			logs.flags(fs, getenv, "text", "warn")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
 				start := time.Now()
+				if *afterDays < 0 || *afterDays > 3650 {
+					return fmt.Errorf("after-loan-days: %d is not a number of days in 0…3650", *afterDays)
+				}
 				logger, err := logs.logger(stderr)
 				if err != nil {
 					return err
@@ -103,6 +107,21 @@ func devCommand() command {
 					ok = printResults(stdout, results)
 					fmt.Fprintf(stdout, "\n%d applications in %s (start to table %s)\n", len(results),
 						(time.Since(start) - ready).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+					loans := stack.BookSampleLoans(ctx, results)
+					if !printLoans(stdout, loans) {
+						ok = false
+					}
+					if *afterDays > 0 && len(loans) > 0 {
+						playCtx, cancel := context.WithTimeout(ctx, time.Duration(*afterDays)*time.Minute)
+						err := stack.PlayDays(playCtx, loans, *afterDays)
+						cancel()
+						if err != nil {
+							return fmt.Errorf("after-loan-days: %w", err)
+						}
+						if err := printAlerts(ctx, stdout, stack, loans, *afterDays); err != nil {
+							return err
+						}
+					}
 				}
 				printEndpoints(stdout, stack)
 				printDevCard(stdout, dcard)
@@ -172,6 +191,57 @@ func printResults(w io.Writer, results []devstack.Result) bool {
 	}
 	tw.Flush()
 	return ok
+}
+
+// printLoans lists the loans booked on the approved samples, each with its watcher.
+func printLoans(w io.Writer, loans []devstack.BookedLoan) bool {
+	if len(loans) == 0 {
+		return true
+	}
+	ok := true
+	fmt.Fprintln(w, "\nBooked the approved samples' loans (POST /v1/loans), each watched after the loan:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOAN\tPERSONA\tWATCHER")
+	for _, l := range loans {
+		watcher := l.WorkflowID
+		if l.Err != nil {
+			watcher, ok = "NOT BOOKED: "+l.Err.Error(), false
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ApplicationID, l.Persona, watcher)
+	}
+	tw.Flush()
+	return ok
+}
+
+// printAlerts lists each booked loan's alerts after days simulated days.
+func printAlerts(ctx context.Context, w io.Writer, s *devstack.Stack, loans []devstack.BookedLoan, days int) error {
+	c := s.Client(&http.Client{Timeout: 30 * time.Second})
+	fmt.Fprintf(w, "\nAlerts after %d simulated days (GET /v1/loans/{id}/alerts):\n", days)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOAN\tDATE\tEVENT\tDELIVERED\tWHAT HAPPENED")
+	for _, l := range loans {
+		if l.Err != nil {
+			continue
+		}
+		alerts, err := c.LoanAlerts(ctx, l.ApplicationID)
+		if err != nil {
+			return err
+		}
+		if len(alerts) == 0 {
+			fmt.Fprintf(tw, "%s\t-\tnone\t-\t-\n", l.ApplicationID)
+		}
+		for _, a := range alerts {
+			delivered := "not sent: no alert webhook URL"
+			switch {
+			case a.DeliveredAt != nil:
+				delivered = "yes"
+			case a.LastDeliveryError != "":
+				delivered = "retrying: " + a.LastDeliveryError
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.ApplicationID, a.Event.Date, a.Event.Type, delivered, a.Event.Text)
+		}
+	}
+	return tw.Flush()
 }
 
 func printEndpoints(w io.Writer, s *devstack.Stack) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/api"
 	"github.com/cashflow-underwriting/underwriter/loan"
+	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
 // firstDueAfter is how long after the decision the sample loans' first instalment is due.
@@ -122,4 +123,52 @@ func (c Client) CloseLoan(ctx context.Context, id, reason string) (api.LoanRespo
 	var out api.LoanResponse
 	_, err := c.do(ctx, http.MethodPost, "/v1/loans/"+url.PathEscape(id)+"/close", api.CloseRequest{Reason: reason}, &out)
 	return out, err
+}
+
+// PlayDays lets the sandbox's simulated clock run days days, one at a time, as Stripe's
+// daily subscription refreshes would come: each day the sandbox releases the day's
+// transactions (and each story's turn) and sends every subscribed account a
+// refreshed_transactions webhook. After each day it waits until every booked loan's
+// watcher has checked the day (its ledger clock, the refreshed balance's as_of, reached
+// the sandbox's now) and has no alert delivery under way, so the next day starts on a
+// settled ledger. It ends with ctx.
+func (s *Stack) PlayDays(ctx context.Context, loans []BookedLoan, days int) error {
+	for day := 1; day <= days; day++ {
+		clock, err := s.Sandbox.Advance(1)
+		if err != nil {
+			return err
+		}
+		// The sandbox's clock runs on from the advanced now, so the balance of this
+		// day's refresh is as of now or a moment later.
+		now := time.Unix(clock.Now, 0).UTC()
+		for _, l := range loans {
+			if l.Err != nil {
+				continue
+			}
+			for {
+				st, err := s.WatcherStatus(ctx, l.ApplicationID)
+				if err == nil && !st.LedgerAsOf.Before(now) && st.Deliveries == 0 {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("day %d: the watcher of loan %s did not check the day (last status %+v, %v): %w",
+						day, l.ApplicationID, st, err, ctx.Err())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// WatcherStatus asks the watcher of the development lender's loan applicationID for its
+// status (workflows.QueryMonitorStatus).
+func (s *Stack) WatcherStatus(ctx context.Context, applicationID string) (workflows.MonitorStatus, error) {
+	var st workflows.MonitorStatus
+	v, err := s.Temporal.QueryWorkflow(ctx, workflows.MonitorWorkflowID(DevKey(applicationID)), "", workflows.QueryMonitorStatus)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
 }

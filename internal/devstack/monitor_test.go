@@ -144,36 +144,11 @@ func TestLoanWatcherOnTheEmbeddedStack(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, again.Created)
 
-	status := func(id string) workflows.MonitorStatus {
-		var st workflows.MonitorStatus
-		v, err := stack.Temporal.QueryWorkflow(ctx, workflows.MonitorWorkflowID(DevKey(id)), "", workflows.QueryMonitorStatus)
-		if err == nil {
-			_ = v.Get(&st)
-		}
-		return st
-	}
 	// Each simulated day: the sandbox releases the day's transactions and sends each
 	// subscribed account a refreshed_transactions webhook; the watcher syncs, refreshes
 	// the balance (whose as_of is the sandbox's now) and checks. The next day starts once
 	// both watchers have checked this one.
-	checkedAt := map[string]map[string]bool{} // loan -> ledger days checked
-	for day := 1; day <= 30; day++ {
-		clock, err := stack.Sandbox.Advance(1)
-		require.NoError(t, err)
-		now := time.Unix(clock.Now, 0).UTC()
-		for id := range personas {
-			require.Eventually(t, func() bool {
-				st := status(id)
-				// The sandbox's clock runs on from the advanced now: the balance of
-				// this day's refresh is as of now or a moment later.
-				return !st.LedgerAsOf.Before(now) && st.Deliveries == 0
-			}, time.Minute, 20*time.Millisecond, "day %d: watcher of %s did not check the day (%+v)", day, id, status(id))
-			if checkedAt[id] == nil {
-				checkedAt[id] = map[string]bool{}
-			}
-			checkedAt[id][now.Format(time.DateOnly)] = true
-		}
-	}
+	require.NoError(t, stack.PlayDays(ctx, booked, 30))
 
 	// The steady loan: nothing stored, nothing sent.
 	steady, err := c.LoanAlerts(ctx, "watch-steady")
