@@ -565,18 +565,29 @@ func (m *monitorState) incomeStopped() {
 		if cur.PredictedNextDate == "" || len(cur.TransactionIDs) == 0 {
 			continue
 		}
-		deadline := dayOf(mustDay(cur.PredictedNextDate)) + DefaultOnCadenceDays + int64(m.p.IncomeLateDays)
+		last, lastDate, lastAmount := cur.TransactionIDs[len(cur.TransactionIDs)-1], cur.LastDate, cur.LastAmount
+		predicted := dayOf(mustDay(cur.PredictedNextDate))
+		// The same payer paying after the stream's last occurrence, whatever the amount,
+		// has not stopped: a pay cut splits the stream's amount clusters, and a new
+		// cluster is a stream only after a few payments; it is INCOME_DROP's to report.
+		// The cadence runs on from that payment.
+		if i, ok := m.lastPaymentFrom(cur.Description, dayOf(mustDay(cur.LastDate))); ok {
+			t := m.s.hist[i]
+			predicted += m.s.days[i] - dayOf(mustDay(cur.LastDate))
+			last, lastDate, lastAmount = t.ID, dayString(m.s.days[i]), t.Amount
+		}
+		deadline := predicted + DefaultOnCadenceDays + int64(m.p.IncomeLateDays)
 		if deadline >= m.now || deadline < m.since {
 			continue
 		}
-		last := cur.TransactionIDs[len(cur.TransactionIDs)-1]
+		expected := dayString(predicted)
 		day := dayString(deadline + 1)
 		m.add(EventIncomeStopped, day,
 			fmt.Sprintf("A regular %s income of about %s, last paid on %s, was expected by %s and has not arrived.",
-				strings.ToLower(cur.Frequency), m.money(cur.AverageAmount), cur.LastDate, cur.PredictedNextDate),
-			[]Evidence{{Kind: "transaction", ID: last, AmountMinor: cur.LastAmount, Date: cur.LastDate},
-				{Kind: "expected_date", AmountMinor: cur.AverageAmount, Date: cur.PredictedNextDate}},
-			last, cur.PredictedNextDate)
+				strings.ToLower(cur.Frequency), m.money(cur.AverageAmount), lastDate, expected),
+			[]Evidence{{Kind: "transaction", ID: last, AmountMinor: lastAmount, Date: lastDate},
+				{Kind: "expected_date", AmountMinor: cur.AverageAmount, Date: expected}},
+			last, expected)
 	}
 	if anyRegular || m.base.MonthlyIncomeEst <= 0 {
 		return
@@ -597,6 +608,20 @@ func (m *monitorState) incomeStopped() {
 		fmt.Sprintf("Income of the last %d days is %s, below %s (%g of the %s monthly estimate at origination).",
 			w, m.money(got), m.money(want), m.p.IrregularIncomeMinShare, m.money(m.base.MonthlyIncomeEst)),
 		ev, "irregular", day)
+}
+
+// lastPaymentFrom returns the index in the history of the latest deposit under the
+// description key desc dated after day after (and by now).
+func (m *monitorState) lastPaymentFrom(desc string, after int64) (int, bool) {
+	s, found := m.s, -1
+	for i, t := range s.hist {
+		if t.Amount > 0 && s.flow[i] && s.days[i] > after && s.days[i] <= m.now && normaliseDescription(t.Description) == desc {
+			if found < 0 || s.days[i] >= s.days[found] {
+				found = i
+			}
+		}
+	}
+	return found, found >= 0
 }
 
 // incomeIn sums the recognised income deposits dated in (from, to] and returns the last one.

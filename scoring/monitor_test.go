@@ -362,8 +362,9 @@ func TestMonitorIncomeDrop(t *testing.T) {
 	if e.Evidence[0].AmountMinor >= e.Evidence[1].AmountMinor*7/10 {
 		t.Fatalf("event %+v", e)
 	}
-	if n := daily(t, txs, now); n[scoring.EventIncomeDrop] != 1 {
-		t.Fatalf("checked daily: %v, want INCOME_DROP once", n)
+	// The pay goes on, smaller: that is a drop, not a stop.
+	if n := daily(t, txs, now); n[scoring.EventIncomeDrop] != 1 || n[scoring.EventIncomeStopped] != 0 {
+		t.Fatalf("checked daily: %v, want INCOME_DROP once and no INCOME_STOPPED", n)
 	}
 }
 
