@@ -62,7 +62,13 @@ func (w *watcher) ledger() scoring.Ledger {
 // the linked ledger as the origination (a loan of the persona's 3,000.00 over 12 months,
 // first due 30 days later).
 func newWatcher(t *testing.T, h *harness, story string) *watcher {
-	w := &watcher{t: t, h: h, acct: h.linkSample("steady_salaried", story), txns: map[string]scoring.Transaction{}, keys: map[string]int{}}
+	return newPersonaWatcher(t, h, "steady_salaried", story, "approve")
+}
+
+// newPersonaWatcher is newWatcher for another persona, decided outcome at origination
+// (a referred applicant's loan may be booked after a review).
+func newPersonaWatcher(t *testing.T, h *harness, persona, story, outcome string) *watcher {
+	w := &watcher{t: t, h: h, acct: h.linkSample(persona, story), txns: map[string]scoring.Transaction{}, keys: map[string]int{}}
 	a, err := subscribe(h, w.acct)
 	require.NoError(t, err)
 	w.waitRefresh()
@@ -73,7 +79,7 @@ func newWatcher(t *testing.T, h *harness, story string) *watcher {
 	loan := scoring.Loan{AmountMinor: 300000, TermMonths: 12}
 	d, err := scoring.Underwrite(l, asOf, loan, scoring.Operational{})
 	require.NoError(t, err)
-	require.Equal(t, "approve", string(d.Outcome), "steady_salaried at origination")
+	require.Equal(t, outcome, string(d.Outcome), "%s at origination", persona)
 	w.base = scoring.BaselineFromDecision(d, asOf)
 	w.loan = scoring.MonitoredLoan{AmountMinor: loan.AmountMinor, TermMonths: loan.TermMonths, Currency: "usd",
 		FirstDue: asOf.AddDate(0, 0, 30), InstalmentMinor: scoring.ProposedPayment(loan)}
@@ -157,6 +163,35 @@ func TestStoriesFireTheirEvents(t *testing.T) {
 			}
 			for _, typ := range st.Events {
 				require.True(t, types[typ], "%s did not fire; fired %v", typ, slices.Sorted(maps.Keys(types)))
+			}
+		})
+	}
+}
+
+// TestNoIncomeAlarmsWithoutAStory watches, for 120 simulated days of the steady story
+// (income and bills go on as before), the borrowers most easily misread: a salaried
+// engineer paid semi-monthly with two accounts (one payday about half the monthly
+// income, the other on the 1st or the 12th) and a gig worker whose payouts become
+// regular enough to be a stream only after origination. Nothing about their income may
+// fire: no INCOME_DROP, INCOME_STOPPED, NEW_INCOME_STREAM or LARGE_DEPOSIT. (The gig
+// worker's replayed spending may still overdraw and draw a fee: that is an event.)
+func TestNoIncomeAlarmsWithoutAStory(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ persona, outcome string }{{"high_income_two_accounts", "approve"}, {"gig_irregular", "refer"}} {
+		t.Run(c.persona, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, sampleDir, func(cfg *Config) {
+				cfg.WebhookURL, cfg.RefreshDelay, cfg.RefreshCooldown = "", time.Millisecond, -1
+			})
+			w := newPersonaWatcher(t, h, c.persona, StorySteady, c.outcome)
+			for range 120 {
+				w.day()
+			}
+			for _, e := range w.events {
+				switch e.Type {
+				case scoring.EventIncomeDrop, scoring.EventIncomeStopped, scoring.EventNewIncomeStream, scoring.EventLargeDeposit:
+					t.Errorf("%s on %s: %s", e.Type, e.Date, e.Text)
+				}
 			}
 		})
 	}

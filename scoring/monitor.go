@@ -3,6 +3,7 @@ package scoring
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,10 @@ type MonitorCheck struct {
 	// the crossing is reported once, late, instead of never.
 	Overdrawn  bool `json:"overdrawn,omitempty"`
 	BelowFloor bool `json:"below_floor,omitempty"`
+	// IncomeDropped says INCOME_DROP was reported and the income has not recovered
+	// since (to within half the drop share of the baseline estimate), so a rate that
+	// hovers about the threshold reports the drop once.
+	IncomeDropped bool `json:"income_dropped,omitempty"`
 }
 
 // Evidence is one fact an event rests on: a transaction (ID set), a balance, a stream's
@@ -208,14 +213,14 @@ func Monitor(l Ledger, loan MonitoredLoan, base MonitorBaseline, prev MonitorChe
 		return MonitorResult{}, err
 	}
 	m.prev = prev
-	res.Next = MonitorCheck{Since: now, Overdrawn: prev.Overdrawn, BelowFloor: prev.BelowFloor}
+	res.Next = MonitorCheck{Since: now, Overdrawn: prev.Overdrawn, BelowFloor: prev.BelowFloor, IncomeDropped: prev.IncomeDropped}
 	res.Next.Disconnected = m.accounts(prev.Disconnected)
 	if now.After(since) {
 		res.Next.Overdrawn, res.Next.BelowFloor = m.balanceFlags()
 		m.transactions()
 		m.lowBalance()
 		m.incomeStopped()
-		m.incomeDrop()
+		res.Next.IncomeDropped = m.incomeDrop()
 		m.newIncomeStreams()
 	}
 	slices.SortFunc(m.events, func(a, b Event) int {
@@ -636,24 +641,64 @@ func (m *monitorState) incomeIn(from, to int64) (sum int64, lastID string, lastD
 	return sum, lastID, lastDay
 }
 
-// incomeDrop adds INCOME_DROP when the monthly income estimate fell by more than
-// IncomeDropShare of the baseline's, and had not at the previous check.
-func (m *monitorState) incomeDrop() {
+// paidBeforeOrigination counts the stream's occurrences dated on or before the
+// baseline's day.
+func (m *monitorState) paidBeforeOrigination(st Stream) int {
+	origin, n := dayOf(m.base.AsOf), 0
+	for _, id := range st.TransactionIDs {
+		if i, ok := m.s.byID[id]; ok && m.s.days[i] <= origin {
+			n++
+		}
+	}
+	return n
+}
+
+// incomeDropWindowDays is the window of INCOME_DROP's income rate: three months hold six
+// or seven biweekly or semi-monthly pay days, so the rate of a steady pay moves by less
+// than 15 % with the calendar, well inside the policy's drop share.
+const incomeDropWindowDays = 90
+
+// incomeRate returns the recognised income of the incomeDropWindowDays up to day to, as a
+// monthly amount.
+func (m *monitorState) incomeRate(to int64) int64 {
+	sum, _, _ := m.incomeIn(to-incomeDropWindowDays, to)
+	return int64(math.Round(float64(sum) * 365.25 / 12 / incomeDropWindowDays))
+}
+
+// incomeDrop adds INCOME_DROP when the income of the last incomeDropWindowDays, as a
+// monthly rate, fell more than IncomeDropShare below the baseline's monthly estimate,
+// unless that was reported already and the rate has not recovered to within half the
+// share since. It returns MonitorCheck.IncomeDropped for the next check. The rate counts
+// the deposits that arrived, not the streams' state: a pay day a day or two late makes a
+// stream look inactive, and the stream-based estimate drop to nothing until it comes (a
+// late pay is INCOME_STOPPED's, after its grace); a smaller pay or fewer pay days lower
+// the rate for good.
+func (m *monitorState) incomeDrop() bool {
 	b := m.base.MonthlyIncomeEst
 	if b <= 0 {
-		return
+		return false
 	}
 	limit := float64(b) * (1 - m.p.IncomeDropShare)
-	if float64(m.fNow.MonthlyIncomeEst) >= limit || float64(m.fSince.MonthlyIncomeEst) < limit {
-		return
+	recovered := float64(b) * (1 - m.p.IncomeDropShare/2)
+	now := m.incomeRate(m.now)
+	dropped := m.prev.IncomeDropped
+	if m.prev.Since.IsZero() {
+		dropped = float64(m.incomeRate(m.since)) < limit
+	}
+	switch {
+	case dropped && float64(now) >= recovered:
+		return false
+	case dropped || float64(now) >= limit:
+		return dropped
 	}
 	day := dayString(m.now)
 	m.add(EventIncomeDrop, day,
-		fmt.Sprintf("The monthly income estimate fell to %s from %s at origination (more than %g lower).",
-			m.money(m.fNow.MonthlyIncomeEst), m.money(b), m.p.IncomeDropShare),
-		[]Evidence{{Kind: "estimate", AmountMinor: m.fNow.MonthlyIncomeEst, Date: day},
+		fmt.Sprintf("Income of the last %d days came to %s a month, down from the %s estimated at origination (more than %g lower).",
+			incomeDropWindowDays, m.money(now), m.money(b), m.p.IncomeDropShare),
+		[]Evidence{{Kind: "estimate", AmountMinor: now, Date: day},
 			{Kind: "estimate", AmountMinor: b, Date: dayString(dayOf(m.base.AsOf))}},
 		day)
+	return true
 }
 
 // newIncomeStreams adds NEW_INCOME_STREAM for each active income stream detected now that
@@ -667,6 +712,12 @@ func (m *monitorState) newIncomeStreams() {
 			continue
 		}
 		if _, ok := findStream(m.fSince.IncomeStreams, st); ok {
+			continue
+		}
+		if m.paidBeforeOrigination(st) > 1 {
+			// An income the borrower already had, now regular enough to be a stream
+			// (a gig platform's payouts): not new. One payment before origination is
+			// a job that had just started.
 			continue
 		}
 		ev := make([]Evidence, 0, len(st.TransactionIDs))
