@@ -27,6 +27,18 @@ const (
 	EventAccountReactivated           = "financial_connections.account.reactivated"
 )
 
+// checkPermissions refuses features the account was linked without the permission
+// for, naming the first such feature.
+func checkPermissions(a *account, features []string) *apiError {
+	for i, feat := range features {
+		if perm := featurePermission[feat]; !slices.Contains(a.json.Permissions, perm) {
+			return invalid(http.StatusBadRequest, "", "features",
+				"Invalid features["+itoa(i)+"]: the account was linked without the "+perm+" permission.")
+		}
+	}
+	return nil
+}
+
 // featurePermission maps a refresh feature to the permission it needs.
 var featurePermission = map[string]string{
 	featureBalance: "balances", featureOwnership: "ownership", featureTransactions: "transactions",
@@ -68,11 +80,8 @@ func (s *Server) refreshAccount(r *http.Request, ri *reqInfo) ([]byte, *apiError
 		return nil, invalid(http.StatusBadRequest, "financial_connections_account_inactive", "",
 			"The account is "+a.json.Status+" and cannot be refreshed.")
 	}
-	for i, feat := range features {
-		if perm := featurePermission[feat]; !slices.Contains(a.json.Permissions, perm) {
-			return nil, invalid(http.StatusBadRequest, "", "features",
-				"Invalid features["+itoa(i)+"]: the account was linked without the "+perm+" permission.")
-		}
+	if e := checkPermissions(a, features); e != nil {
+		return nil, e
 	}
 	now := s.now().Unix()
 	if e := refreshConflict(a, features, now); e != nil {

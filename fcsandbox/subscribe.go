@@ -29,11 +29,8 @@ func (s *Server) subscribeAccount(r *http.Request, ri *reqInfo) ([]byte, *apiErr
 		return nil, invalid(http.StatusBadRequest, "financial_connections_account_inactive", "",
 			"The account is "+a.json.Status+" and cannot be subscribed to.")
 	}
-	for i, feat := range features {
-		if perm := featurePermission[feat]; !slices.Contains(a.json.Permissions, perm) {
-			return nil, invalid(http.StatusBadRequest, "", "features",
-				"Invalid features["+itoa(i)+"]: the account was linked without the "+perm+" permission.")
-		}
+	if e := checkPermissions(a, features); e != nil {
+		return nil, e
 	}
 	id := a.json.ID
 	for _, feat := range features {
