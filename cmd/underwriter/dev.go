@@ -16,6 +16,7 @@ import (
 
 	"github.com/cashflow-underwriting/underwriter/internal/codec"
 	"github.com/cashflow-underwriting/underwriter/internal/devstack"
+	"github.com/cashflow-underwriting/underwriter/internal/wiring"
 	"github.com/cashflow-underwriting/underwriter/store"
 )
 
@@ -67,6 +68,10 @@ func devCommand() command {
 					DatabaseURL: *dbURL, TemporalDBPath: *temporalDB, TemporalPort: *temporalPort, UIPort: *uiPort,
 					APIAddr: *apiAddr, SandboxAddr: *sandboxAddr, PersonaDir: *personas, RefreshDelay: *refreshDelay,
 					Logger: logger, BuildVersion: buildVersion(), AlertSigningKey: alertKey, AlertWebhookURL: alertURL,
+					// The sandbox allows Stripe's test-mode 25 requests a second; the worker
+					// and the API stay under it together, as production processes do with
+					// their shares (--stripe-rate-limit), instead of retrying 429s.
+					StripeRateLimit: devStripeShare * wiring.StripeTestModeRateLimit,
 				}
 				var dc *devCodec
 				if *encrypt {
@@ -192,6 +197,11 @@ func printResults(w io.Writer, results []devstack.Result) bool {
 	tw.Flush()
 	return ok
 }
+
+// devStripeShare is the share of the sandbox's rate limit dev's in-process worker and API
+// use together: a little under the worker's and the API's defaults added up (0.8 and 0.2,
+// --stripe-rate-limit), so that the two together never reach it.
+const devStripeShare = 0.9
 
 // printLoans lists the loans booked on the approved samples, each with its watcher.
 func printLoans(w io.Writer, loans []devstack.BookedLoan) bool {

@@ -67,6 +67,10 @@ type Config struct {
 	// SandboxRateLimit is the sandbox's requests per second per key (0: Stripe's test-mode
 	// 25; negative: none).
 	SandboxRateLimit int
+	// StripeRateLimit is the client-side limit, requests a second, of the Stripe client the
+	// in-process worker and API share (0: none, so the tests of 429 handling see 429s);
+	// `underwriter dev` keeps it under the sandbox's limit, as a production worker does.
+	StripeRateLimit float64
 	// PostPendingOnRefresh makes every sandbox refresh post the pending transactions, so
 	// that later refreshes change data as a real bank's do.
 	PostPendingOnRefresh bool
@@ -324,7 +328,7 @@ func (s *Stack) startSandbox(cfg Config, personas fs.FS, ln net.Listener) (*fcsa
 func (s *Stack) startWorkerAndAPI(cfg Config, ln net.Listener) error {
 	// The server registers the version on the worker's first poll, within a second or so.
 	const setCurrentTimeout = time.Minute
-	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: s.APIKey, APIBase: s.SandboxURL}, s.logger)
+	sc := wiring.NewStripe(wiring.StripeConfig{SecretKey: s.APIKey, APIBase: s.SandboxURL, RateLimit: cfg.StripeRateLimit}, s.logger)
 	s.requestHashKey = []byte(randomHex(32))
 	dep := wiring.Deployment{Name: wiring.DefaultDeploymentName, BuildID: cfg.BuildVersion}
 	if dep.BuildID == "" {
