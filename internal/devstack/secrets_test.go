@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +28,7 @@ import (
 	"github.com/cashflow-underwriting/underwriter/fcsandbox"
 	"github.com/cashflow-underwriting/underwriter/internal/syncbuf"
 	"github.com/cashflow-underwriting/underwriter/internal/wiring"
+	"github.com/cashflow-underwriting/underwriter/store"
 	"github.com/cashflow-underwriting/underwriter/workflows"
 )
 
@@ -42,6 +45,8 @@ const (
 	kindDescription   secretKind = "transaction description"
 	kindLenderKey     secretKind = "lender API key"
 	kindHashKey       secretKind = "request hash key"
+	kindAlertKey      secretKind = "alert signing master key"
+	kindAlertSecret   secretKind = "lender's alert webhook secret"
 )
 
 // secretAllowed lists, per place ("db <table>.<column>", "log", "history"), the kinds of
@@ -115,9 +120,15 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	logs := &syncbuf.Buffer{}
+	// The lender's alert endpoint: it takes every alert, so that deliveries are logged too.
+	alertHook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer alertHook.Close()
 	stack := startStack(ctx, t, Config{
-		RefreshDelay: 200 * time.Millisecond,
-		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		RefreshDelay:    200 * time.Millisecond,
+		Logger:          slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		AlertWebhookURL: alertHook.URL,
 	})
 
 	needles := []secretNeedle{
@@ -127,6 +138,12 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 		// Its secret half alone, too: a key is never stored or logged in part.
 		{kindLenderKey, stack.LenderKey[len(stack.LenderKey)-64:], contains(stack.LenderKey[len(stack.LenderKey)-64:])},
 		{kindHashKey, string(stack.requestHashKey), contains(string(stack.requestHashKey))},
+		{kindAlertKey, hex.EncodeToString(stack.AlertSigningKey), contains(hex.EncodeToString(stack.AlertSigningKey))},
+		{kindAlertSecret, stack.AlertSecret(store.DevLender), contains(stack.AlertSecret(store.DevLender))},
+		// The transactions the stacking_borrower story (high_income_two_accounts' after the
+		// loan) releases, as the bank describes them.
+		{kindDescription, "SPEEDY CASH", contains("SPEEDY CASH")},
+		{kindDescription, "CHECK INTO CASH", contains("CHECK INTO CASH")},
 	}
 	needles = append(needles, ledgerSecrets(t)...)
 	created := runSecretApplications(ctx, t, stack)
@@ -137,9 +154,36 @@ func TestNoSecretsOrPersonalData(t *testing.T) {
 			secretNeedle{kindEmail, a.email, contains(a.email)})
 	}
 
+	// After the loan: the approved applicants' loans are booked and watched for 30
+	// simulated days; high_income_two_accounts' story raises alerts, which are stored and
+	// delivered. Their histories, rows and log lines are searched like the rest.
+	results := make([]Result, len(created))
+	for i, c := range created {
+		d, err := stack.Store.GetDecision(ctx, DevKey(c.ApplicationID))
+		require.NoError(t, err)
+		results[i] = Result{ApplicationID: c.ApplicationID, Persona: secretApplicants[i].persona, Outcome: d.Outcome}
+	}
+	loans := stack.BookSampleLoans(ctx, results)
+	require.NotEmpty(t, loans)
+	require.NoError(t, stack.PlayDays(ctx, loans, 30))
+	alerts := 0
+	for _, l := range loans {
+		require.NoError(t, l.Err)
+		as, err := stack.Store.ListAlerts(ctx, DevKey(l.ApplicationID))
+		require.NoError(t, err)
+		for _, a := range as {
+			require.NotNil(t, a.DeliveredAt, "alert %d delivered", a.ID)
+		}
+		alerts += len(as)
+	}
+	require.Positive(t, alerts, "the story raised alerts, so their path is searched too")
+
 	places := databaseDump(ctx, t, stack)
 	for i := range secretApplicants {
 		_, places["history "+created[i].WorkflowID] = historyText(ctx, t, stack, created[i].WorkflowID, DevKey(created[i].ApplicationID))
+	}
+	for _, l := range loans {
+		_, places["history "+l.WorkflowID] = historyText(ctx, t, stack, l.WorkflowID, DevKey(l.ApplicationID))
 	}
 	for wid, text := range workflowMetadata(ctx, t, stack) {
 		places["metadata "+wid] = text
@@ -313,7 +357,8 @@ func workflowMetadata(ctx context.Context, t *testing.T, stack *Stack) map[strin
 		var summary, details string
 		require.NoError(t, dc.FromPayload(md.GetSummary(), &summary))
 		require.NoError(t, dc.FromPayload(md.GetDetails(), &details))
-		require.Contains(t, summary, strings.TrimPrefix(wid, "underwrite/"), "the summary names the application")
+		app := strings.TrimPrefix(strings.TrimPrefix(wid, "underwrite/"), "monitor/")
+		require.Contains(t, summary, app, "the summary names the application")
 		fmt.Fprintf(&b, "summary: %s\ndetails: %s\n", summary, details)
 		out[wid] = b.String()
 	}
@@ -325,7 +370,7 @@ func workflowMetadata(ctx context.Context, t *testing.T, stack *Stack) map[strin
 // the workflow passed around is searched as written.
 func historyText(ctx context.Context, t *testing.T, stack *Stack, workflowID, applicationID string) (export []byte, text string) {
 	t.Helper()
-	require.Equal(t, workflows.WorkflowID(applicationID), workflowID)
+	require.Contains(t, []string{workflows.WorkflowID(applicationID), workflows.MonitorWorkflowID(applicationID)}, workflowID)
 	b, err := wiring.ExportHistory(ctx, stack.Temporal, workflowID, "")
 	require.NoError(t, err)
 	text = string(b)
