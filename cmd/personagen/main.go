@@ -74,7 +74,7 @@ func generate() (map[string][]byte, error) {
 		files[file] = data
 		manifest.Personas = append(manifest.Personas, fcsandbox.Persona{
 			Name: p.name, Ledger: file, Story: p.story, ExpectedOutcome: p.expected,
-			LoanAmountMinor: p.loan, TermMonths: p.term, Currency: "usd", RefreshOutcome: p.refresh,
+			LoanAmountMinor: p.loan, TermMonths: p.term, Currency: "usd", RefreshOutcome: p.refresh, AfterLoan: p.afterLoan,
 		})
 	}
 	m, err := json.MarshalIndent(manifest, "", "  ")

@@ -10,8 +10,11 @@ type persona struct {
 	loan                  int64 // cents
 	term                  int   // months
 	refresh               string
-	seed                  uint64
-	build                 func(g *gen)
+	// afterLoan is the sandbox's story after the loan for the persona's accounts ("":
+	// steady), what `underwriter dev --after-loan-days` plays.
+	afterLoan string
+	seed      uint64
+	build     func(g *gen)
 }
 
 var personas = []persona{
@@ -126,6 +129,7 @@ var personas = []persona{
 		name:     "high_income_two_accounts",
 		story:    "Software engineer paid semi-monthly with a checking account and a savings account that receives a monthly transfer; applies for a larger loan.",
 		expected: "approve", loan: 1500000, term: 24, refresh: "succeeded", seed: 606,
+		afterLoan: "stacking_borrower",
 		build: func(g *gen) {
 			g.history(270)
 			chk := g.account("checking", "Premier Checking", "2290", 820000, odNone)
