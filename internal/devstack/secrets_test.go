@@ -97,12 +97,20 @@ func contains(value string) func(string) int {
 // requestId) to be masked before a last4 is looked for.
 var uuidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
+// randomIDPattern matches the random ids of Stripe's objects and requests and of the
+// sandbox's (fca_…, fctxn_…, req_…: a lower-case prefix, an underscore and ten or more
+// letters and digits): "req_L92c4ukQ0032zo" holds four digits between letters, which a
+// last4 search would otherwise report once the run logs enough requests. A bank's text
+// of an account number ("XXXXXX4410") has no such prefix and is still found.
+var randomIDPattern = regexp.MustCompile(`\b[a-z]{2,8}_[A-Za-z0-9]{10,}\b`)
+
 // digitsAlone matches value only where no digit is next to it, so a last4 is not found
 // inside a longer number such as a timestamp or an amount, and never inside a UUID.
 func digitsAlone(value string) func(string) int {
 	re := regexp.MustCompile(`(^|[^0-9])` + regexp.QuoteMeta(value) + `([^0-9]|$)`)
 	return func(text string) int {
-		masked := uuidPattern.ReplaceAllStringFunc(text, func(u string) string { return strings.Repeat("#", len(u)) })
+		hide := func(u string) string { return strings.Repeat("#", len(u)) }
+		masked := randomIDPattern.ReplaceAllStringFunc(uuidPattern.ReplaceAllStringFunc(text, hide), hide)
 		if loc := re.FindStringIndex(masked); loc != nil {
 			return loc[0]
 		}
@@ -389,7 +397,7 @@ func TestDigitsAlone(t *testing.T) {
 	for _, text := range []string{"card ending 4410.", "XXXXXX4410", `"last4":"4410"`, "4410"} {
 		require.GreaterOrEqual(t, find(text), 0, text)
 	}
-	for _, text := range []string{"7f8a97ce-414b-4410-afeb-c00c7da63c44", "1744100", "amount 44100"} {
+	for _, text := range []string{"7f8a97ce-414b-4410-afeb-c00c7da63c44", "1744100", "amount 44100", `"request_id":"req_L92c4ukQ4410zo"`, "fca_1hdvq5ugzQ4410r4nJUohqy4RV"} {
 		require.Equal(t, -1, find(text), text)
 	}
 }
