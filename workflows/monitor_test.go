@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,9 @@ type storyEvent struct {
 // fakeLoan is the loan's side of the world: its alerts table, the lender's receiver and
 // what the workflow asked of the activities, kept across the runs of one watcher.
 type fakeLoan struct {
+	// mu guards the fields the fake activities share: deliveries run in the background,
+	// beside the next check's activities.
+	mu     sync.Mutex
 	t      *testing.T
 	events []storyEvent
 	// alerts are the stored alerts by key, in the order stored; ids are their positions + 1.
@@ -74,6 +78,8 @@ func newFakeLoan(t *testing.T, events ...storyEvent) *fakeLoan {
 
 // evaluateAt is EvaluateMonitor on a ledger whose clock is asOf.
 func (f *fakeLoan) evaluateAt(asOf time.Time, in activities.MonitorEvalInput) (activities.MonitorEvalResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.checks = append(f.checks, in.Check)
 	since := in.Check.Since
 	if since.IsZero() {
@@ -107,6 +113,8 @@ func (f *fakeLoan) evaluateAt(asOf time.Time, in activities.MonitorEvalInput) (a
 }
 
 func (f *fakeLoan) deliver(_ context.Context, in activities.DeliverAlertInput) (activities.DeliverAlertResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.attempts[in.AlertID]++
 	if f.delivered[in.AlertID] {
 		return activities.DeliverAlertResult{Delivered: true}, nil
@@ -129,17 +137,23 @@ func (f *fakeLoan) monitorEnv(start time.Time) *testsuite.TestWorkflowEnvironmen
 	done := func(id string) activities.AccountState { return finished(id, activities.RefreshSucceeded) }
 	env.OnActivity(acts.Subscribe, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SubscribeInput) (activities.SubscribeResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
 			f.subscribed = append(f.subscribed, in.AccountIDs)
 			return activities.SubscribeResult{Done: in.AccountIDs}, nil
 		}).Maybe()
 	env.OnActivity(acts.Unsubscribe, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SubscribeInput) (activities.SubscribeResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
 			f.unsub++
 			return activities.SubscribeResult{Done: in.AccountIDs}, nil
 		}).Maybe()
 	env.OnActivity(acts.RequestRefresh, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RefreshInput) (activities.RefreshState, error) {
 			require.Equal(f.t, []string{activities.FeatureBalance}, in.Features, "a watcher refreshes the balance only")
+			f.mu.Lock()
+			defer f.mu.Unlock()
 			f.balanceKeys = append(f.balanceKeys, in.IdempotencyKey)
 			var st activities.RefreshState
 			for _, id := range in.AccountIDs {
@@ -174,6 +188,8 @@ func (f *fakeLoan) monitorEnv(start time.Time) *testsuite.TestWorkflowEnvironmen
 	env.OnActivity(acts.DeliverAlert, mock.Anything, mock.Anything).Return(f.deliver).Maybe()
 	env.OnActivity(acts.CloseLoanRecord, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CloseLoanInput) (activities.CloseLoanResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
 			f.closed = append(f.closed, in.Reason)
 			return activities.CloseLoanResult{Status: in.Reason}, nil
 		}).Maybe()
