@@ -417,29 +417,31 @@ func (m *monitorState) transactions() {
 					[]Evidence{txEvidence(t)}, t.ID)
 			}
 		case t.Amount > large && s.flow[i] && c != CategoryTransfer && c != CategorySavingsWithdrawal && t.Amount != m.loan.AmountMinor &&
-			!m.usualPay(t):
+			!m.usualPay(i):
 			m.add(EventLargeDeposit, day, fmt.Sprintf("A deposit of %s on %s is larger than %s (the policy's large-deposit threshold).", m.money(t.Amount), day, m.money(large)),
 				[]Evidence{txEvidence(t)}, t.ID)
 		}
 	}
 }
 
-// usualPay reports whether deposit t is one of the borrower's income payments of its
+// usualPay reports whether deposit hist[i] is one of the borrower's income payments of its
 // usual size: an occurrence of an income stream detected now, or a deposit under the
 // description of an income stream of the baseline of at most usualPayMultiple times its
 // average. A semi-monthly salary is half the monthly income, about the large-deposit
 // threshold: it must never read as a windfall. A bonus far above the usual pay still
 // does.
-func (m *monitorState) usualPay(t Transaction) bool {
+func (m *monitorState) usualPay(i int) bool {
+	t, key := m.s.hist[i], m.s.keys[i]
 	for _, st := range m.fNow.IncomeStreams {
 		if slices.Contains(st.TransactionIDs, t.ID) {
 			return true
 		}
 	}
-	key := normaliseDescription(t.Description)
-	for _, st := range append(slices.Clone(m.base.IncomeStreams), m.fNow.IncomeStreams...) {
-		if st.Description == key && float64(t.Amount) <= usualPayMultiple*float64(st.AverageAmount) {
-			return true
+	for _, list := range [][]Stream{m.base.IncomeStreams, m.fNow.IncomeStreams} {
+		for _, st := range list {
+			if st.Description == key && float64(t.Amount) <= usualPayMultiple*float64(st.AverageAmount) {
+				return true
+			}
 		}
 	}
 	return false
@@ -620,7 +622,7 @@ func (m *monitorState) incomeStopped() {
 func (m *monitorState) lastPaymentFrom(desc string, after int64) (int, bool) {
 	s, found := m.s, -1
 	for i, t := range s.hist {
-		if t.Amount > 0 && s.flow[i] && s.days[i] > after && s.days[i] <= m.now && normaliseDescription(t.Description) == desc {
+		if t.Amount > 0 && s.flow[i] && s.days[i] > after && s.days[i] <= m.now && s.keys[i] == desc {
 			if found < 0 || s.days[i] >= s.days[found] {
 				found = i
 			}

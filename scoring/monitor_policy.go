@@ -26,8 +26,8 @@ type MonitoringPolicy struct {
 	// window days is below share × the monthly income estimate at origination.
 	IrregularIncomeWindowDays int     `json:"irregular_income_window_days"`
 	IrregularIncomeMinShare   float64 `json:"irregular_income_min_share"`
-	// IncomeDropShare: INCOME_DROP fires when the monthly income estimate has fallen by more
-	// than this share of the estimate at origination.
+	// IncomeDropShare: INCOME_DROP fires when the income of the last 90 days, as a monthly
+	// rate, is more than this share below the monthly income estimate at origination.
 	IncomeDropShare float64 `json:"income_drop_share"`
 	// LargeDepositIncomeShare and LargeDepositMinMinor: LARGE_DEPOSIT fires for an inflow
 	// above both share × the monthly income estimate at origination and the minimum.
